@@ -1,0 +1,1 @@
+"""Course tools for "Convolutional networks from scratch": build, reference data and checks."""

@@ -1,0 +1,162 @@
+"""Assignment 1: the cases every exercise is graded on.
+
+Each case draws its arrays with np.random.RandomState(seed).randn in the listed order, so
+seed 1 reproduces the public checks of the notebook (np.random.seed(1) then randn). The other
+seeds and shapes are hidden: together they cover pad 0, strides 1 to 3, f of 1, 2, 3 and 5,
+non-square inputs, one channel, a batch of one and both pooling modes. Continuous random
+values have no ties, so a window's maximum is always unique.
+"""
+import numpy as np
+
+from . import Exercise
+
+
+def randn(seed, *shapes):
+    """Arrays of the given shapes, drawn in order from RandomState(seed).randn."""
+    rng = np.random.RandomState(seed)
+    return [rng.randn(*shape) for shape in shapes]
+
+
+def output_size(n_prev, f, pad, stride):
+    return (n_prev - f + 2 * pad) // stride + 1
+
+
+def zero_pad_cases(ref):
+    specs = [(1, (4, 3, 3, 2), 3), (21, (1, 4, 6, 1), 0), (22, (2, 3, 5, 3), 1), (23, (3, 2, 2, 4), 2)]
+    return [(f"seed{seed}", {"X": randn(seed, shape)[0], "pad": pad}) for seed, shape, pad in specs]
+
+
+def conv_single_step_cases(ref):
+    specs = [(1, 4, 3), (31, 1, 1), (32, 2, 3), (33, 5, 2), (34, 3, 1)]
+    cases = []
+    for seed, f, n_c in specs:
+        a, W, b = randn(seed, (f, f, n_c), (f, f, n_c), (1, 1, 1))
+        cases.append((f"seed{seed}", {"a_slice_prev": a, "W": W, "b": b}))
+    return cases
+
+
+# (seed, A_prev shape, f, n_C, pad, stride), shared by the forward and backward cases.
+CONV_SPECS = [
+    (1, (2, 5, 7, 4), 3, 8, 1, 2),
+    (41, (1, 6, 6, 1), 1, 2, 0, 1),
+    (42, (2, 7, 5, 3), 2, 3, 0, 2),
+    (43, (2, 9, 8, 2), 5, 2, 2, 3),
+    (44, (1, 5, 9, 3), 3, 4, 0, 1),
+    (45, (3, 4, 6, 2), 3, 2, 1, 3),
+]
+
+
+def conv_forward_cases(ref):
+    cases = []
+    for seed, shape, f, n_c, pad, stride in CONV_SPECS:
+        A_prev, W, b = randn(seed, shape, (f, f, shape[3], n_c), (1, 1, 1, n_c))
+        inputs = {"A_prev": A_prev, "W": W, "b": b, "pad": pad, "stride": stride}
+        cases.append((f"seed{seed}", inputs))
+    return cases
+
+
+def conv_backward_cases(ref):
+    """The public case feeds the reference conv_forward's own Z back as dZ, as the notebook does."""
+    seed, shape, f, n_c, pad, stride = 1, (10, 4, 4, 3), 2, 8, 2, 2
+    A_prev, W, b = randn(seed, shape, (f, f, 3, n_c), (1, 1, 1, n_c))
+    dZ = ref["conv_forward"](A_prev, W, b, {"stride": stride, "pad": pad})[0]
+    cases = [("seed1", {"dZ": dZ, "A_prev": A_prev, "W": W, "b": b, "pad": pad, "stride": stride})]
+    for seed, shape, f, n_c, pad, stride in CONV_SPECS[1:]:
+        m, n_h, n_w, n_c_prev = shape
+        z_shape = (m, output_size(n_h, f, pad, stride), output_size(n_w, f, pad, stride), n_c)
+        A_prev, W, b, dZ = randn(seed, shape, (f, f, n_c_prev, n_c), (1, 1, 1, n_c), z_shape)
+        cases.append((f"seed{seed}", {"dZ": dZ, "A_prev": A_prev, "W": W, "b": b, "pad": pad, "stride": stride}))
+    return cases
+
+
+# (seed, A_prev shape, f, stride), each graded in both modes.
+POOL_SPECS = [
+    (1, (2, 5, 5, 3), 3, 1),
+    (51, (1, 6, 6, 1), 2, 2),
+    (52, (2, 7, 5, 3), 3, 2),
+    (53, (2, 5, 8, 2), 1, 1),
+    (54, (1, 9, 7, 2), 5, 3),
+    (55, (2, 4, 6, 3), 2, 1),
+]
+
+
+def pool_forward_cases(ref):
+    cases = []
+    for seed, shape, f, stride in POOL_SPECS:
+        (A_prev,) = randn(seed, shape)
+        for mode in ("max", "average"):
+            cases.append((f"seed{seed}_{mode}", {"A_prev": A_prev, "f": f, "stride": stride, "mode": mode}))
+    return cases
+
+
+def pool_backward_cases(ref):
+    specs = [(1, (5, 5, 3, 2), 2, 1)] + POOL_SPECS[1:]
+    cases = []
+    for seed, shape, f, stride in specs:
+        m, n_h, n_w, n_c = shape
+        A_prev, dA = randn(seed, shape, (m, output_size(n_h, f, 0, stride), output_size(n_w, f, 0, stride), n_c))
+        for mode in ("max", "average"):
+            cases.append((f"seed{seed}_{mode}", {"dA": dA, "A_prev": A_prev, "f": f, "stride": stride, "mode": mode}))
+    return cases
+
+
+def create_mask_from_window_cases(ref):
+    specs = [(1, (2, 3)), (61, (3, 3)), (62, (2, 2)), (63, (1, 4)), (64, (5, 5)), (65, (4, 2))]
+    return [(f"seed{seed}", {"x": randn(seed, shape)[0]}) for seed, shape in specs]
+
+
+def distribute_value_cases(ref):
+    specs = [(2.0, (2, 2)), (3.0, (3, 3)), (-1.5, (2, 4)), (0.6, (1, 1)), (5.0, (5, 2))]
+    return [(f"case{k}", {"dz": dz, "shape": shape}) for k, (dz, shape) in enumerate(specs)]
+
+
+def returned(result, count, what):
+    """Check that a function returned a tuple of `count` items; `what` names them for the message."""
+    if not isinstance(result, tuple) or len(result) != count:
+        kind = f"a tuple of {len(result)}" if isinstance(result, tuple) else type(result).__name__
+        raise TypeError(f"should return {what}, a tuple of {count}; it returned {kind}")
+    return result
+
+
+def call_zero_pad(fn, x):
+    return (fn(x["X"], x["pad"]),)
+
+
+def call_conv_single_step(fn, x):
+    return (fn(x["a_slice_prev"], x["W"], x["b"]),)
+
+
+def call_conv_forward(fn, x):
+    Z, cache = returned(fn(x["A_prev"], x["W"], x["b"], {"stride": x["stride"], "pad": x["pad"]}), 2, "(Z, cache)")
+    return (Z,)
+
+
+def call_pool_forward(fn, x):
+    A, cache = returned(fn(x["A_prev"], {"f": x["f"], "stride": x["stride"]}, mode=x["mode"]), 2, "(A, cache)")
+    return (A,)
+
+
+def call_conv_backward(fn, x):
+    cache = (x["A_prev"], x["W"], x["b"], {"stride": x["stride"], "pad": x["pad"]})
+    return returned(fn(x["dZ"], cache), 3, "(dA_prev, dW, db)")
+
+
+def call_create_mask_from_window(fn, x):
+    return (fn(x["x"]),)
+
+
+def call_distribute_value(fn, x):
+    return (fn(x["dz"], x["shape"]),)
+
+
+def call_pool_backward(fn, x):
+    return (fn(x["dA"], (x["A_prev"], {"f": x["f"], "stride": x["stride"]}), mode=x["mode"]),)
+
+
+EXERCISES = [
+    Exercise(name, points, globals()[f"call_{name}"], globals()[f"{name}_cases"])
+    for name, points in [
+        ("zero_pad", 10), ("conv_single_step", 10), ("conv_forward", 20), ("pool_forward", 15),
+        ("conv_backward", 15), ("create_mask_from_window", 5), ("distribute_value", 5), ("pool_backward", 20),
+    ]
+]

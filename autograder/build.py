@@ -1,0 +1,134 @@
+"""The build: regenerate everything generated from the source notebooks, or check it is current.
+
+Every output is first written into a staging folder that mirrors the repository; `build`
+then copies it over the repository and `build --check` compares it with what is committed.
+Generated, per assignment:
+    source/<a>/<a>.ipynb           the source itself, normalised (no outputs or execution counts)
+    images/*.png, *.gif            the figures, drawn by images/figures.py from the reference
+    source/<a>/images/             copies of the figures that notebook shows (so a copied
+                                   assignment folder still displays them)
+    autograder/reference/<a>.h5    every case's inputs and reference outputs
+    release/<a>/                   the student version, made by nbgrader generate_assignment
+"""
+import importlib.util
+import shutil
+import tempfile
+from pathlib import Path
+
+import nbformat
+
+from . import paths
+from .nbgrader_run import run_nbgrader
+from .notebook_code import load_namespace
+from .notebook_images import referenced_images
+from .reference import same_content, write_reference
+
+FIGURE_SUFFIXES = (".png", ".gif")
+
+
+def owned_dirs(assignment: str) -> list[Path]:
+    """Folders whose whole content the build writes: any other file in them is stale."""
+    return [Path("release") / assignment, Path("source") / assignment / "images"]
+
+
+def normalised(notebook_path: Path) -> str:
+    """The notebook's text with outputs, execution counts and run-time metadata removed."""
+    notebook = nbformat.read(str(notebook_path), as_version=4)
+    for cell in notebook.cells:
+        if cell.cell_type == "code":
+            cell.outputs = []
+            cell.execution_count = None
+        for key in ("execution", "scrolled", "collapsed"):
+            cell.metadata.pop(key, None)
+    return nbformat.writes(notebook) + "\n"
+
+
+def draw_figures(root: Path, ref: dict, out_dir: Path) -> list[Path]:
+    """Run images/figures.py's draw_all with the reference functions."""
+    spec = importlib.util.spec_from_file_location("course_figures", root / "images" / "figures.py")
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module.draw_all(ref, out_dir)
+
+
+def generate_release(root: Path, staged: Path, assignment: str) -> None:
+    """Run nbgrader's generate_assignment on the staged source, in a throw-away course folder."""
+    with tempfile.TemporaryDirectory() as course:
+        course = Path(course)
+        shutil.copy(root / "nbgrader_config.py", course)
+        shutil.copytree(staged / "source" / assignment, course / "source" / assignment)
+        result = run_nbgrader(["generate_assignment", assignment, "--force", "--no-db"], course)
+        if result.returncode != 0:
+            raise RuntimeError(f"nbgrader generate_assignment failed:\n{result.stdout}{result.stderr}")
+        shutil.copytree(course / "release" / assignment, staged / "release" / assignment)
+
+
+def stage(root: Path, staged: Path) -> None:
+    """Write every generated file of the course under `staged`, at its repository path."""
+    for assignment in paths.ASSIGNMENTS:
+        source = paths.source_notebook(root, assignment)
+        staged_source = paths.source_notebook(staged, assignment)
+        staged_source.parent.mkdir(parents=True, exist_ok=True)
+        staged_source.write_text(normalised(source), encoding="utf-8")
+
+        ref = load_namespace(staged_source)
+        write_reference(paths.reference_file(staged, assignment), assignment, ref)
+
+        figures = {path.name: path for path in draw_figures(root, ref, staged / "images")}
+        notebook_images = staged_source.parent / "images"
+        notebook_images.mkdir(exist_ok=True)
+        for relative in referenced_images(nbformat.read(str(staged_source), as_version=4)):
+            name = Path(relative).name
+            if name not in figures:
+                raise RuntimeError(f"{source} shows {relative}, which images/figures.py does not draw")
+            shutil.copy(figures[name], notebook_images / name)
+
+        generate_release(root, staged, assignment)
+
+
+def generated_files(staged: Path) -> list[Path]:
+    return sorted(path.relative_to(staged) for path in staged.rglob("*") if path.is_file())
+
+
+def stale_files(root: Path, staged: Path) -> list[str]:
+    """Repository paths that differ from the build's output, are missing, or should not exist."""
+    stale = []
+    generated = generated_files(staged)
+    for relative in generated:
+        committed, fresh = root / relative, staged / relative
+        if not committed.exists():
+            stale.append(f"{relative} (missing)")
+        elif relative.suffix == ".h5":
+            if not same_content(committed, fresh):
+                stale.append(str(relative))
+        elif committed.read_bytes() != fresh.read_bytes():
+            stale.append(str(relative))
+    for extra in sorted(set(committed_generated(root)) - set(generated)):
+        stale.append(f"{extra} (not made by the build)")
+    return stale
+
+
+def committed_generated(root: Path) -> list[Path]:
+    """Files in the places the build owns: its folders and the figures in images/."""
+    found = [path for path in (root / "images").glob("*") if path.suffix in FIGURE_SUFFIXES]
+    found += (root / "autograder" / "reference").glob("*.h5")
+    for assignment in paths.ASSIGNMENTS:
+        for folder in owned_dirs(assignment):
+            found += [path for path in (root / folder).rglob("*") if path.is_file()]
+    return [path.relative_to(root) for path in found]
+
+
+def build(root: Path, check: bool) -> list[str]:
+    """Regenerate the course under `root`, or with check=True only report stale files."""
+    with tempfile.TemporaryDirectory() as tmp:
+        staged = Path(tmp)
+        stage(root, staged)
+        stale = stale_files(root, staged)
+        if not check:
+            for relative in committed_generated(root):
+                if not (staged / relative).exists():
+                    (root / relative).unlink()
+            for relative in generated_files(staged):
+                (root / relative).parent.mkdir(parents=True, exist_ok=True)
+                shutil.copyfile(staged / relative, root / relative)
+        return stale
