@@ -1,1 +1,7 @@
-"""Course tools for "Convolutional networks from scratch": build, reference data and checks."""
+"""Course tools for "Convolutional networks from scratch": build, reference data, grading, checks."""
+
+
+def check(fn) -> None:
+    """Print a short verdict for one of your functions, e.g. check(conv_forward)."""
+    from .check import check as run_check  # imported on use: keeps `import autograder` light
+    run_check(fn)

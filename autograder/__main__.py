@@ -1,24 +1,46 @@
-"""Command line: python -m autograder build [--check]."""
+"""Command line of the course tools.
+
+    python -m autograder build [--check]         regenerate (or check) everything generated
+    python -m autograder grade PATH... [options]  grade submitted notebooks in isolation
+"""
 import argparse
+import os
 import sys
 from pathlib import Path
 
 from . import paths
-from .build import build
 
 
 def main(argv=None) -> int:
-    parser = argparse.ArgumentParser(prog="python -m autograder", description=__doc__)
+    parser = argparse.ArgumentParser(prog="python -m autograder", description=__doc__,
+                                     formatter_class=argparse.RawDescriptionHelpFormatter)
     commands = parser.add_subparsers(dest="command", required=True)
+
     build_parser = commands.add_parser(
         "build", help="regenerate the release, figures and reference data from the source notebooks")
     build_parser.add_argument("--check", action="store_true",
                               help="write nothing; exit 1 and name the stale files if the build would change any")
     build_parser.add_argument("--root", type=Path, default=paths.REPO_ROOT,
                               help="the course repository (default: the one this package is in)")
+
+    grade_parser = commands.add_parser("grade", help="grade submitted notebooks in isolation")
+    grade_parser.add_argument("paths", nargs="+", type=Path,
+                              help="notebooks, or folders searched for them (nbgrader's submitted/<student>/<assignment>/ "
+                                   "gives the student id)")
+    grade_parser.add_argument("--results-dir", type=Path, default=Path("results"),
+                              help="where <student>.json and gradebook.csv go (default: results)")
+    grade_parser.add_argument("--jobs", type=int, default=os.cpu_count() or 1,
+                              help="submissions graded at once (default: one per core)")
+    grade_parser.add_argument("--force", action="store_true", help="grade again even if nothing changed")
+    grade_parser.add_argument("--assignment", choices=paths.ASSIGNMENTS,
+                              help="the assignment (default: taken from each notebook)")
+    grade_parser.add_argument("--cell-timeout", type=float, default=10.0, help="seconds per notebook cell (default 10)")
+    grade_parser.add_argument("--call-timeout", type=float, default=10.0, help="seconds per function call (default 10)")
+    grade_parser.add_argument("--memory", type=float, default=2.0, help="memory cap of the learner's code, GiB (default 2)")
     args = parser.parse_args(argv)
 
     if args.command == "build":
+        from .build import build
         stale = build(args.root.resolve(), check=args.check)
         if args.check:
             if stale:
@@ -28,7 +50,25 @@ def main(argv=None) -> int:
             print("Build check: every generated file is up to date.")
         else:
             print(f"Build done: {len(stale)} file(s) updated." + "".join(f"\n  {name}" for name in stale))
-    return 0
+        return 0
+
+    from .batch import find_submissions, grade_batch
+    from .sandbox import Limits, isolation
+    try:
+        submissions = find_submissions(args.paths)
+    except FileNotFoundError as error:
+        print(f"error: {error}", file=sys.stderr)
+        return 2
+    if not submissions:
+        print("error: no .ipynb files found in " + ", ".join(map(str, args.paths)), file=sys.stderr)
+        return 2
+    if isolation() != "bubblewrap":
+        print("note: learner code runs as a plain child process (not root, or no bubblewrap): "
+              "time and memory limits hold, filesystem isolation does not. See the README.", file=sys.stderr)
+    limits = Limits(memory_bytes=int(args.memory * 2**30), cell_seconds=args.cell_timeout,
+                    call_seconds=args.call_timeout)
+    graded = grade_batch(submissions, args.results_dir, args.jobs, args.force, args.assignment, limits)
+    return 0 if len(graded) == len(submissions) else 1
 
 
 if __name__ == "__main__":

@@ -1,18 +1,57 @@
-"""Reference data in HDF5: every case's inputs and the reference solution's outputs.
+"""Reference data in HDF5: every case's inputs, the reference outputs, and recorded helper answers.
 
 Layout of <assignment>.h5:
     /<exercise>/<case>/inputs/<name>    an array dataset, or an attribute of inputs/ for a number
                                         or a string; a tuple of ints is a dataset marked tuple=True
     /<exercise>/<case>/outputs/<k>      the k-th output of the reference solution (k = 0, 1, ...)
-Cases keep their order through the attribute `order` on each case group.
+    /<exercise>/<case>/helpers/<helper>/keys, values
+                                        every call the reference made to a helper exercise during
+                                        this case: runner.helper_key of the arguments, and the answer
+Cases keep their order through the attribute `order` on each case group. The recorded helper
+answers let the grader replace a learner's wrong helper without shipping any solution code.
 """
 import copy
+from dataclasses import dataclass, field
+from functools import lru_cache
 from pathlib import Path
 
 import h5py
 import numpy as np
 
 from .assignments import exercises
+from .runner import helper_key
+
+
+@dataclass
+class Case:
+    name: str
+    inputs: dict
+    expected: tuple
+    helpers: dict = field(default_factory=dict)  # helper name -> {key: answer}
+
+
+def run_recording_helpers(ref: dict, ex, inputs: dict) -> tuple[tuple, dict]:
+    """Run the reference for one case; return its outputs and {helper: {key: answer}} of its helper calls.
+
+    `ref` is the namespace the reference functions were defined in, so their global lookups of
+    a helper see the recording wrapper put there for the duration of the call.
+    """
+    recorded = {helper: {} for helper in ex.helpers}
+    originals = {helper: ref[helper] for helper in ex.helpers}
+
+    def recording(helper):
+        def wrapper(*args, **kwargs):
+            answer = originals[helper](*args, **kwargs)
+            recorded[helper][helper_key(args)] = copy.deepcopy(answer)
+            return answer
+        return wrapper
+
+    ref.update({helper: recording(helper) for helper in ex.helpers})
+    try:
+        outputs = ex.call(ref[ex.name], copy.deepcopy(inputs))
+    finally:
+        ref.update(originals)
+    return outputs, recorded
 
 
 def write_reference(path: Path, assignment: str, ref: dict) -> None:
@@ -22,13 +61,20 @@ def write_reference(path: Path, assignment: str, ref: dict) -> None:
         for ex in exercises(assignment):
             group = h5.create_group(ex.name)
             for order, (case_name, inputs) in enumerate(ex.cases(ref)):
-                outputs = ex.call(ref[ex.name], copy.deepcopy(inputs))
+                outputs, recorded = run_recording_helpers(ref, ex, inputs)
                 case = group.create_group(case_name)
                 case.attrs["order"] = order
                 write_inputs(case.create_group("inputs"), inputs)
                 out_group = case.create_group("outputs")
                 for k, value in enumerate(outputs):
                     out_group.create_dataset(str(k), data=np.asarray(value), track_times=False)
+                for helper, answers in recorded.items():
+                    if not answers:  # e.g. the mask helper in an average-pooling case
+                        continue
+                    helper_group = case.create_group(f"helpers/{helper}")
+                    helper_group.create_dataset("keys", data=np.array(list(answers), dtype="S40"), track_times=False)
+                    helper_group.create_dataset("values", data=np.stack([np.asarray(a) for a in answers.values()]),
+                                                track_times=False)
 
 
 def write_inputs(group, inputs: dict) -> None:
@@ -52,16 +98,29 @@ def read_inputs(group) -> dict:
     return inputs
 
 
-def read_cases(path: Path, exercise: str) -> list[tuple[str, dict, tuple]]:
-    """[(case name, inputs, expected outputs)] for one exercise, in the order they were written."""
+def read_helpers(group) -> dict:
+    helpers = {}
+    for helper, data in group.items():
+        values = data["values"][()]
+        helpers[helper] = {key.decode(): (value.item() if value.ndim == 0 else value)
+                           for key, value in zip(data["keys"][()], values)}
+    return helpers
+
+
+@lru_cache(maxsize=8)
+def read_all_cases(path: Path) -> dict[str, list[Case]]:
+    """{exercise: [Case]} from a reference file, in the order they were written (read once per process)."""
+    result = {}
     with h5py.File(path, "r") as h5:
-        group = h5[exercise]
-        names = sorted(group, key=lambda name: group[name].attrs["order"])
-        return [
-            (name, read_inputs(group[name]["inputs"]),
-             tuple(group[name]["outputs"][str(k)][()] for k in range(len(group[name]["outputs"]))))
-            for name in names
-        ]
+        for exercise, group in h5.items():
+            names = sorted(group, key=lambda name: group[name].attrs["order"])
+            result[exercise] = [
+                Case(name, read_inputs(group[name]["inputs"]),
+                     tuple(group[name]["outputs"][str(k)][()] for k in range(len(group[name]["outputs"]))),
+                     read_helpers(group[name]["helpers"]) if "helpers" in group[name] else {})
+                for name in names
+            ]
+    return result
 
 
 def same_content(path_a: Path, path_b: Path) -> bool:

@@ -1,11 +1,11 @@
-"""The check library grades a function on the reference cases: full, partial, none, with reasons."""
+"""The in-process judge (check() and the grade cells): full, partial, none, with reasons."""
 import numpy as np
 import pytest
 
 from autograder import paths
-from autograder.checks import run_hidden_cases
+from autograder.check import check, judge_in_namespace, run_hidden_cases
 from autograder.notebook_code import load_namespace
-from autograder.reference import read_cases
+from autograder.reference import read_all_cases
 from conftest import ASSIGNMENT, ROOT
 
 
@@ -32,26 +32,16 @@ def test_missing_function_gets_zero(capsys):
     assert "distribute_value is not defined" in capsys.readouterr().out
 
 
-def test_ignoring_the_stride_earns_only_the_stride_one_cases(ref, capsys):
-    def conv_forward(A_prev, W, b, hparameters):
-        return ref["conv_forward"](A_prev, W, b, {"stride": 1, "pad": hparameters["pad"]})
-
-    score = run_hidden_cases("conv_forward", {"conv_forward": conv_forward})
-    assert 0 < score < 20
-    out = capsys.readouterr().out
-    assert "has shape" in out and "expected shape" in out
-
-
-def test_wrong_values_are_counted_not_shown(ref, capsys):
+def test_wrong_values_are_counted_not_shown(capsys):
     def conv_single_step(a_slice_prev, W, b):
-        return np.sum(a_slice_prev * W)  # the bias left out
+        return np.sum(a_slice_prev * W) - 1.0
 
     assert run_hidden_cases("conv_single_step", {"conv_single_step": conv_single_step}) == 0
     out = capsys.readouterr().out
     assert "wrong at 1 of 1 positions" in out
-    for _, inputs, (expected,) in read_cases(paths.reference_file(ROOT, ASSIGNMENT), "conv_single_step"):
-        assert f"{float(expected):.3f}"[:-1] not in out  # no reference value, even rounded
-        assert f"{float(conv_single_step(**inputs)):.3f}"[:-1] not in out
+    for case in read_all_cases(paths.reference_file(ROOT, ASSIGNMENT))["conv_single_step"][1:]:
+        assert f"{float(case.expected[0]):.3f}"[:-1] not in out  # no hidden reference value, even rounded
+        assert f"{float(conv_single_step(**case.inputs)):.3f}"[:-1] not in out
 
 
 def test_a_tuple_of_the_wrong_length_is_named(ref, capsys):
@@ -60,3 +50,26 @@ def test_a_tuple_of_the_wrong_length_is_named(ref, capsys):
 
     assert run_hidden_cases("conv_backward", {"conv_backward": conv_backward}) == 0
     assert "should return (dA_prev, dW, db), a tuple of 3" in capsys.readouterr().out
+
+
+def test_check_prints_a_short_verdict(ref, capsys):
+    check(ref["conv_forward"])
+    assert capsys.readouterr().out.strip() == "✓ conv_forward: all 6 cases pass."
+
+
+def test_check_says_not_implemented_kindly(capsys):
+    def pool_forward(A_prev, hparameters, mode="max"):
+        raise NotImplementedError()
+
+    check(pool_forward)
+    out = capsys.readouterr().out
+    assert "not implemented yet" in out and "Traceback" not in out and len(out.splitlines()) == 1
+
+
+def test_a_wrong_helper_is_not_charged_twice():
+    namespace = load_namespace(paths.source_notebook(ROOT, ASSIGNMENT))  # fresh: its functions see the change
+    exec("def zero_pad(X, pad):\n    return X + 0.0\n", namespace)  # forgets to pad
+    assert judge_in_namespace("zero_pad", namespace).score == 2.5  # only the pad-0 case
+    verdict = judge_in_namespace("conv_forward", namespace)
+    assert verdict.score == 20
+    assert "right when it is given a correct zero_pad" in verdict.feedback()

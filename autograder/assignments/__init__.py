@@ -1,24 +1,42 @@
-"""The graded exercises of each assignment: points, how to call them, and their cases."""
+"""The graded exercises of each assignment: points, cases, and how to call and read them."""
 from dataclasses import dataclass
 from importlib import import_module
 from typing import Callable
+
+
+class WrongReturn(Exception):
+    """A function returned something of the wrong form (not the tuple or cache the spec asks for)."""
 
 
 @dataclass(frozen=True)
 class Exercise:
     """One graded function.
 
-    name:   the function the learner writes (also the nbgrader grade_id of its solution cell)
-    points: its points in the course spec
-    call:   call(fn, inputs) -> tuple of outputs to compare, in a fixed order
-    cases:  cases(ref) -> list of (case name, inputs dict), public cases first; ref maps names to
-            the reference functions, for inputs that are another layer's output
+    name:      the function the learner writes (also the grade_id of its solution cell)
+    points:    its points in the course spec
+    cases:     cases(ref) -> [(case name, inputs dict)], public cases first; `ref` maps names to
+               the reference functions, for inputs that are another layer's output
+    arguments: arguments(inputs) -> (args tuple, kwargs dict) to call the function with
+    outputs:   outputs(result, inputs) -> tuple of the values to compare with the reference;
+               raises WrongReturn when the result does not have the form the spec asks for
+    helpers:   exercises this function calls; when the learner's helper is wrong, failed cases
+               are run again with the reference helper's recorded answers (no double penalty)
+    part:      part(inputs) -> the name of the graded part a case belongs to (e.g. "max"), or
+               None when the exercise is graded as one part
     """
 
     name: str
     points: int
-    call: Callable
     cases: Callable
+    arguments: Callable
+    outputs: Callable
+    helpers: tuple = ()
+    part: Callable | None = None
+
+    def call(self, fn, inputs: dict) -> tuple:
+        """Call `fn` on `inputs` (in this process) and return the outputs to compare."""
+        args, kwargs = self.arguments(inputs)
+        return self.outputs(fn(*args, **kwargs), inputs)
 
 
 def exercises(assignment: str) -> list[Exercise]:

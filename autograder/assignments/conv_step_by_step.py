@@ -8,7 +8,7 @@ values have no ties, so a window's maximum is always unique.
 """
 import numpy as np
 
-from . import Exercise
+from . import Exercise, WrongReturn
 
 
 def randn(seed, *shapes):
@@ -17,13 +17,18 @@ def randn(seed, *shapes):
     return [rng.randn(*shape) for shape in shapes]
 
 
+def case_name(seed) -> str:
+    """Seed 1 is the notebook's public check; every other seed is hidden."""
+    return "public" if seed == 1 else f"hidden_seed{seed}"
+
+
 def output_size(n_prev, f, pad, stride):
     return (n_prev - f + 2 * pad) // stride + 1
 
 
 def zero_pad_cases(ref):
     specs = [(1, (4, 3, 3, 2), 3), (21, (1, 4, 6, 1), 0), (22, (2, 3, 5, 3), 1), (23, (3, 2, 2, 4), 2)]
-    return [(f"seed{seed}", {"X": randn(seed, shape)[0], "pad": pad}) for seed, shape, pad in specs]
+    return [(case_name(seed), {"X": randn(seed, shape)[0], "pad": pad}) for seed, shape, pad in specs]
 
 
 def conv_single_step_cases(ref):
@@ -31,7 +36,7 @@ def conv_single_step_cases(ref):
     cases = []
     for seed, f, n_c in specs:
         a, W, b = randn(seed, (f, f, n_c), (f, f, n_c), (1, 1, 1))
-        cases.append((f"seed{seed}", {"a_slice_prev": a, "W": W, "b": b}))
+        cases.append((case_name(seed), {"a_slice_prev": a, "W": W, "b": b}))
     return cases
 
 
@@ -51,7 +56,7 @@ def conv_forward_cases(ref):
     for seed, shape, f, n_c, pad, stride in CONV_SPECS:
         A_prev, W, b = randn(seed, shape, (f, f, shape[3], n_c), (1, 1, 1, n_c))
         inputs = {"A_prev": A_prev, "W": W, "b": b, "pad": pad, "stride": stride}
-        cases.append((f"seed{seed}", inputs))
+        cases.append((case_name(seed), inputs))
     return cases
 
 
@@ -60,12 +65,12 @@ def conv_backward_cases(ref):
     seed, shape, f, n_c, pad, stride = 1, (10, 4, 4, 3), 2, 8, 2, 2
     A_prev, W, b = randn(seed, shape, (f, f, 3, n_c), (1, 1, 1, n_c))
     dZ = ref["conv_forward"](A_prev, W, b, {"stride": stride, "pad": pad})[0]
-    cases = [("seed1", {"dZ": dZ, "A_prev": A_prev, "W": W, "b": b, "pad": pad, "stride": stride})]
+    cases = [("public", {"dZ": dZ, "A_prev": A_prev, "W": W, "b": b, "pad": pad, "stride": stride})]
     for seed, shape, f, n_c, pad, stride in CONV_SPECS[1:]:
         m, n_h, n_w, n_c_prev = shape
         z_shape = (m, output_size(n_h, f, pad, stride), output_size(n_w, f, pad, stride), n_c)
         A_prev, W, b, dZ = randn(seed, shape, (f, f, n_c_prev, n_c), (1, 1, 1, n_c), z_shape)
-        cases.append((f"seed{seed}", {"dZ": dZ, "A_prev": A_prev, "W": W, "b": b, "pad": pad, "stride": stride}))
+        cases.append((case_name(seed), {"dZ": dZ, "A_prev": A_prev, "W": W, "b": b, "pad": pad, "stride": stride}))
     return cases
 
 
@@ -85,7 +90,7 @@ def pool_forward_cases(ref):
     for seed, shape, f, stride in POOL_SPECS:
         (A_prev,) = randn(seed, shape)
         for mode in ("max", "average"):
-            cases.append((f"seed{seed}_{mode}", {"A_prev": A_prev, "f": f, "stride": stride, "mode": mode}))
+            cases.append((f"{case_name(seed)}_{mode}", {"A_prev": A_prev, "f": f, "stride": stride, "mode": mode}))
     return cases
 
 
@@ -96,67 +101,92 @@ def pool_backward_cases(ref):
         m, n_h, n_w, n_c = shape
         A_prev, dA = randn(seed, shape, (m, output_size(n_h, f, 0, stride), output_size(n_w, f, 0, stride), n_c))
         for mode in ("max", "average"):
-            cases.append((f"seed{seed}_{mode}", {"dA": dA, "A_prev": A_prev, "f": f, "stride": stride, "mode": mode}))
+            cases.append((f"{case_name(seed)}_{mode}", {"dA": dA, "A_prev": A_prev, "f": f, "stride": stride, "mode": mode}))
     return cases
 
 
 def create_mask_from_window_cases(ref):
     specs = [(1, (2, 3)), (61, (3, 3)), (62, (2, 2)), (63, (1, 4)), (64, (5, 5)), (65, (4, 2))]
-    return [(f"seed{seed}", {"x": randn(seed, shape)[0]}) for seed, shape in specs]
+    return [(case_name(seed), {"x": randn(seed, shape)[0]}) for seed, shape in specs]
 
 
 def distribute_value_cases(ref):
     specs = [(2.0, (2, 2)), (3.0, (3, 3)), (-1.5, (2, 4)), (0.6, (1, 1)), (5.0, (5, 2))]
-    return [(f"case{k}", {"dz": dz, "shape": shape}) for k, (dz, shape) in enumerate(specs)]
+    return [("public" if k == 0 else f"hidden{k}", {"dz": dz, "shape": shape}) for k, (dz, shape) in enumerate(specs)]
 
 
-def returned(result, count, what):
-    """Check that a function returned a tuple of `count` items; `what` names them for the message."""
+def unpack(result, count, what):
+    """The items of a returned tuple, or WrongReturn naming what the function should return."""
     if not isinstance(result, tuple) or len(result) != count:
-        kind = f"a tuple of {len(result)}" if isinstance(result, tuple) else type(result).__name__
-        raise TypeError(f"should return {what}, a tuple of {count}; it returned {kind}")
+        kind = f"a tuple of {len(result)}" if isinstance(result, tuple) else f"a {type(result).__name__}"
+        raise WrongReturn(f"should return {what}, a tuple of {count}; it returned {kind}")
     return result
 
 
-def call_zero_pad(fn, x):
-    return (fn(x["X"], x["pad"]),)
+def same_array(value, expected) -> bool:
+    try:
+        value = np.asarray(value)
+    except Exception:
+        return False
+    return value.shape == expected.shape and value.dtype.kind in "biuf" and np.array_equal(value, expected)
 
 
-def call_conv_single_step(fn, x):
-    return (fn(x["a_slice_prev"], x["W"], x["b"]),)
+def check_cache(cache, expected, what):
+    """A cache must hold the inputs as given: arrays unchanged (A_prev not padded), the dict as passed."""
+    items = unpack(cache, len(expected), what) if isinstance(cache, tuple) else None
+    if items is None or not all(same_array(got, want) if isinstance(want, np.ndarray) else got == want
+                                for got, want in zip(items, expected)):
+        raise WrongReturn(f"the cache should be {what}, holding the arguments exactly as they were passed")
 
 
-def call_conv_forward(fn, x):
-    Z, cache = returned(fn(x["A_prev"], x["W"], x["b"], {"stride": x["stride"], "pad": x["pad"]}), 2, "(Z, cache)")
+def conv_hparameters(x):
+    return {"stride": x["stride"], "pad": x["pad"]}
+
+
+def pool_hparameters(x):
+    return {"f": x["f"], "stride": x["stride"]}
+
+
+def conv_forward_outputs(result, x):
+    Z, cache = unpack(result, 2, "(Z, cache)")
+    check_cache(cache, (x["A_prev"], x["W"], x["b"], conv_hparameters(x)), "(A_prev, W, b, hparameters)")
     return (Z,)
 
 
-def call_pool_forward(fn, x):
-    A, cache = returned(fn(x["A_prev"], {"f": x["f"], "stride": x["stride"]}, mode=x["mode"]), 2, "(A, cache)")
+def pool_forward_outputs(result, x):
+    A, cache = unpack(result, 2, "(A, cache)")
+    check_cache(cache, (x["A_prev"], pool_hparameters(x)), "(A_prev, hparameters)")
     return (A,)
 
 
-def call_conv_backward(fn, x):
-    cache = (x["A_prev"], x["W"], x["b"], {"stride": x["stride"], "pad": x["pad"]})
-    return returned(fn(x["dZ"], cache), 3, "(dA_prev, dW, db)")
+def single_output(result, x):
+    return (result,)
 
 
-def call_create_mask_from_window(fn, x):
-    return (fn(x["x"]),)
-
-
-def call_distribute_value(fn, x):
-    return (fn(x["dz"], x["shape"]),)
-
-
-def call_pool_backward(fn, x):
-    return (fn(x["dA"], (x["A_prev"], {"f": x["f"], "stride": x["stride"]}), mode=x["mode"]),)
+def by_mode(x):
+    return x["mode"]
 
 
 EXERCISES = [
-    Exercise(name, points, globals()[f"call_{name}"], globals()[f"{name}_cases"])
-    for name, points in [
-        ("zero_pad", 10), ("conv_single_step", 10), ("conv_forward", 20), ("pool_forward", 15),
-        ("conv_backward", 15), ("create_mask_from_window", 5), ("distribute_value", 5), ("pool_backward", 20),
-    ]
+    Exercise("zero_pad", 10, zero_pad_cases,
+             lambda x: ((x["X"], x["pad"]), {}), single_output),
+    Exercise("conv_single_step", 10, conv_single_step_cases,
+             lambda x: ((x["a_slice_prev"], x["W"], x["b"]), {}), single_output),
+    Exercise("conv_forward", 20, conv_forward_cases,
+             lambda x: ((x["A_prev"], x["W"], x["b"], conv_hparameters(x)), {}), conv_forward_outputs,
+             helpers=("zero_pad", "conv_single_step")),
+    Exercise("pool_forward", 15, pool_forward_cases,
+             lambda x: ((x["A_prev"], pool_hparameters(x)), {"mode": x["mode"]}), pool_forward_outputs,
+             part=by_mode),
+    Exercise("conv_backward", 15, conv_backward_cases,
+             lambda x: ((x["dZ"], (x["A_prev"], x["W"], x["b"], conv_hparameters(x))), {}),
+             lambda result, x: unpack(result, 3, "(dA_prev, dW, db)"),
+             helpers=("zero_pad",)),
+    Exercise("create_mask_from_window", 5, create_mask_from_window_cases,
+             lambda x: ((x["x"],), {}), single_output),
+    Exercise("distribute_value", 5, distribute_value_cases,
+             lambda x: ((x["dz"], x["shape"]), {}), single_output),
+    Exercise("pool_backward", 20, pool_backward_cases,
+             lambda x: ((x["dA"], (x["A_prev"], pool_hparameters(x))), {"mode": x["mode"]}), single_output,
+             helpers=("create_mask_from_window", "distribute_value"), part=by_mode),
 ]

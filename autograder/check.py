@@ -1,0 +1,63 @@
+"""Checking in the learner's own kernel: check(fn) in the self-study notebook, and the hidden
+part of the source notebook's grade cells. Same cases, judge and hints as the isolated grader;
+no isolation (the learner is only checking their own work)."""
+from . import paths, runner
+from .assignments import exercise, exercises
+from .judge import judge_exercise
+from .reference import read_all_cases
+
+
+def in_process_call(namespace: dict):
+    """A judge `call` that runs functions from `namespace` here, with the grader's plain-data round trip."""
+    def call(name, args, kwargs, helpers):
+        reply = runner.call_function(namespace, name, args, kwargs, helpers)
+        if reply["ok"]:
+            reply["result"] = runner.decode(runner.encode(reply["result"]))
+        return reply
+    return call
+
+
+def find_exercise(name: str):
+    for assignment in paths.ASSIGNMENTS:
+        if name in {ex.name for ex in exercises(assignment)}:
+            return assignment, exercise(assignment, name)
+    raise ValueError(f"{name!r} is not a graded function of this course")
+
+
+def judge_in_namespace(name: str, namespace: dict):
+    """Judge namespace[name] on every case; helpers the learner got wrong are replaced when needed."""
+    assignment, ex = find_exercise(name)
+    cases = read_all_cases(paths.reference_file(paths.REPO_ROOT, assignment))
+    call = in_process_call(namespace)
+    wrong = set()
+    for helper in ex.helpers:
+        if helper in namespace and not all(v.passed for v in judge_exercise(exercise(assignment, helper),
+                                                                           cases[helper], call).cases):
+            wrong.add(helper)
+    return judge_exercise(ex, cases[name], call, frozenset(wrong))
+
+
+def check(fn) -> None:
+    """Print a short verdict for one of your functions: check(conv_forward)."""
+    name = getattr(fn, "__name__", None)
+    # The function's own globals, so that a wrong helper can be swapped where it looks it up.
+    namespace = getattr(fn, "__globals__", {})
+    if namespace.get(name) is not fn:
+        namespace = {**namespace, name: fn}
+    verdict = judge_in_namespace(name, namespace)
+    total = len(verdict.cases)
+    passed = sum(case.passed for case in verdict.cases)
+    if passed == total and not any(case.fixed_by for case in verdict.cases):
+        print(f"✓ {name}: all {total} cases pass.")
+        return
+    if all(case.problem and case.problem.startswith("not implemented yet") for case in verdict.cases):
+        print(f"… {name} is not implemented yet: write it in the cell above, run that cell, then run this one.")
+        return
+    print(f"✗ {name}: {verdict.feedback()}")
+
+
+def run_hidden_cases(name: str, namespace: dict) -> float:
+    """The hidden part of a grade cell: print the verdict, return the points (nbgrader's partial credit)."""
+    verdict = judge_in_namespace(name, namespace)
+    print(f"{name}: {verdict.feedback()}")
+    return verdict.score

@@ -1,0 +1,108 @@
+"""Grading one submitted notebook in isolation, into Gradescope's results.json form."""
+import json
+import time
+from pathlib import Path
+
+import nbformat
+
+from . import paths
+from .assignments import exercises
+from .judge import judge_assignment
+from .notebook_code import learner_code_cells
+from .reference import read_all_cases
+from .sandbox import Limits, isolation
+from .session import LearnerSession
+
+
+class InvalidSubmission(Exception):
+    """The file is not a notebook the grader can read; the message says why, for the learner."""
+
+
+def read_submission(path: Path):
+    """The notebook at `path`, validated only as far as grading needs."""
+    try:
+        text = path.read_text(encoding="utf-8")
+    except (OSError, UnicodeDecodeError) as error:
+        raise InvalidSubmission(f"the file could not be read as text ({error.__class__.__name__})")
+    try:
+        raw = json.loads(text)
+    except json.JSONDecodeError as error:
+        raise InvalidSubmission(f"the file is not valid JSON (line {error.lineno}, column {error.colno}): "
+                                "it may have been saved incompletely or edited outside Jupyter")
+    if not isinstance(raw, dict) or not isinstance(raw.get("cells"), list):
+        raise InvalidSubmission("the file is JSON but not a Jupyter notebook (it has no list of cells)")
+    try:
+        notebook = nbformat.from_dict(raw)
+        if notebook.get("nbformat", 4) < 4:
+            notebook = nbformat.convert(notebook, 4)
+        for cell in notebook.cells:
+            cell.setdefault("metadata", {})
+            cell.setdefault("cell_type", "raw")
+            source = cell.get("source", "")
+            cell.source = source if isinstance(source, str) else "".join(map(str, source))
+    except Exception as error:
+        raise InvalidSubmission(f"the notebook's structure is damaged ({error.__class__.__name__})")
+    return notebook
+
+
+def detect_assignment(notebook, path: Path, default: str | None) -> str:
+    """The assignment: named by --assignment, by an nbgrader folder, or by the graded functions present."""
+    if default:
+        return default
+    if path.parent.name in paths.ASSIGNMENTS:
+        return path.parent.name
+    ids = {cell.metadata.get("nbgrader", {}).get("grade_id") for cell in notebook.cells}
+    matches = [name for name in paths.ASSIGNMENTS if {ex.name for ex in exercises(name)} & ids]
+    return matches[0] if matches else paths.ASSIGNMENTS[0]
+
+
+def blank_tests(assignment: str, reason: str) -> list[dict]:
+    tests = []
+    for ex in exercises(assignment):
+        cases = read_all_cases(paths.reference_file(paths.REPO_ROOT, assignment))[ex.name]
+        parts = list(dict.fromkeys(ex.part(case.inputs) if ex.part else None for case in cases))
+        for part in parts:
+            tests.append(test_entry(ex, part, 0.0, ex.points / len(parts), f"Not graded: {reason}"))
+    return tests
+
+
+def test_entry(ex, part, score, max_score, output) -> dict:
+    name = ex.name if part is None else f"{ex.name} ({part})"
+    return {"name": name, "score": score, "max_score": round(max_score, 2), "output": output,
+            "visibility": "visible", "tags": [ex.name]}
+
+
+def grade_notebook(path: Path, assignment: str | None = None, limits: Limits = Limits()) -> dict:
+    """Grade one submission; always returns a results dict (Gradescope's results.json schema)."""
+    start = time.monotonic()
+    try:
+        notebook = read_submission(path)
+    except InvalidSubmission as error:
+        assignment = assignment or paths.ASSIGNMENTS[0]
+        return {"score": 0.0, "execution_time": round(time.monotonic() - start, 3),
+                "output": f"This submission could not be graded: {error}. Nothing in it was run.",
+                "tests": blank_tests(assignment, "the notebook could not be read"),
+                "extra_data": {"assignment": assignment, "invalid": str(error)}}
+    assignment = detect_assignment(notebook, path, assignment)
+    cases = read_all_cases(paths.reference_file(paths.REPO_ROOT, assignment))
+    cells = learner_code_cells(notebook)
+    session = LearnerSession(cells, limits)
+    try:
+        def call(name, args, kwargs, helpers):
+            return session.call(name, args, kwargs, helpers)
+        verdicts = judge_assignment(exercises(assignment), cases, call)
+    finally:
+        session.close()
+
+    tests = [test_entry(v.exercise, part.name, part.score, part.max_score, part.feedback)
+             for v in verdicts for part in v.parts()]
+    notes = [f"Cell {index} failed: {problem}" for index, problem in sorted(session.cell_problems.items())]
+    if not cells:
+        notes.append("The notebook has no code cells of yours.")
+    score = round(sum(v.score for v in verdicts), 2)
+    return {"score": score, "execution_time": round(time.monotonic() - start, 3),
+            "output": "\n".join([f"{assignment}: {score} of {sum(ex.points for ex in exercises(assignment))} points."]
+                                + notes),
+            "tests": tests,
+            "extra_data": {"assignment": assignment, "isolation": isolation(),
+                           "restarts": session.restarts}}

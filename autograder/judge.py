@@ -1,0 +1,173 @@
+"""Judging: a learner's replies against the reference, case by case, with partial credit.
+
+The judge never runs learner code itself. It is given `call(name, args, kwargs, helpers)`,
+which returns the runner's reply as plain data: in the isolated grader that goes to the
+sandboxed process, in check() to the learner's own kernel. Feedback says what is wrong (an
+exception and its line, a wrong form, type or shape, how many values differ) and names a
+known mistake when it recognises one, but never shows a hidden input or a reference value.
+"""
+from dataclasses import dataclass, field
+
+import numpy as np
+
+from .assignments import Exercise, WrongReturn
+from .diagnose import diagnose
+from .reference import Case
+from .runner import Unsupported
+
+RTOL = 1e-6
+
+
+@dataclass
+class CaseVerdict:
+    case: Case
+    part: str | None
+    reply: dict
+    problem: str | None  # None: the case passes
+    fixed_by: tuple = ()  # wrong helpers whose recorded reference answers made it pass
+
+    @property
+    def passed(self) -> bool:
+        return self.problem is None
+
+    @property
+    def label(self) -> str:
+        return "public case" if self.case.name.startswith("public") else "hidden case"
+
+
+@dataclass
+class PartScore:
+    name: str
+    score: float
+    max_score: float
+    feedback: str
+
+
+@dataclass
+class ExerciseVerdict:
+    exercise: Exercise
+    cases: list[CaseVerdict]
+    hints: list[str] = field(default_factory=list)
+
+    @property
+    def score(self) -> float:
+        return round(sum(part.score for part in self.parts()), 2)
+
+    def parts(self) -> list[PartScore]:
+        """One score per graded part (e.g. max and average pooling); points shared by case count."""
+        names = list(dict.fromkeys(verdict.part for verdict in self.cases))
+        points_per_case = self.exercise.points / len(self.cases)
+        parts = []
+        for name in names:
+            verdicts = [verdict for verdict in self.cases if verdict.part == name]
+            passed = sum(verdict.passed for verdict in verdicts)
+            parts.append(PartScore(name, round(passed * points_per_case, 2), round(len(verdicts) * points_per_case, 2),
+                                   self.feedback(verdicts)))
+        return parts
+
+    def feedback(self, verdicts=None) -> str:
+        verdicts = self.cases if verdicts is None else verdicts
+        passed = sum(verdict.passed for verdict in verdicts)
+        lines = [f"{passed} of {len(verdicts)} cases pass."]
+        failing = [(number, verdict) for number, verdict in enumerate(verdicts, 1) if not verdict.passed]
+        if len(failing) > 1 and len({verdict.problem for _, verdict in failing}) == 1:
+            lines.append(f"  {'every case' if not passed else 'cases ' + ', '.join(str(n) for n, _ in failing)}: "
+                         f"{failing[0][1].problem}")
+        else:
+            lines += [f"  case {number} ({verdict.label}): {verdict.problem}" for number, verdict in failing]
+        fixed = sorted({helper for verdict in verdicts for helper in verdict.fixed_by})
+        if fixed:
+            names = " and ".join(fixed)
+            lines.append(f"Your {self.exercise.name} is right when it is given a correct {names}: "
+                         f"those cases count as passed here; fix {names} to make the notebook work.")
+        lines += [f"Hint: {hint}" for hint in self.hints if any(not v.passed for v in verdicts)]
+        return "\n".join(lines)
+
+
+def compare_output(yours, expected: np.ndarray, label: str) -> str | None:
+    """None when `yours` matches `expected`; otherwise a sentence saying how it differs."""
+    if isinstance(yours, Unsupported) or not isinstance(yours, (np.ndarray, int, float, bool, list, tuple)):
+        kind = yours.kind if isinstance(yours, Unsupported) else type(yours).__name__
+        return f"{label} is a {kind}, not a number or an array"
+    try:
+        yours = np.asarray(yours)
+    except Exception:
+        return f"{label} cannot be read as an array"
+    if yours.shape != expected.shape:
+        want = "a scalar" if expected.shape == () else f"shape {expected.shape}"
+        return f"{label} has shape {yours.shape}; expected {want}"
+    if expected.dtype == bool:
+        if yours.dtype != bool:
+            return f"{label} has dtype {yours.dtype}; expected a boolean array (True/False)"
+        wrong = int(np.sum(yours != expected))
+    else:
+        if yours.dtype.kind not in "biuf":
+            return f"{label} has dtype {yours.dtype}; expected real numbers"
+        if np.isnan(yours.astype(float)).any():
+            return f"{label} contains NaN"
+        scale = max(1.0, float(np.max(np.abs(expected)))) if expected.size else 1.0
+        wrong = int(np.sum(~np.isclose(yours.astype(float), expected, rtol=RTOL, atol=1e-9 * scale)))
+    if wrong:
+        return f"{label} is wrong at {wrong} of {expected.size} positions"
+    return None
+
+
+def reply_problem(ex: Exercise, case: Case, reply: dict) -> str | None:
+    """None when the reply is right for this case, else what is wrong with it."""
+    if not reply.get("ok"):
+        error = reply.get("error") or {}
+        kind, message, line = error.get("type"), error.get("message", ""), error.get("line")
+        if kind == "NotImplementedError":
+            return "not implemented yet (it raises NotImplementedError)"
+        if kind in ("Missing", "TimeLimit", "ProcessDied", "NotRun", "BadReply", "HelperNotRecorded"):
+            return message
+        return f"raised {kind}: {message}" + (f" — at {line}" if line else "")
+    try:
+        outputs = ex.outputs(reply.get("result"), case.inputs)
+    except WrongReturn as error:
+        return str(error)
+    labels = ["the result"] if len(case.expected) == 1 else [f"output {k + 1}" for k in range(len(case.expected))]
+    for yours, expected, label in zip(outputs, case.expected, labels):
+        problem = compare_output(yours, expected, label)
+        if problem:
+            return problem
+    return None
+
+
+def judge_exercise(ex: Exercise, cases: list[Case], call, wrong_helpers=frozenset()) -> ExerciseVerdict:
+    """Run and judge every case of one exercise.
+
+    call(name, args, kwargs, helpers) -> reply. wrong_helpers: helper exercises the learner got
+    wrong; a case that fails is run again with their recorded reference answers and counts as
+    passed if it then passes (no double penalty).
+    """
+    verdicts, out_of_time = [], False
+    for case in cases:
+        part = ex.part(case.inputs) if ex.part else None
+        if out_of_time:
+            reply = {"ok": False, "error": {"type": "NotRun", "message":
+                     "not run: an earlier case of this exercise ran out of time"}}
+            verdicts.append(CaseVerdict(case, part, reply, reply_problem(ex, case, reply)))
+            continue
+        args, kwargs = ex.arguments(case.inputs)
+        reply = call(ex.name, args, kwargs, None)
+        verdict = CaseVerdict(case, part, reply, reply_problem(ex, case, reply))
+        helpers = {helper: case.helpers.get(helper, {}) for helper in ex.helpers if helper in wrong_helpers}
+        if not verdict.passed and helpers and reply.get("error", {}).get("type") not in ("TimeLimit", "Missing"):
+            retry = call(ex.name, args, kwargs, helpers)
+            if reply_problem(ex, case, retry) is None:
+                verdict.problem, verdict.fixed_by = None, tuple(helpers)
+        out_of_time = reply.get("error", {}).get("type") == "TimeLimit"
+        verdicts.append(verdict)
+    return ExerciseVerdict(ex, verdicts, diagnose(ex, verdicts))
+
+
+def judge_assignment(exercises: list[Exercise], cases: dict[str, list[Case]], call) -> list[ExerciseVerdict]:
+    """Judge every exercise in order; helpers are judged before the exercises that use them."""
+    results, wrong = [], set()
+    for ex in exercises:
+        verdict = judge_exercise(ex, cases[ex.name], call, frozenset(wrong))
+        if not all(case.passed for case in verdict.cases):
+            wrong.add(ex.name)
+        results.append(verdict)
+    return results

@@ -1,0 +1,270 @@
+"""The learner's side of grading: runs notebook cells and calls functions, answers in plain data.
+
+This module is self-contained (standard library and NumPy only). The isolated grader starts
+`python -I -c <this file's text>` inside the sandbox, so nothing of the course has to be on
+the sandbox's disk; `serve()` then answers requests on the process's stdin/stdout. The
+in-process `check()` imports it to call functions exactly the same way.
+
+Values cross the process boundary as JSON (arrays as dtype + shape + base64 bytes), never as
+pickles: whatever the learner's code returns, the grader only ever decodes numbers, strings,
+lists, tuples, dicts and numeric arrays.
+"""
+import base64
+import copy
+import hashlib
+import json
+import linecache
+import os
+import signal
+import struct
+import sys
+import traceback
+
+import numpy as np
+
+ARRAY_KINDS = "biuf"  # bool, signed and unsigned integers, floats: all a grader needs
+MAX_DEPTH = 20
+MAX_TEXT = 300  # characters kept of an exception message
+
+
+class Unsupported:
+    """Stands for a value that plain data cannot carry (an object, a function, a complex array)."""
+
+    def __init__(self, kind: str):
+        self.kind = kind
+
+    def __repr__(self):
+        return f"<{self.kind}>"
+
+
+class HelperNotRecorded(Exception):
+    """A reference helper was called with arguments the reference solution never passed it."""
+
+
+# ---------------------------------------------------------------- plain data -----------------
+
+def encode(value, depth=0):
+    """A JSON-ready form of `value`; anything that is not plain data becomes an Unsupported marker."""
+    if depth > MAX_DEPTH:
+        return {"__unsupported__": "too deeply nested value"}
+    if value is None or type(value) in (bool, str):
+        return value
+    if type(value) in (int, float):
+        return value
+    if isinstance(value, (np.generic, np.ndarray)):
+        array = np.asarray(value)
+        if array.dtype.kind not in ARRAY_KINDS:
+            return {"__unsupported__": f"array of dtype {array.dtype}"}
+        array = array.copy(order="C")  # (np.ascontiguousarray would make a 0-d array 1-d)
+        return {"__array__": base64.b64encode(array.tobytes()).decode("ascii"),
+                "dtype": array.dtype.str, "shape": list(array.shape)}
+    if type(value) is tuple:
+        return {"__tuple__": [encode(item, depth + 1) for item in value]}
+    if type(value) is list:
+        return [encode(item, depth + 1) for item in value]
+    if type(value) is dict and all(type(key) is str for key in value):
+        return {"__dict__": {key: encode(item, depth + 1) for key, item in value.items()}}
+    return {"__unsupported__": type(value).__name__}
+
+
+def decode(value, depth=0):
+    """The value `encode` described, rebuilt from JSON; raises ValueError on anything else."""
+    if depth > MAX_DEPTH + 1:
+        raise ValueError("too deeply nested")
+    if value is None or type(value) in (bool, int, float, str):
+        return value
+    if type(value) is list:
+        return [decode(item, depth + 1) for item in value]
+    if type(value) is not dict or len(value) == 0:
+        raise ValueError("not plain data")
+    if "__array__" in value:
+        dtype = np.dtype(str(value["dtype"]))
+        shape = [int(n) for n in value["shape"]]
+        if dtype.kind not in ARRAY_KINDS or dtype.hasobject or any(n < 0 for n in shape):
+            raise ValueError("not a numeric array")
+        data = base64.b64decode(value["__array__"], validate=True)
+        return np.frombuffer(data, dtype=dtype).reshape(shape).copy()
+    if "__tuple__" in value:
+        return tuple(decode(item, depth + 1) for item in value["__tuple__"])
+    if "__dict__" in value:
+        return {str(key): decode(item, depth + 1) for key, item in value["__dict__"].items()}
+    if "__unsupported__" in value:
+        return Unsupported(str(value["__unsupported__"])[:100])
+    raise ValueError("not plain data")
+
+
+def write_message(stream, message: dict) -> None:
+    """Send one message: a 4-byte big-endian length, then JSON."""
+    data = json.dumps(message).encode("utf-8")
+    stream.write(struct.pack(">I", len(data)) + data)
+    stream.flush()
+
+
+def read_message(stream) -> dict | None:
+    """Receive one message, or None at end of stream."""
+    header = stream.read(4)
+    if len(header) < 4:
+        return None
+    (length,) = struct.unpack(">I", header)
+    return json.loads(stream.read(length).decode("utf-8"))
+
+
+# ---------------------------------------------------------------- calling --------------------
+
+def helper_key(args) -> str:
+    """A fingerprint of a helper's arguments, by their values only (shapes and dtypes aside)."""
+    digest = hashlib.sha1()
+    for arg in args:
+        digest.update(np.asarray(arg, dtype=np.float64).ravel().tobytes())
+        digest.update(b"|")
+    return digest.hexdigest()
+
+
+def recorded_helper(name: str, answers: dict):
+    """A stand-in for helper `name` that returns the reference's recorded answer for the same arguments."""
+    def helper(*args, **kwargs):
+        try:
+            key = helper_key(args)
+        except (TypeError, ValueError):
+            key = None
+        if key not in answers:
+            raise HelperNotRecorded(f"{name} was called with arguments the reference solution never uses")
+        return copy.deepcopy(answers[key])
+    helper.__name__ = name
+    return helper
+
+
+def learner_line(error: BaseException) -> str | None:
+    """'cell N, line L: code' for the innermost frame of the learner's own code, if any."""
+    found = None
+    for frame in traceback.extract_tb(error.__traceback__):
+        if frame.filename.startswith("<cell "):
+            found = f"{frame.filename[1:-1]}, line {frame.lineno}: {(frame.line or '').strip()}"
+    return found
+
+
+def describe(error: BaseException) -> dict:
+    return {"type": type(error).__name__, "message": str(error)[:MAX_TEXT], "line": learner_line(error)}
+
+
+def notebook_globals_used(fn, namespace: dict) -> list[str]:
+    """Names of notebook variables (not functions or modules) that `fn`'s code reads as globals."""
+    code = getattr(fn, "__code__", None)
+    names, stack = set(), [code] if code is not None else []
+    while stack:
+        current = stack.pop()
+        names.update(current.co_names)
+        stack.extend(const for const in current.co_consts if hasattr(const, "co_names"))
+    return sorted(name for name in names if name in namespace and not name.startswith("__")
+                  and not callable(namespace[name]) and type(namespace[name]).__name__ != "module")
+
+
+def call_function(namespace: dict, name: str, args, kwargs, helpers=None) -> dict:
+    """Call namespace[name] on deep copies of the arguments, with recorded helpers swapped in.
+
+    helpers: {helper name: {key: answer}}; while the call runs, namespace[helper] is the
+    recorded stand-in, so the learner's function uses it through its globals.
+    Returns {"ok": True, "result": ...} or {"ok": False, "error": {...}}, plus
+    "globals_used" (see notebook_globals_used).
+    """
+    fn = namespace.get(name)
+    if not callable(fn):
+        return {"ok": False, "error": {"type": "Missing", "message": f"{name} is not defined", "line": None},
+                "globals_used": []}
+    saved = {helper: namespace.get(helper) for helper in helpers or {}}
+    namespace.update({helper: recorded_helper(helper, answers) for helper, answers in (helpers or {}).items()})
+    try:
+        result = fn(*copy.deepcopy(args), **copy.deepcopy(kwargs))
+        response = {"ok": True, "result": result}
+    except BaseException as error:  # the learner's code may raise anything, SystemExit included
+        response = {"ok": False, "error": describe(error)}
+    finally:
+        namespace.update(saved)
+    response["globals_used"] = notebook_globals_used(fn, namespace)
+    return response
+
+
+# ---------------------------------------------------------------- serving (in the sandbox) ---
+
+class CappedText:
+    """A stand-in for sys.stdout/sys.stderr that keeps only the first `limit` characters."""
+
+    def __init__(self, limit):
+        self.limit, self.parts, self.size, self.dropped = limit, [], 0, 0
+
+    def write(self, text):
+        text = str(text)
+        room = self.limit - self.size
+        self.parts.append(text[:max(room, 0)])
+        self.size += min(len(text), max(room, 0))
+        self.dropped += max(len(text) - max(room, 0), 0)
+        return len(text)
+
+    def flush(self):
+        pass
+
+    def take(self) -> str:
+        text = "".join(self.parts) + (f"\n… {self.dropped} more characters not kept" if self.dropped else "")
+        self.parts, self.size, self.dropped = [], 0, 0
+        return text
+
+
+class TimeLimit(BaseException):
+    """Raised in the learner's code when a cell or call runs past its time limit."""
+
+
+def on_alarm(signum, frame):
+    raise TimeLimit("time limit exceeded")
+
+
+def run_cell(namespace: dict, index: int, source: str) -> dict:
+    filename = f"<cell {index}>"
+    linecache.cache[filename] = (len(source), None, source.splitlines(True), filename)
+    try:
+        exec(compile(source, filename, "exec"), namespace)
+        return {"ok": True}
+    except BaseException as error:
+        return {"ok": False, "error": describe(error)}
+
+
+def serve(output_limit: int = 4000) -> None:
+    """Answer the grader's requests on stdin/stdout until it says exit or closes the pipe.
+
+    The learner's prints go to a capped buffer and the process's own stdout/stderr file
+    descriptors point at /dev/null, so nothing the learner writes can mix with the replies.
+    """
+    requests = os.fdopen(os.dup(0), "rb", buffering=0)
+    replies = os.fdopen(os.dup(1), "wb")
+    devnull = os.open(os.devnull, os.O_RDWR)
+    for fd in (0, 1, 2):
+        os.dup2(devnull, fd)
+    captured = CappedText(output_limit)
+    sys.stdout = sys.stderr = captured
+    sys.stdin = open(os.devnull)
+    namespace = {"__name__": "__main__", "__builtins__": __builtins__}
+    signal.signal(signal.SIGALRM, on_alarm)
+    while True:
+        request = read_message(requests)
+        if request is None or request.get("op") == "exit":
+            return
+        signal.setitimer(signal.ITIMER_REAL, float(request.get("timeout", 10)))
+        try:
+            if request["op"] == "run_cell":
+                reply = run_cell(namespace, request["index"], request["source"])
+            else:
+                args, kwargs = decode(request["args"]), decode(request["kwargs"])
+                helpers = {name: {key: decode(answer) for key, answer in answers.items()}
+                           for name, answers in request.get("helpers", {}).items()}
+                reply = call_function(namespace, request["name"], args, kwargs, helpers)
+                if reply["ok"]:
+                    reply["result"] = encode(reply["result"])
+        except TimeLimit:  # raised between the learner's code and here
+            reply = {"ok": False, "error": {"type": "TimeLimit", "message": "time limit exceeded", "line": None}}
+        finally:
+            signal.setitimer(signal.ITIMER_REAL, 0)
+        reply["output"] = captured.take()
+        write_message(replies, reply)
+
+
+if __name__ == "__main__":
+    serve()
