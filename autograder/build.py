@@ -9,6 +9,8 @@ Generated, per assignment:
                                    assignment folder still displays them)
     autograder/reference/<a>.h5    every case's inputs and reference outputs
     release/<a>/                   the student version, made by nbgrader generate_assignment
+    notebooks/<a>.ipynb, notebooks/images/
+                                   the self-study edition (check(...) cells), with its figures
 """
 import importlib.util
 import shutil
@@ -22,13 +24,14 @@ from .nbgrader_run import run_nbgrader
 from .notebook_code import load_namespace
 from .notebook_images import referenced_images
 from .reference import same_content, write_reference
+from .self_study import self_study_edition
 
 FIGURE_SUFFIXES = (".png", ".gif")
 
 
 def owned_dirs(assignment: str) -> list[Path]:
     """Folders whose whole content the build writes: any other file in them is stale."""
-    return [Path("release") / assignment, Path("source") / assignment / "images"]
+    return [Path("release") / assignment, Path("source") / assignment / "images", Path("notebooks") / "images"]
 
 
 def normalised(notebook_path: Path) -> str:
@@ -84,6 +87,18 @@ def stage(root: Path, staged: Path) -> None:
             shutil.copy(figures[name], notebook_images / name)
 
         generate_release(root, staged, assignment)
+        write_self_study(staged, assignment)
+
+
+def write_self_study(staged: Path, assignment: str) -> None:
+    """notebooks/<a>.ipynb from the staged release, with the figures it shows beside it."""
+    release = paths.release_dir(staged, assignment)
+    notebook = self_study_edition(nbformat.read(str(release / f"{assignment}.ipynb"), as_version=4))
+    folder = staged / "notebooks"
+    (folder / "images").mkdir(parents=True, exist_ok=True)
+    (folder / f"{assignment}.ipynb").write_text(nbformat.writes(notebook) + "\n", encoding="utf-8")
+    for relative in referenced_images(notebook):
+        shutil.copy(release / relative, folder / relative)
 
 
 def generated_files(staged: Path) -> list[Path]:
@@ -112,6 +127,7 @@ def committed_generated(root: Path) -> list[Path]:
     """Files in the places the build owns: its folders and the figures in images/."""
     found = [path for path in (root / "images").glob("*") if path.suffix in FIGURE_SUFFIXES]
     found += (root / "autograder" / "reference").glob("*.h5")
+    found += (root / "notebooks").glob("*.ipynb")
     for assignment in paths.ASSIGNMENTS:
         for folder in owned_dirs(assignment):
             found += [path for path in (root / folder).rglob("*") if path.is_file()]

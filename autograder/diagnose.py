@@ -60,11 +60,9 @@ def close(a, b) -> bool:
     return a is not None and b is not None and a.shape == b.shape and np.allclose(a, b, rtol=1e-6, atol=1e-9)
 
 
-def only_failing_where(verdicts, condition) -> bool:
-    """True when some case with `condition` fails and every case without it passes (and exists)."""
-    with_condition = [v for v in verdicts if condition(v.case)]
-    without = [v for v in verdicts if not condition(v.case)]
-    return bool(without) and all(v.passed for v in without) and any(not v.passed for v in with_condition)
+def fails_exactly_where(verdicts, condition) -> bool:
+    """True when the failing cases are exactly those with `condition` (and some case lacks it)."""
+    return any(not condition(v.case) for v in verdicts) and all(v.passed != condition(v.case) for v in verdicts)
 
 
 # ------------------------------------------------------------------ the recognisers ----------
@@ -135,16 +133,16 @@ def not_floored(ex, verdicts):
 
 
 def stride_ignored(ex, verdicts):
-    """An output of stride-1 size where the stride is larger: the stride never moves the window."""
+    """An output height or width of stride-1 size where the stride is larger."""
     if ex.name not in ("conv_forward", "pool_forward"):
         return None
     for v in verdicts:
         out, x, f = first_array(v), image(v.case), window(v.case)
-        if out is None or out.ndim != 4 or stride(v.case) in (None, 1):
+        if out is None or out.ndim != 4 or stride(v.case) in (None, 1) or out.shape == v.case.expected[0].shape:
             continue
         p = pad(v.case) or 0
-        if out.shape[1:3] == (x.shape[1] - f + 2 * p + 1, x.shape[2] - f + 2 * p + 1):
-            return "The output has the size of a stride-1 output: the stride is not used in the output size."
+        if out.shape[1] == x.shape[1] - f + 2 * p + 1 or out.shape[2] == x.shape[2] - f + 2 * p + 1:
+            return "The output is as tall or as wide as a stride-1 output: the stride is not used in the output size."
     return None
 
 
@@ -162,7 +160,7 @@ def output_size_off_by_one(ex, verdicts):
 
 def dA_indexed_by_input_position(ex, verdicts):
     """pool_backward reading dA at the window's corner (h * stride) instead of the output position h."""
-    if ex.name == "pool_backward" and only_failing_where(verdicts, lambda case: stride(case) > 1):
+    if ex.name == "pool_backward" and fails_exactly_where(verdicts, lambda case: stride(case) > 1):
         return ("Cases with stride 1 pass and cases with stride > 1 fail: the upstream gradient is read at the "
                 "output position, dA[i, h, w, c], not at the window's corner (vert_start, horiz_start).")
     return None
@@ -171,7 +169,7 @@ def dA_indexed_by_input_position(ex, verdicts):
 def stride_misapplied(ex, verdicts):
     """The stride applied twice, or in the wrong place, when the window moves."""
     if ex.name in ("conv_forward", "pool_forward", "conv_backward") and \
-            only_failing_where(verdicts, lambda case: stride(case) > 1):
+            fails_exactly_where(verdicts, lambda case: stride(case) > 1):
         return ("Cases with stride 1 pass and cases with stride > 1 fail: check the window's corners, "
                 "vert_start = h * stride and horiz_start = w * stride, with the stride applied once.")
     return None
@@ -180,7 +178,7 @@ def stride_misapplied(ex, verdicts):
 def empty_crop_when_pad_is_zero(ex, verdicts):
     """x[pad:-pad] cropping, which is empty when pad == 0."""
     if ex.name in ("conv_backward", "conv_forward", "zero_pad") and \
-            only_failing_where(verdicts, lambda case: pad(case) == 0):
+            fails_exactly_where(verdicts, lambda case: pad(case) == 0):
         return ("Only the cases with pad = 0 fail. A crop such as [pad:-pad] is empty when pad is 0; "
                 "give the end explicitly (pad:pad + n_H_prev).")
     return None
@@ -189,7 +187,7 @@ def empty_crop_when_pad_is_zero(ex, verdicts):
 def no_accumulation(ex, verdicts):
     """= instead of += where windows overlap."""
     if ex.name in ("conv_backward", "pool_backward") and \
-            only_failing_where(verdicts, lambda case: stride(case) < window(case)):
+            fails_exactly_where(verdicts, lambda case: stride(case) < window(case)):
         return ("Only cases whose windows overlap (stride < f) fail: add each window's gradient with += "
                 "instead of overwriting what an earlier window wrote.")
     return None
@@ -223,7 +221,7 @@ def whole_array_distributed(ex, verdicts):
 
 def mask_from_wrong_window(ex, verdicts):
     """The max-pool mask built from the wrong slice (all channels, or a padded input)."""
-    if ex.name == "pool_backward" and only_failing_where(verdicts, lambda case: case.inputs["mode"] == "max"):
+    if ex.name == "pool_backward" and fails_exactly_where(verdicts, lambda case: case.inputs["mode"] == "max"):
         return ("Max mode fails while average mode passes: build the mask from one channel of the layer's input, "
                 "A_prev[i, vert_start:vert_end, horiz_start:horiz_end, c].")
     return None
@@ -257,7 +255,7 @@ def non_square_mixup(ex, verdicts):
     def square(case):
         x = image(case)
         return x is None or x.shape[1] == x.shape[2]
-    if only_failing_where(verdicts, lambda case: not square(case)):
+    if fails_exactly_where(verdicts, lambda case: not square(case)):
         return "Only non-square inputs fail: heights go with n_H and vert_*, widths with n_W and horiz_*."
     return None
 
@@ -269,6 +267,11 @@ def reads_notebook_variables(ex, verdicts):
         if not v.passed and names:
             listed = ", ".join(f"`{name}`" for name in names[:3])
             return f"{ex.name} reads the notebook variable {listed} instead of its arguments: use only what is passed in."
+        kind, message = error(v)
+        if kind == "NameError" and message.startswith("name '"):
+            name = message.split("'")[1]
+            return (f"{ex.name} uses `{name}`, which is neither one of its arguments nor defined inside it: a "
+                    "variable from another cell is not there when your function is graded.")
     return None
 
 

@@ -1,0 +1,31 @@
+"""The self-study edition: the student release, with a check(...) cell where grading would happen.
+
+Self-learners have no instructor to grade them, so each hidden-test cell becomes a call to
+`autograder.check`, which runs the function on the same public and hidden cases as the grader
+and prints a short verdict with a hint.
+"""
+import nbformat
+
+GRADING_SENTENCE = "The cell after each check,\nmarked `# Hidden tests`, is where grading happens: leave it as it is."
+SELF_STUDY_SENTENCE = ("After each check, a `check(...)` cell runs\nyour function on the hidden cases a grader "
+                       "would use, and names what is wrong with a hint.")
+
+
+def self_study_edition(release_notebook):
+    """A new notebook: the release with nbgrader metadata removed and grade cells turned into checks."""
+    notebook = nbformat.from_dict(release_notebook)
+    notebook = nbformat.reads(nbformat.writes(notebook), as_version=4)  # a deep copy
+    for cell in notebook.cells:
+        meta = cell.metadata.pop("nbgrader", {})
+        if meta.get("grade"):
+            name = meta["grade_id"].removeprefix("test_")
+            cell.source = f"check({name})"
+        elif meta.get("grade_id") == "setup":
+            cell.source = cell.source.replace("import numpy as np\n",
+                                              "import numpy as np\n\nfrom autograder import check\n", 1)
+        elif cell.cell_type == "markdown" and GRADING_SENTENCE in cell.source:
+            cell.source = cell.source.replace(GRADING_SENTENCE, SELF_STUDY_SENTENCE)
+    if not any(SELF_STUDY_SENTENCE in cell.source for cell in notebook.cells):
+        raise RuntimeError("the source's introduction no longer has the sentence about grading cells; "
+                           "update autograder/self_study.py")
+    return notebook
