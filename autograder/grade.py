@@ -3,12 +3,10 @@ import json
 import time
 from pathlib import Path
 
-import nbformat
-
 from . import paths
 from .assignments import exercises
 from .judge import judge_assignment
-from .notebook_code import learner_code_cells
+from .notebook_code import learner_code_cells, nbgrader_metadata
 from .reference import read_all_cases
 from .sandbox import Limits, isolation
 from .session import LearnerSession
@@ -18,30 +16,25 @@ class InvalidSubmission(Exception):
     """The file is not a notebook the grader can read; the message says why, for the learner."""
 
 
-def read_submission(path: Path):
-    """The notebook at `path`, validated only as far as grading needs."""
+def read_submission(path: Path) -> dict:
+    """The notebook at `path` as a dict, checked only as far as grading needs.
+
+    Plain JSON on purpose: nbformat's validation is slow to import and refuses notebooks
+    that can still be graded.
+    """
     try:
         text = path.read_text(encoding="utf-8")
     except (OSError, UnicodeDecodeError) as error:
         raise InvalidSubmission(f"the file could not be read as text ({error.__class__.__name__})")
     try:
-        raw = json.loads(text)
+        notebook = json.loads(text)
     except json.JSONDecodeError as error:
         raise InvalidSubmission(f"the file is not valid JSON (line {error.lineno}, column {error.colno}): "
                                 "it may have been saved incompletely or edited outside Jupyter")
-    if not isinstance(raw, dict) or not isinstance(raw.get("cells"), list):
+    except RecursionError:
+        raise InvalidSubmission("the file is JSON nested too deeply to be a notebook")
+    if not isinstance(notebook, dict) or not isinstance(notebook.get("cells"), list):
         raise InvalidSubmission("the file is JSON but not a Jupyter notebook (it has no list of cells)")
-    try:
-        notebook = nbformat.from_dict(raw)
-        if notebook.get("nbformat", 4) < 4:
-            notebook = nbformat.convert(notebook, 4)
-        for cell in notebook.cells:
-            cell.setdefault("metadata", {})
-            cell.setdefault("cell_type", "raw")
-            source = cell.get("source", "")
-            cell.source = source if isinstance(source, str) else "".join(map(str, source))
-    except Exception as error:
-        raise InvalidSubmission(f"the notebook's structure is damaged ({error.__class__.__name__})")
     return notebook
 
 
@@ -51,7 +44,7 @@ def detect_assignment(notebook, path: Path, default: str | None) -> str:
         return default
     if path.parent.name in paths.ASSIGNMENTS:
         return path.parent.name
-    ids = {cell.metadata.get("nbgrader", {}).get("grade_id") for cell in notebook.cells}
+    ids = {nbgrader_metadata(cell).get("grade_id") for cell in notebook["cells"]}
     matches = [name for name in paths.ASSIGNMENTS if {ex.name for ex in exercises(name)} & ids]
     return matches[0] if matches else paths.ASSIGNMENTS[0]
 

@@ -4,14 +4,20 @@ Which cells count as the learner's code is decided here, once: every code cell e
 course's own checks (nbgrader grade cells, and locked cells whose grade_id starts with
 "public_"). IPython magics and shell escapes are not Python; they are blanked out.
 """
+import json
 from pathlib import Path
 
-import nbformat
+
+def nbgrader_metadata(cell) -> dict:
+    """A cell's nbgrader metadata, or {} when it has none (or something malformed)."""
+    meta = cell.get("metadata") if isinstance(cell, dict) else None
+    meta = meta.get("nbgrader") if isinstance(meta, dict) else None
+    return meta if isinstance(meta, dict) else {}
 
 
 def is_course_check(cell) -> bool:
     """True for the course's check cells: hidden-test (grade) cells and public checks."""
-    meta = cell.get("metadata", {}).get("nbgrader", {})
+    meta = nbgrader_metadata(cell)
     return bool(meta.get("grade")) or str(meta.get("grade_id", "")).startswith("public_")
 
 
@@ -26,12 +32,21 @@ def without_magics(source: str) -> str:
     return "\n".join(lines)
 
 
-def learner_code_cells(notebook) -> list[tuple[int, str]]:
-    """(cell index, Python source) of every code cell that defines the learner's work."""
+def cell_source(cell) -> str:
+    """A cell's source as one string (the format allows a list of lines)."""
+    source = cell.get("source", "")
+    return source if isinstance(source, str) else "".join(map(str, source))
+
+
+def learner_code_cells(notebook: dict) -> list[tuple[int, str]]:
+    """(cell index, Python source) of every code cell that defines the learner's work.
+
+    `notebook` is the notebook's JSON as a dict (an nbformat NotebookNode works too).
+    """
     return [
-        (index, without_magics(cell.source))
-        for index, cell in enumerate(notebook.cells)
-        if cell.cell_type == "code" and not is_course_check(cell)
+        (index, without_magics(cell_source(cell)))
+        for index, cell in enumerate(notebook["cells"])
+        if isinstance(cell, dict) and cell.get("cell_type") == "code" and not is_course_check(cell)
     ]
 
 
@@ -41,7 +56,7 @@ def load_namespace(path: Path) -> dict:
     Only for notebooks the course wrote (the source's reference solutions): the code runs
     in this process. Submissions are run by the isolated grader instead.
     """
-    notebook = nbformat.read(str(path), as_version=4)
+    notebook = json.loads(Path(path).read_text(encoding="utf-8"))
     namespace = {"__name__": f"notebook:{Path(path).stem}"}
     for index, source in learner_code_cells(notebook):
         exec(compile(source, f"<{Path(path).name} cell {index}>", "exec"), namespace)

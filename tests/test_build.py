@@ -7,7 +7,7 @@ import nbformat
 
 from conftest import ASSIGNMENT, ROOT
 
-COPIED = ["nbgrader_config.py", "source", "release", "images", "autograder/reference"]
+COPIED = ["nbgrader_config.py", "source", "release", "notebooks", "images", "autograder/reference"]
 
 
 def build_check(root):
