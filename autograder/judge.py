@@ -141,23 +141,28 @@ def judge_exercise(ex: Exercise, cases: list[Case], call, wrong_helpers=frozense
     wrong; a case that fails is run again with their recorded reference answers and counts as
     passed if it then passes (no double penalty).
     """
-    verdicts, out_of_time = [], False
+    verdicts, given_up, helpers_first = [], False, False
     for case in cases:
         part = ex.part(case.inputs) if ex.part else None
-        if out_of_time:
+        if given_up:
             reply = {"ok": False, "error": {"type": "NotRun", "message":
-                     "not run: an earlier case of this exercise ran out of time"}}
+                     "not run: an earlier case of this exercise ran out of time or ended the process"}}
             verdicts.append(CaseVerdict(case, part, reply, reply_problem(ex, case, reply)))
             continue
         args, kwargs = ex.arguments(case.inputs)
-        reply = call(ex.name, args, kwargs, None)
-        verdict = CaseVerdict(case, part, reply, reply_problem(ex, case, reply))
         helpers = {helper: case.helpers.get(helper, {}) for helper in ex.helpers if helper in wrong_helpers}
-        if not verdict.passed and helpers and reply.get("error", {}).get("type") not in ("TimeLimit", "Missing"):
+        reply = call(ex.name, args, kwargs, helpers if helpers_first else None)
+        verdict = CaseVerdict(case, part, reply, reply_problem(ex, case, reply))
+        if verdict.passed and helpers_first:
+            verdict.fixed_by = tuple(helpers)
+        kind = reply.get("error", {}).get("type")
+        if not verdict.passed and helpers and not helpers_first and kind != "Missing":
             retry = call(ex.name, args, kwargs, helpers)
             if reply_problem(ex, case, retry) is None:
                 verdict.problem, verdict.fixed_by = None, tuple(helpers)
-        out_of_time = reply.get("error", {}).get("type") == "TimeLimit"
+                # A helper that hangs or ends the process would cost that on every case: skip it from now on.
+                helpers_first = kind in ("TimeLimit", "ProcessDied")
+        given_up = not verdict.passed and kind in ("TimeLimit", "ProcessDied")
         verdicts.append(verdict)
     return ExerciseVerdict(ex, verdicts, diagnose(ex, verdicts))
 

@@ -34,6 +34,7 @@ class Limits:
     cell_seconds: float = 10.0
     call_seconds: float = 10.0
     max_restarts: int = 4
+    processes: int = 128  # in the sandbox: processes and threads of all learners together (user nobody)
     output_chars: int = 4000
 
 
@@ -102,7 +103,8 @@ class LearnerProcess:
     def __init__(self, limits: Limits):
         self.limits = limits
         command = [sys.executable, "-I", "-c", RUNNER_SOURCE]
-        if isolation() == "bubblewrap":
+        self.sandboxed = isolation() == "bubblewrap"
+        if self.sandboxed:
             command = sandbox_prefix() + command
         self.process = subprocess.Popen(
             command, stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=subprocess.DEVNULL,
@@ -113,6 +115,8 @@ class LearnerProcess:
         """Runs in the child before exec: the limits every process of the learner inherits."""
         resource.setrlimit(resource.RLIMIT_AS, (self.limits.memory_bytes, self.limits.memory_bytes))
         resource.setrlimit(resource.RLIMIT_CORE, (0, 0))
+        if self.sandboxed:  # RLIMIT_NPROC counts all processes of a user: only nobody's are learners' alone
+            resource.setrlimit(resource.RLIMIT_NPROC, (self.limits.processes, self.limits.processes))
 
     def request(self, message: dict, seconds: float) -> dict:
         """Send `message`; return the reply, or raise LearnerTimeout / LearnerProcessDied."""
@@ -127,8 +131,12 @@ class LearnerProcess:
         if length > MAX_REPLY_BYTES:
             self.stop()
             raise LearnerProcessDied("it sent a reply larger than the grader accepts")
-        reply = runner.json.loads(self._read(length, deadline))
+        try:
+            reply = runner.json.loads(self._read(length, deadline))
+        except ValueError:  # not JSON, or not UTF-8: something other than the runner wrote it
+            reply = None
         if not isinstance(reply, dict):
+            self.stop()
             raise LearnerProcessDied("it sent a reply that is not a message")
         return reply
 
