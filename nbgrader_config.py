@@ -27,6 +27,5 @@ c.Exchange.root = os.environ.get("NBGRADER_EXCHANGE", "/srv/nbgrader/exchange")
 c.Autograde.autograde_preprocessors = [IsolatedAutograde, IgnorePattern, ClearMetadataPreprocessor, LimitOutput,
                                        SaveAutoGrades, AssignLatePenalties, CheckCellMetadata]
 c.Autograde.pre_convert_hook = stand_in_for_invalid_submissions
-c.OverwriteCells.add_missing_cells = True  # a deleted grade cell is put back and graded
 
 c.ExportApp.plugin_class = CsvExportWithNotes

@@ -5,7 +5,9 @@
   each grade cell receives the verdict as its output and the points as its result, which
   nbgrader's SaveAutoGrades records as (partial) credit. Learner code never runs in nbgrader's
   kernel, so patching NumPy or the tests earns nothing. The hidden part of each grade cell is
-  removed from the autograded notebook, so generate_feedback cannot show it.
+  removed from the autograded notebook, so generate_feedback cannot show it. A grade cell the
+  student deleted is put back (nbgrader's own add_missing_cells fails on this course's layout,
+  where a public-check cell stands between a solution and its grade cell).
 - stand_in_for_invalid_submissions (a pre-convert hook) keeps a submission nbgrader cannot read
   as <name>.ipynb.invalid and puts a copy of the release in its place, marked with the reason:
   the student is graded 0 and told why, instead of being dropped with a traceback.
@@ -18,11 +20,12 @@ import tempfile
 from pathlib import Path
 
 import nbformat
-from nbformat.v4 import new_markdown_cell, new_output
+from nbformat.v4 import new_code_cell, new_markdown_cell, new_output
 from nbgrader.plugins.export import CsvExportPlugin
 from nbgrader.preprocessors import NbGraderPreprocessor
 
-from .grade import InvalidSubmission, grade_notebook, read_submission
+from .assignments import exercises
+from .grade import InvalidSubmission, detect_assignment, grade_notebook, read_submission
 
 HIDDEN_BEGIN, HIDDEN_END = "### BEGIN HIDDEN TESTS", "### END HIDDEN TESTS"
 
@@ -62,6 +65,7 @@ class IsolatedAutograde(NbGraderPreprocessor):
                 results = grade_notebook(path, assignment)
             verdicts, summary = verdicts_by_exercise(results), results["output"]
         self.log.info("Isolated grader: %s", summary.splitlines()[0])
+        restore_missing_grade_cells(nb, assignment or detect_assignment(nb, Path("."), None))
         for cell in nb.cells:
             meta = cell.metadata.get("nbgrader", {})
             if cell.cell_type != "code" or not meta.get("grade"):
@@ -74,19 +78,34 @@ class IsolatedAutograde(NbGraderPreprocessor):
         return nb, resources
 
 
+def restore_missing_grade_cells(nb, assignment: str) -> None:
+    """Put back each exercise's grade cell if the student deleted it: after its solution cell, or at the end."""
+    present = {cell.metadata.get("nbgrader", {}).get("grade_id") for cell in nb.cells}
+    for ex in exercises(assignment):
+        grade_id = f"test_{ex.name}"
+        if grade_id in present:
+            continue
+        cell = new_code_cell(f"# Hidden tests for {ex.name} ({ex.points} points): this cell was missing from the "
+                             "submission and was put back by the grader.")
+        cell.metadata["nbgrader"] = {"grade": True, "grade_id": grade_id, "locked": True, "points": ex.points,
+                                     "schema_version": 3, "solution": False, "task": False}
+        after = [i for i, c in enumerate(nb.cells) if c.metadata.get("nbgrader", {}).get("grade_id") == ex.name]
+        nb.cells.insert(after[0] + 1 if after else len(nb.cells), cell)
+
+
 def stand_in_for_invalid_submissions(assignment: str, student: str, notebooks=None, course_root=None) -> list[str]:
     """Replace each submitted notebook nbgrader could not read by a marked copy of the release.
 
-    The original file is kept beside it as <name>.ipynb.invalid. Returns the reasons found.
+    nbgrader passes its command-line ids, which may be globs ('*'). The original file is kept
+    beside it as <name>.ipynb.invalid. Returns the reasons found.
     """
     root = Path(course_root or os.getcwd())
-    folder = root / "submitted" / student / assignment
     reasons = []
-    for path in sorted(folder.glob("*.ipynb")):
+    for path in sorted((root / "submitted").glob(f"{student or '*'}/{assignment or '*'}/*.ipynb")):
         reason = unreadable_reason(path)
         if reason is None:
             continue
-        stand_in = nbformat.read(str(root / "release" / assignment / path.name), as_version=4)
+        stand_in = nbformat.read(str(root / "release" / path.parent.name / path.name), as_version=4)
         stand_in.metadata["autograder"] = {"invalid": reason}
         stand_in.cells.insert(0, new_markdown_cell(
             f"**Your submitted `{path.name}` could not be graded:** {reason}. It is kept unchanged as "

@@ -1,0 +1,71 @@
+"""`python -m autograder grade` as an instructor uses it: layout, schema, gradebook, re-runs."""
+import csv
+import json
+import shutil
+import subprocess
+import sys
+
+import pytest
+
+from conftest import ASSIGNMENT, ROOT
+
+SOURCE = ROOT / "source" / ASSIGNMENT / f"{ASSIGNMENT}.ipynb"
+RELEASE = ROOT / "release" / ASSIGNMENT / f"{ASSIGNMENT}.ipynb"
+
+
+def grade(*args):
+    return subprocess.run([sys.executable, "-m", "autograder", "grade", *map(str, args)], capture_output=True, text=True)
+
+
+@pytest.fixture
+def submitted(tmp_path):
+    """nbgrader's submitted/<student>/<assignment>/ layout with a correct and a blank student."""
+    for student, notebook in [("ada", SOURCE), ("ben", RELEASE)]:
+        folder = tmp_path / "submitted" / student / ASSIGNMENT
+        folder.mkdir(parents=True)
+        shutil.copy(notebook, folder)
+    return tmp_path / "submitted"
+
+
+def test_results_follow_gradescope_schema_and_student_ids(submitted, tmp_path):
+    result = grade(submitted, "--results-dir", tmp_path / "results")
+    assert result.returncode == 0, result.stderr
+    ada = json.loads((tmp_path / "results" / "ada.json").read_text())
+    assert ada["score"] == 100 and isinstance(ada["execution_time"], float) and isinstance(ada["output"], str)
+    names = [test["name"] for test in ada["tests"]]
+    assert names == ["zero_pad", "conv_single_step", "conv_forward", "pool_forward (max)", "pool_forward (average)",
+                     "conv_backward", "create_mask_from_window", "distribute_value", "pool_backward (max)",
+                     "pool_backward (average)"]
+    for test in ada["tests"]:
+        assert set(test) == {"name", "score", "max_score", "output", "visibility", "tags"}
+        assert test["score"] == test["max_score"] and test["tags"] == [test["name"].split(" ")[0]]
+    assert sum(test["max_score"] for test in ada["tests"]) == 100
+    ben = json.loads((tmp_path / "results" / "ben.json").read_text())
+    assert ben["score"] == 0
+
+
+def test_gradebook_and_table(submitted, tmp_path):
+    result = grade(submitted, "--results-dir", tmp_path / "results", "--jobs", "1")
+    with open(tmp_path / "results" / "gradebook.csv", newline="") as stream:
+        rows = list(csv.DictReader(stream))
+    assert [row["student"] for row in rows] == ["ada", "ben"]
+    assert rows[0]["conv_forward"] == "20.0" and rows[0]["total"] == "100.0" and rows[1]["total"] == "0.0"
+    assert "ada " in result.stdout and "exercises: 1 zero_pad (10)" in result.stdout
+
+
+def test_unchanged_submissions_are_not_graded_again(submitted, tmp_path):
+    results = tmp_path / "results"
+    grade(submitted, "--results-dir", results)
+    again = grade(submitted, "--results-dir", results)
+    assert "0 graded, 2 unchanged" in again.stdout
+    shutil.copy(SOURCE, submitted / "ben" / ASSIGNMENT)  # ben finishes his work
+    third = grade(submitted, "--results-dir", results)
+    assert "1 graded, 1 unchanged" in third.stdout
+    assert json.loads((results / "ben.json").read_text())["score"] == 100
+    assert "2 graded, 0 unchanged" in grade(submitted, "--results-dir", results, "--force").stdout
+    assert not list(results.glob(".*.tmp"))  # atomic writes leave no temporary files
+
+
+def test_missing_path_is_a_usage_error(tmp_path):
+    result = grade(tmp_path / "nowhere")
+    assert result.returncode == 2 and "no such file or folder" in result.stderr
