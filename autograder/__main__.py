@@ -2,6 +2,8 @@
 
     python -m autograder build [--check]         regenerate (or check) everything generated
     python -m autograder grade PATH... [options]  grade submitted notebooks in isolation
+    python -m autograder gradescope ASSIGNMENT [-o autograder.zip]
+                                                  build the Gradescope autograder zip of an assignment
 """
 import argparse
 import os
@@ -37,6 +39,10 @@ def main(argv=None) -> int:
     grade_parser.add_argument("--cell-timeout", type=float, default=10.0, help="seconds per notebook cell (default 10)")
     grade_parser.add_argument("--call-timeout", type=float, default=10.0, help="seconds per function call (default 10)")
     grade_parser.add_argument("--memory", type=float, default=2.0, help="memory cap of the learner's code, GiB (default 2)")
+    gradescope_parser = commands.add_parser("gradescope", help="build the Gradescope autograder zip of an assignment")
+    gradescope_parser.add_argument("assignment", choices=paths.ASSIGNMENTS)
+    gradescope_parser.add_argument("-o", "--output", type=Path, default=Path("autograder.zip"),
+                                   help="the zip to write (default: autograder.zip)")
     args = parser.parse_args(argv)
 
     if args.command == "build":
@@ -50,6 +56,12 @@ def main(argv=None) -> int:
             print("Build check: every generated file is up to date.")
         else:
             print(f"Build done: {len(stale)} file(s) updated." + "".join(f"\n  {name}" for name in stale))
+        return 0
+
+    if args.command == "gradescope":
+        from .gradescope import build_bundle
+        names = build_bundle(args.assignment, args.output)
+        print(f"Gradescope autograder for {args.assignment}: {args.output} ({len(names)} files).")
         return 0
 
     from .batch import find_submissions, grade_batch
