@@ -1,0 +1,209 @@
+"""Benchmark: `nbgrader autograde` with stock nbgrader against this course's nbgrader configuration.
+
+What is measured
+    `nbgrader autograde conv_step_by_step --force`, timed end to end with time.perf_counter
+    (start-up included), on the same batch of submissions in two temporary course folders:
+
+    1. stock:  an nbgrader_config.py with the course settings only (course id and the source,
+               release, submitted and autograded folders), so nbgrader's own Execute step runs
+               the notebook, hidden tests included, in the student's kernel;
+    2. course: the repository's nbgrader_config.py as is (Execute replaced by the isolated
+               grader, see autograder/nbgrader_plugin.py).
+
+    The batch is bench/grading.py's: N submissions (default 30), 40% correct, 40% partly wrong,
+    20% blank, plus one tampering submission: the release notebook with a cell after the
+    imports that makes np.allclose, np.isclose, np.array_equal and np.testing.assert_allclose
+    always succeed, and every stub replaced by a function returning zeros of a plausible shape.
+    `generate_assignment` is run beforehand in each folder and is not timed.
+
+    The report gives the machine, both wall times, the time per submission (the tamperer
+    included), the ratio stock / course (target: >= 1, the course's configuration is not
+    slower), the mean score per category read from each gradebook, the tamperer's score under
+    each configuration, and the submissions the two configurations scored differently.
+
+How to run
+    python bench/nbgrader_autograde.py [--n 30]
+
+Everything is written inside a temporary folder that is removed at the end. Timings are
+printed, never asserted; the exit status is 1 only when a run produced no scores.
+"""
+import argparse
+import shutil
+import sys
+import tempfile
+from pathlib import Path
+
+import nbformat
+from nbformat.v4 import new_code_cell
+
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+import grading  # noqa: E402 (bench/grading.py: the batch of submissions and its helpers)
+from grading import ASSIGNMENT, ROOT  # noqa: E402
+
+from autograder import paths  # noqa: E402
+from autograder.nbgrader_run import run_nbgrader  # noqa: E402
+
+TAMPERER = "tamperer"
+TARGET_RATIO = 1.0
+
+#: The course settings of the repository's nbgrader_config.py, without its autograde plug-ins.
+STOCK_CONFIG = '''\
+c = get_config()  # noqa: F821
+
+c.CourseDirectory.course_id = "conv-from-scratch"
+c.CourseDirectory.source_directory = "source"
+c.CourseDirectory.release_directory = "release"
+c.CourseDirectory.submitted_directory = "submitted"
+c.CourseDirectory.autograded_directory = "autograded"
+c.CourseDirectory.feedback_directory = "feedback"
+c.CourseDirectory.ignore = [".ipynb_checkpoints", "*.pyc", "__pycache__", "feedback"]
+'''
+
+#: The cell the tamperer adds after the imports: every NumPy comparison says "equal".
+TAMPER_CELL = '''\
+np.allclose = lambda *a, **k: True
+np.testing.assert_allclose = lambda *a, **k: None
+np.array_equal = lambda *a, **k: True
+np.isclose = lambda a, b, *rest, **k: np.ones(np.shape(a), dtype=bool)  # right shape: every value 'close'
+'''
+
+#: The tamperer's "solutions": grade_id -> a function returning zeros of a plausible shape.
+ZERO_STUBS = {
+    "zero_pad": '''\
+def zero_pad(X, pad):
+    m, n_H, n_W, n_C = X.shape
+    return np.zeros((m, n_H + 2 * pad, n_W + 2 * pad, n_C))''',
+    "conv_single_step": '''\
+def conv_single_step(a_slice_prev, W, b):
+    return 0.0''',
+    "conv_forward": '''\
+def conv_forward(A_prev, W, b, hparameters):
+    m, n_H_prev, n_W_prev, _ = A_prev.shape
+    f, _, _, n_C = W.shape
+    s, p = hparameters["stride"], hparameters["pad"]
+    Z = np.zeros((m, (n_H_prev + 2 * p - f) // s + 1, (n_W_prev + 2 * p - f) // s + 1, n_C))
+    return Z, (A_prev, W, b, hparameters)''',
+    "pool_forward": '''\
+def pool_forward(A_prev, hparameters, mode="max"):
+    m, n_H_prev, n_W_prev, n_C = A_prev.shape
+    f, s = hparameters["f"], hparameters["stride"]
+    A = np.zeros((m, (n_H_prev - f) // s + 1, (n_W_prev - f) // s + 1, n_C))
+    return A, (A_prev, hparameters)''',
+    "conv_backward": '''\
+def conv_backward(dZ, cache):
+    A_prev, W, b, _ = cache
+    return np.zeros_like(A_prev), np.zeros_like(W), np.zeros_like(b)''',
+    "create_mask_from_window": '''\
+def create_mask_from_window(x):
+    return np.zeros(np.shape(x), dtype=bool)''',
+    "distribute_value": '''\
+def distribute_value(dz, shape):
+    return np.zeros(shape)''',
+    "pool_backward": '''\
+def pool_backward(dA, cache, mode="max"):
+    A_prev, _ = cache
+    return np.zeros_like(A_prev)''',
+}
+
+
+def prepare_course(course: Path, config: str) -> None:
+    """A course folder with `config` as nbgrader_config.py and the source; generate_assignment run (not timed)."""
+    course.mkdir()
+    (course / "nbgrader_config.py").write_text(config, encoding="utf-8")
+    shutil.copytree(ROOT / "source", course / "source")
+    result = run_nbgrader(["generate_assignment", ASSIGNMENT, "--force"], course)
+    if result.returncode != 0:
+        raise RuntimeError(f"nbgrader generate_assignment failed in {course.name}:\n{result.stderr[-3000:]}")
+
+
+def tampering_notebook():
+    """The release notebook with NumPy's comparisons patched after the imports and zero-returning stubs."""
+    notebook = nbformat.read(str(paths.release_dir(ROOT, ASSIGNMENT) / f"{ASSIGNMENT}.ipynb"), as_version=4)
+    for cell in notebook.cells:
+        grade_id = cell.metadata.get("nbgrader", {}).get("grade_id")
+        if grade_id in ZERO_STUBS:
+            cell.source = ZERO_STUBS[grade_id]
+    setup = next(i for i, cell in enumerate(notebook.cells) if cell.cell_type == "code")
+    notebook.cells.insert(setup + 1, new_code_cell(TAMPER_CELL))
+    missing = set(ZERO_STUBS) - {c.metadata.get("nbgrader", {}).get("grade_id") for c in notebook.cells}
+    if missing:
+        raise RuntimeError(f"the release has no solution cell for {sorted(missing)}: update ZERO_STUBS in {__file__}")
+    return notebook
+
+
+def write_batch(course: Path, rows) -> None:
+    """Put bench/grading.py's planned submissions and the tamperer in course/submitted."""
+    grading.write_submissions(course, rows)
+    target = course / "submitted" / TAMPERER / ASSIGNMENT / f"{ASSIGNMENT}.ipynb"
+    target.parent.mkdir(parents=True)
+    nbformat.write(tampering_notebook(), str(target))
+
+
+def autograde(course: Path, students: list[str]):
+    """(seconds, completed process, {student: score}) of `nbgrader autograde ASSIGNMENT --force` in course."""
+    seconds, result = grading.timed(run_nbgrader, ["autograde", ASSIGNMENT, "--force"], course)
+    return seconds, result, grading.nbgrader_scores(course, students)
+
+
+def score_text(scores: dict, student: str) -> str:
+    """A student's score, or 'not graded'."""
+    return f"{scores[student]:.2f}" if student in scores else "not graded"
+
+
+def differing(stock: dict, course: dict, rows) -> list[str]:
+    """One line per submission the two configurations scored differently (by more than 0.01 point)."""
+    lines = []
+    for student, category, bugs in rows:
+        if student in stock and student in course and abs(stock[student] - course[student]) > 0.01:
+            what = category + (f" ({', '.join(f'{b}: {grading.BUGS[b][0]}' for b in bugs)})" if bugs else "")
+            lines.append(f"  {student} {what}: stock {stock[student]:.2f}, course {course[student]:.2f}")
+    return lines
+
+
+def main(argv=None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--n", type=int, default=30, help="submissions in the batch, tamperer not counted (default 30)")
+    args = parser.parse_args(argv)
+    rows = grading.plan(args.n)
+    students = [s for s, _, _ in rows] + [TAMPERER]
+    configurations = {"stock": STOCK_CONFIG, "course": (ROOT / "nbgrader_config.py").read_text(encoding="utf-8")}
+    runs = {}
+
+    with tempfile.TemporaryDirectory(prefix="nbgrader-autograde-bench-") as temporary:
+        for name, config in configurations.items():
+            course = Path(temporary) / name
+            prepare_course(course, config)
+            write_batch(course, rows)
+            print(f"{name}: nbgrader autograde on {len(students)} submissions ...", flush=True)
+            runs[name] = autograde(course, students)
+
+    (stock_seconds, stock_run, stock), (course_seconds, course_run, course) = runs["stock"], runs["course"]
+    print()
+    print(f"machine          {grading.machine()}")
+    print(f"submissions      {args.n} ({sum(c == 'correct' for _, c, _ in rows)} correct, "
+          f"{sum(c == 'partly wrong' for _, c, _ in rows)} partly wrong, {sum(c == 'blank' for _, c, _ in rows)} "
+          f"blank) + 1 tamperer; per-submission times divide by {len(students)}")
+    for name, (seconds, _, scores) in runs.items():
+        label = "stock nbgrader (its Execute step)" if name == "stock" else "course nbgrader_config.py"
+        print(f"{label}:")
+        print(f"  wall time        {seconds:8.1f} s")
+        print(f"  per submission   {seconds / len(students):8.3f} s")
+        print(f"  graded           {len(scores)} of {len(students)}")
+        print(f"  mean score       {grading.category_means(scores, rows)}")
+        print(f"  tamperer         {score_text(scores, TAMPERER)}")
+    print(f"ratio (stock / course): {stock_seconds / course_seconds:.2f}x   (target >= {TARGET_RATIO:.0f}x)")
+    lines = differing(stock, course, rows)
+    print(f"submissions scored differently: {len(lines)}" + "".join(f"\n{line}" for line in lines))
+
+    empty = [(name, run) for name, (_, run, scores) in runs.items() if not scores]
+    for name, run in empty:
+        print(f"\nerror: the {name} run produced no scores (exit {run.returncode}):\n{run.stderr[-2000:]}",
+              file=sys.stderr)
+    for name, (_, run, scores) in runs.items():
+        if run.returncode != 0 and scores:
+            print(f"\nwarning: the {name} run exited {run.returncode}:\n{run.stderr[-2000:]}", file=sys.stderr)
+    return 1 if empty else 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
