@@ -165,13 +165,13 @@ def category_means(scores: dict[str, float], rows) -> str:
     return ", ".join(parts)
 
 
-def disagreements(ours: dict, theirs: dict, rows) -> list[str]:
+def disagreements(ours: dict, theirs: dict, rows, names=("ours", "nbgrader")) -> list[str]:
     """One line per submission the two graders scored differently (by more than 0.01 point)."""
     lines = []
     for student, category, bugs in rows:
         if student in ours and student in theirs and abs(ours[student] - theirs[student]) > 0.01:
             what = category + (f" ({', '.join(f'{b}: {BUGS[b][0]}' for b in bugs)})" if bugs else "")
-            lines.append(f"  {student} {what}: ours {ours[student]:.2f}, nbgrader {theirs[student]:.2f}")
+            lines.append(f"  {student} {what}: {names[0]} {ours[student]:.2f}, {names[1]} {theirs[student]:.2f}")
     return lines
 
 

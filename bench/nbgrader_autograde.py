@@ -4,9 +4,9 @@ What is measured
     `nbgrader autograde conv_step_by_step --force`, timed end to end with time.perf_counter
     (start-up included), on the same batch of submissions in two temporary course folders:
 
-    1. stock:  an nbgrader_config.py with the course settings only (course id and the source,
-               release, submitted and autograded folders), so nbgrader's own Execute step runs
-               the notebook, hidden tests included, in the student's kernel;
+    1. stock:  the repository's nbgrader_config.py with nbgrader's defaults restored for the
+               autograde preprocessors, the pre-convert hook and the export plugin, so nbgrader's
+               own Execute step runs the notebook, hidden tests included, in the student's kernel;
     2. course: the repository's nbgrader_config.py as is (Execute replaced by the isolated
                grader, see autograder/nbgrader_plugin.py).
 
@@ -46,18 +46,15 @@ from autograder.nbgrader_run import run_nbgrader  # noqa: E402
 TAMPERER = "tamperer"
 TARGET_RATIO = 1.0
 
-#: The course settings of the repository's nbgrader_config.py, without its autograde plug-ins.
-STOCK_CONFIG = '''\
-c = get_config()  # noqa: F821
-
-c.CourseDirectory.course_id = "conv-from-scratch"
-c.CourseDirectory.source_directory = "source"
-c.CourseDirectory.release_directory = "release"
-c.CourseDirectory.submitted_directory = "submitted"
-c.CourseDirectory.autograded_directory = "autograded"
-c.CourseDirectory.feedback_directory = "feedback"
-c.CourseDirectory.ignore = [".ipynb_checkpoints", "*.pyc", "__pycache__", "feedback"]
-'''
+#: Appended to the repository's nbgrader_config.py: nbgrader's own defaults for the settings the
+#: course changes, so that only the autograde plug-ins differ between the two runs.
+STOCK_DEFAULTS = """
+from nbgrader.apps.exportapp import ExportApp as _ExportApp
+from nbgrader.converters import Autograde as _Autograde
+c.Autograde.autograde_preprocessors = _Autograde.class_traits()["autograde_preprocessors"].default()
+c.Autograde.pre_convert_hook = None
+c.ExportApp.plugin_class = _ExportApp.class_traits()["plugin_class"].default()
+"""
 
 #: The cell the tamperer adds after the imports: every NumPy comparison says "equal".
 TAMPER_CELL = '''\
@@ -150,23 +147,14 @@ def score_text(scores: dict, student: str) -> str:
     return f"{scores[student]:.2f}" if student in scores else "not graded"
 
 
-def differing(stock: dict, course: dict, rows) -> list[str]:
-    """One line per submission the two configurations scored differently (by more than 0.01 point)."""
-    lines = []
-    for student, category, bugs in rows:
-        if student in stock and student in course and abs(stock[student] - course[student]) > 0.01:
-            what = category + (f" ({', '.join(f'{b}: {grading.BUGS[b][0]}' for b in bugs)})" if bugs else "")
-            lines.append(f"  {student} {what}: stock {stock[student]:.2f}, course {course[student]:.2f}")
-    return lines
-
-
 def main(argv=None) -> int:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--n", type=int, default=30, help="submissions in the batch, tamperer not counted (default 30)")
     args = parser.parse_args(argv)
     rows = grading.plan(args.n)
     students = [s for s, _, _ in rows] + [TAMPERER]
-    configurations = {"stock": STOCK_CONFIG, "course": (ROOT / "nbgrader_config.py").read_text(encoding="utf-8")}
+    course_config = (ROOT / "nbgrader_config.py").read_text(encoding="utf-8")
+    configurations = {"stock": course_config + STOCK_DEFAULTS, "course": course_config}
     runs = {}
 
     with tempfile.TemporaryDirectory(prefix="nbgrader-autograde-bench-") as temporary:
@@ -192,7 +180,7 @@ def main(argv=None) -> int:
         print(f"  mean score       {grading.category_means(scores, rows)}")
         print(f"  tamperer         {score_text(scores, TAMPERER)}")
     print(f"ratio (stock / course): {stock_seconds / course_seconds:.2f}x   (target >= {TARGET_RATIO:.0f}x)")
-    lines = differing(stock, course, rows)
+    lines = grading.disagreements(stock, course, rows, names=("stock", "course"))
     print(f"submissions scored differently: {len(lines)}" + "".join(f"\n{line}" for line in lines))
 
     empty = [(name, run) for name, (_, run, scores) in runs.items() if not scores]
