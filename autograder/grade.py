@@ -79,7 +79,7 @@ def grade_notebook(path: Path, assignment: str | None = None, limits: Limits = L
     assignment = detect_assignment(notebook, path, assignment)
     cases = read_all_cases(paths.reference_file(paths.REPO_ROOT, assignment))
     cells = learner_code_cells(notebook)
-    session = LearnerSession(cells, limits)
+    session = LearnerSession(cells, limits, paths.provided_modules(paths.REPO_ROOT, assignment))
     try:
         def call(name, args, kwargs, helpers):
             return session.call(name, args, kwargs, helpers)

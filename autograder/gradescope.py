@@ -10,6 +10,7 @@ The bundle holds only:
                         results; a missing notebook or a grader failure still gives results.json
     autograder/         this package (.py files) and the assignment's reference data only:
                         no notebook, no solution code
+    release/<a>/*.py    the provided modules the learner's notebook imports, if any
 The zip is deterministic: sorted entries, fixed timestamps and permissions.
 """
 import json
@@ -151,6 +152,8 @@ def bundle_files(root: Path, assignment: str) -> dict[str, tuple[bytes, int]]:
             files[path.relative_to(root).as_posix()] = (path.read_bytes(), 0o644)
     reference = paths.reference_file(root, assignment)
     files[reference.relative_to(root).as_posix()] = (reference.read_bytes(), 0o644)
+    for name, source in paths.provided_modules(root, assignment).items():  # e.g. mnist_tools.py
+        files[f"release/{assignment}/{name}.py"] = (source.encode(), 0o644)
     return files
 
 

@@ -122,6 +122,10 @@ def reply_problem(ex: Exercise, case: Case, reply: dict) -> str | None:
         if kind in ("Missing", "TimeLimit", "ProcessDied", "NotRun", "BadReply", "HelperNotRecorded"):
             return message
         return f"raised {kind}: {message}" + (f" — at {line}" if line else "")
+    allowed, seconds = case.inputs.get("seconds_allowed"), reply.get("seconds") or 0.0
+    if allowed and seconds > allowed:
+        return (f"took {seconds:.2f} s on a large case that must finish within {allowed:g} s: loops over every "
+                "position are too slow here, use whole-array operations")
     try:
         outputs = ex.outputs(reply.get("result"), case.inputs)
     except WrongReturn as error:

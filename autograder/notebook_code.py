@@ -1,8 +1,9 @@
 """Read the code of a notebook and run it: one loader for the reference and for submissions.
 
 Which cells count as the learner's code is decided here, once: every code cell except the
-course's own checks (nbgrader grade cells, and locked cells whose grade_id starts with
-"public_"). IPython magics and shell escapes are not Python; they are blanked out.
+course's own (nbgrader grade cells, and read-only cells other than the setup cell: checks,
+data loading, training, plots). IPython magics and shell escapes are not Python; they are
+blanked out.
 """
 import json
 from pathlib import Path
@@ -16,9 +17,11 @@ def nbgrader_metadata(cell) -> dict:
 
 
 def is_course_check(cell) -> bool:
-    """True for the course's check cells: hidden-test (grade) cells and public checks."""
+    """True for the course's own cells that grading does not run: hidden-test (grade) cells and
+    every read-only cell except the setup cell (public checks, data loading, training, plots)."""
     meta = nbgrader_metadata(cell)
-    return bool(meta.get("grade")) or str(meta.get("grade_id", "")).startswith("public_")
+    read_only = bool(meta.get("locked")) and not meta.get("solution") and meta.get("grade_id") != "setup"
+    return bool(meta.get("grade")) or read_only or str(meta.get("grade_id", "")).startswith("public_")
 
 
 def without_magics(source: str) -> str:

@@ -18,3 +18,9 @@ def release_dir(root: Path, assignment: str) -> Path:
 
 def reference_file(root: Path, assignment: str) -> Path:
     return root / "autograder" / "reference" / f"{assignment}.h5"
+
+
+def provided_modules(root: Path, assignment: str) -> dict[str, str]:
+    """{module name: source} of the Python files released with an assignment (e.g. mnist_tools)."""
+    folder = release_dir(root, assignment)
+    return {path.stem: path.read_text(encoding="utf-8") for path in sorted(folder.glob("*.py"))}

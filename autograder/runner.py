@@ -18,7 +18,9 @@ import os
 import signal
 import struct
 import sys
+import time
 import traceback
+import types
 
 import numpy as np
 
@@ -164,8 +166,8 @@ def call_function(namespace: dict, name: str, args, kwargs, helpers=None) -> dic
 
     helpers: {helper name: {key: answer}}; while the call runs, namespace[helper] is the
     recorded stand-in, so the learner's function uses it through its globals.
-    Returns {"ok": True, "result": ...} or {"ok": False, "error": {...}}, plus
-    "globals_used" (see notebook_globals_used).
+    Returns {"ok": True, "result": ..., "seconds": time the call took} or {"ok": False,
+    "error": {...}}, plus "globals_used" (see notebook_globals_used).
     """
     fn = namespace.get(name)
     if not callable(fn):
@@ -173,9 +175,11 @@ def call_function(namespace: dict, name: str, args, kwargs, helpers=None) -> dic
                 "globals_used": []}
     saved = {helper: namespace.get(helper) for helper in helpers or {}}
     namespace.update({helper: recorded_helper(helper, answers) for helper, answers in (helpers or {}).items()})
+    args, kwargs = copy.deepcopy(args), copy.deepcopy(kwargs)
     try:
-        result = fn(*copy.deepcopy(args), **copy.deepcopy(kwargs))
-        response = {"ok": True, "result": result}
+        start = time.perf_counter()
+        result = fn(*args, **kwargs)
+        response = {"ok": True, "result": result, "seconds": time.perf_counter() - start}
     except BaseException as error:  # the learner's code may raise anything, SystemExit included
         response = {"ok": False, "error": describe(error)}
     finally:
@@ -217,6 +221,18 @@ def on_alarm(signum, frame):
     raise TimeLimit("time limit exceeded")
 
 
+def install_module(name: str, source: str) -> dict:
+    """Make a provided module (e.g. the assignment's mnist_tools.py) importable by the learner's cells."""
+    module = types.ModuleType(name)
+    module.__file__ = f"<{name}.py>"
+    try:
+        exec(compile(source, module.__file__, "exec"), module.__dict__)
+    except BaseException as error:
+        return {"ok": False, "error": describe(error)}
+    sys.modules[name] = module
+    return {"ok": True}
+
+
 def run_cell(namespace: dict, index: int, source: str) -> dict:
     filename = f"<cell {index}>"
     linecache.cache[filename] = (len(source), None, source.splitlines(True), filename)
@@ -251,6 +267,8 @@ def serve(output_limit: int = 4000) -> None:
         try:
             if request["op"] == "run_cell":
                 reply = run_cell(namespace, request["index"], request["source"])
+            elif request["op"] == "module":
+                reply = install_module(request["name"], request["source"])
             else:
                 args, kwargs = decode(request["args"]), decode(request["kwargs"])
                 helpers = {name: {key: decode(answer) for key, answer in answers.items()}

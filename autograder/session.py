@@ -10,10 +10,11 @@ from .sandbox import Limits, LearnerProcess, LearnerProcessDied, LearnerTimeout
 
 
 class LearnerSession:
-    """cells: [(cell index, source)] of the submission, in notebook order."""
+    """cells: [(cell index, source)] of the submission, in notebook order; modules: {name: source}
+    of the assignment's provided modules, importable by the cells."""
 
-    def __init__(self, cells: list[tuple[int, str]], limits: Limits = Limits()):
-        self.cells, self.limits = cells, limits
+    def __init__(self, cells: list[tuple[int, str]], limits: Limits = Limits(), modules: dict | None = None):
+        self.cells, self.limits, self.modules = cells, limits, modules or {}
         self.cell_problems: dict[int, str] = {}  # cell index -> what went wrong, for feedback
         self.fatal_cells: set[int] = set()  # cells that killed or hung the process: never replayed
         self.restarts = 0
@@ -24,6 +25,8 @@ class LearnerSession:
         """Start a process and run every cell that has not proved fatal; start over after a fatal one."""
         while True:
             self.process = LearnerProcess(self.limits)
+            for name, source in self.modules.items():
+                self.process.request({"op": "module", "name": name, "source": source}, self.limits.cell_seconds)
             for index, source in self.cells:
                 if index in self.fatal_cells:
                     continue
