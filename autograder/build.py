@@ -9,8 +9,9 @@ Generated, per assignment:
                                    assignment folder still displays them)
     autograder/reference/<a>.h5    every case's inputs and reference outputs
     release/<a>/                   the student version, made by nbgrader generate_assignment
-    notebooks/<a>.ipynb, notebooks/images/
+    notebooks/<a>.ipynb, notebooks/images/, notebooks/*.py
                                    the self-study edition (check(...) cells), with its figures
+                                   and the provided modules it imports
 """
 import importlib.util
 import shutil
@@ -68,24 +69,25 @@ def generate_release(root: Path, staged: Path, assignment: str) -> None:
 
 def stage(root: Path, staged: Path) -> None:
     """Write every generated file of the course under `staged`, at its repository path."""
+    refs = {}
     for assignment in paths.ASSIGNMENTS:
-        source = paths.source_notebook(root, assignment)
         staged_source = paths.source_notebook(staged, assignment)
         staged_source.parent.mkdir(parents=True, exist_ok=True)
-        staged_source.write_text(normalised(source), encoding="utf-8")
+        for module in paths.source_notebook(root, assignment).parent.glob("*.py"):  # provided, hand-written
+            shutil.copy(module, staged_source.parent)
+        staged_source.write_text(normalised(paths.source_notebook(root, assignment)), encoding="utf-8")
+        refs[assignment] = load_namespace(staged_source)
+        write_reference(paths.reference_file(staged, assignment), assignment, refs[assignment])
 
-        ref = load_namespace(staged_source)
-        write_reference(paths.reference_file(staged, assignment), assignment, ref)
-
-        figures = {path.name: path for path in draw_figures(root, ref, staged / "images")}
-        notebook_images = staged_source.parent / "images"
-        notebook_images.mkdir(exist_ok=True)
+    figures = {path.name: path for path in draw_figures(root, refs["conv_step_by_step"], staged / "images")}
+    for assignment in paths.ASSIGNMENTS:
+        staged_source = paths.source_notebook(staged, assignment)
         for relative in referenced_images(nbformat.read(str(staged_source), as_version=4)):
             name = Path(relative).name
             if name not in figures:
-                raise RuntimeError(f"{source} shows {relative}, which images/figures.py does not draw")
-            shutil.copy(figures[name], notebook_images / name)
-
+                raise RuntimeError(f"{staged_source.name} shows {relative}, which images/figures.py does not draw")
+            (staged_source.parent / "images").mkdir(exist_ok=True)
+            shutil.copy(figures[name], staged_source.parent / "images" / name)
         generate_release(root, staged, assignment)
         write_self_study(staged, assignment)
 
@@ -99,6 +101,8 @@ def write_self_study(staged: Path, assignment: str) -> None:
     (folder / f"{assignment}.ipynb").write_text(nbformat.writes(notebook) + "\n", encoding="utf-8")
     for relative in referenced_images(notebook):
         shutil.copy(release / relative, folder / relative)
+    for module in release.glob("*.py"):  # provided modules the notebook imports
+        shutil.copy(module, folder / module.name)
 
 
 def generated_files(staged: Path) -> list[Path]:
@@ -128,6 +132,7 @@ def committed_generated(root: Path) -> list[Path]:
     found = [path for path in (root / "images").glob("*") if path.suffix in FIGURE_SUFFIXES]
     found += (root / "autograder" / "reference").glob("*.h5")
     found += (root / "notebooks").glob("*.ipynb")
+    found += (root / "notebooks").glob("*.py")
     for assignment in paths.ASSIGNMENTS:
         for folder in owned_dirs(assignment):
             found += [path for path in (root / folder).rglob("*") if path.is_file()]

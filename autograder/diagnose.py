@@ -92,6 +92,8 @@ def scalar_conversion(ex, verdicts):
 
 def array_instead_of_scalar(ex, verdicts):
     """conv_single_step returning a (1, 1, 1) array (bias added as an array) instead of a number."""
+    if ex.name != "conv_single_step":
+        return None
     for v in verdicts:
         out = first_array(v)
         if out is not None and v.case.expected[0].shape == () and out.size == 1 and out.ndim > 0:
@@ -275,11 +277,47 @@ def reads_notebook_variables(ex, verdicts):
     return None
 
 
+def has_tied_window(case) -> bool:
+    """True when some pooling window of the case's input holds its maximum more than once."""
+    x, f, s = case.inputs["A_prev"], case.inputs["f"], case.inputs["stride"]
+    windows = np.lib.stride_tricks.sliding_window_view(x, (f, f), axis=(1, 2))[:, ::s, ::s]
+    flat = windows.reshape(*windows.shape[:4], f * f)
+    return bool(np.any((flat == flat.max(axis=-1, keepdims=True)).sum(axis=-1) > 1))
+
+
+def gradient_to_every_tie(ex, verdicts):
+    """Fast max-pool backward sending a window's gradient to all its tied maxima (the mask of assignment 1)."""
+    if ex.name == "pool_backward_fast" and fails_exactly_where(
+            [v for v in verdicts if "sample" not in v.case.inputs], has_tied_window):
+        return ("Only windows with tied maxima go wrong: send each window's gradient to one maximum, the first in "
+                "reading order as np.argmax gives it, not to every tied position.")
+    return None
+
+
+def softmax_overflow(ex, verdicts):
+    """exp of large logits overflowing: the softmax not shifted by each row's maximum."""
+    if ex.name != "softmax_cross_entropy":
+        return None
+    for v in verdicts:
+        if not v.passed and v.reply.get("ok") and np.abs(v.case.inputs["Z"]).max() > 100 and "NaN" in (v.problem or ""):
+            return "Large scores overflow exp(): subtract each row's maximum from Z before exponentiating."
+    return None
+
+
+def train_step_needs_the_layers(ex, verdicts):
+    """train_step failing: it is built from the learner's own layers."""
+    if ex.name == "train_step":
+        return ("train_step runs your fast layers and loss: if one of them fails its own checks, fix it first; "
+                "then compare your gradients with the numerical gradient check.")
+    return None
+
+
 RECOGNISERS = [
     reads_notebook_variables, scalar_conversion, array_instead_of_scalar, bias_missing_or_repeated,
     wrong_axes_padded, not_floored, stride_ignored, output_size_off_by_one, transposed_filters,
     outputs_in_wrong_order, mode_ignored, whole_array_distributed, dA_indexed_by_input_position,
     no_accumulation, empty_crop_when_pad_is_zero, stride_misapplied, mask_from_wrong_window, non_square_mixup,
+    gradient_to_every_tie, softmax_overflow, train_step_needs_the_layers,
 ]
 
 

@@ -6,6 +6,7 @@ data loading, training, plots). IPython magics and shell escapes are not Python;
 blanked out.
 """
 import json
+import sys
 from pathlib import Path
 
 
@@ -61,6 +62,10 @@ def load_namespace(path: Path) -> dict:
     """
     notebook = json.loads(Path(path).read_text(encoding="utf-8"))
     namespace = {"__name__": f"notebook:{Path(path).stem}"}
-    for index, source in learner_code_cells(notebook):
-        exec(compile(source, f"<{Path(path).name} cell {index}>", "exec"), namespace)
+    sys.path.insert(0, str(Path(path).parent))  # the notebook's own modules, as Jupyter's working folder gives
+    try:
+        for index, source in learner_code_cells(notebook):
+            exec(compile(source, f"<{Path(path).name} cell {index}>", "exec"), namespace)
+    finally:
+        sys.path.remove(str(Path(path).parent))
     return namespace

@@ -2,7 +2,8 @@
 
 Layout of <assignment>.h5:
     /<exercise>/<case>/inputs/<name>    an array dataset, or an attribute of inputs/ for a number
-                                        or a string; a tuple of ints is a dataset marked tuple=True
+                                        or a string; a tuple of ints is a dataset marked tuple=True;
+                                        a dict (a network's parameters) is a group of the same kind
     /<exercise>/<case>/outputs/<k>      the k-th output of the reference solution (k = 0, 1, ...)
     /<exercise>/<case>/helpers/<helper>/keys, values
                                         every call the reference made to a helper exercise during
@@ -79,7 +80,9 @@ def write_reference(path: Path, assignment: str, ref: dict) -> None:
 
 def write_inputs(group, inputs: dict) -> None:
     for name, value in inputs.items():
-        if isinstance(value, np.ndarray):
+        if isinstance(value, dict):  # e.g. a network's parameters
+            write_inputs(group.create_group(name), value)
+        elif isinstance(value, np.ndarray):
             group.create_dataset(name, data=value, track_times=False)
         elif isinstance(value, tuple):
             group.create_dataset(name, data=np.asarray(value, dtype=np.int64), track_times=False)
@@ -92,9 +95,12 @@ def read_inputs(group) -> dict:
     inputs = {}
     for name, value in group.attrs.items():
         inputs[name] = value.item() if isinstance(value, np.generic) else value
-    for name, dataset in group.items():
-        data = dataset[()]
-        inputs[name] = tuple(int(v) for v in data) if dataset.attrs.get("tuple") else data
+    for name, item in group.items():
+        if isinstance(item, h5py.Group):
+            inputs[name] = read_inputs(item)
+            continue
+        data = item[()]
+        inputs[name] = tuple(int(v) for v in data) if item.attrs.get("tuple") else data
     return inputs
 
 

@@ -1,0 +1,224 @@
+"""Assignment 2: the cases every exercise is graded on.
+
+Small cases (seeded random arrays; binarised inputs where ties matter) check the values to
+1e-6 against the reference. Each fast layer also gets one large case, a batch of 256
+binarised 28 x 28 "digits", that must finish within a time allowance that vectorised code meets
+with a wide margin and four nested Python loops cannot; only a fixed sample of its output
+positions is stored and compared, to keep the reference data small.
+"""
+import numpy as np
+
+from . import Exercise, WrongReturn
+from .conv_step_by_step import case_name, output_size, randn, same_array, unpack
+
+LARGE_BATCH = 256
+SECONDS_ALLOWED = 1.0
+SAMPLED = 2000  # output positions compared in a large case
+
+
+def binary_digits(seed, m, size=28, channels=1):
+    """(m, size, size, channels) float64 of 0s and 1s: stand-ins for binarised digits."""
+    return (np.random.RandomState(seed).rand(m, size, size, channels) > 0.7).astype(np.float64)
+
+
+def large(inputs: dict, seed: int, output_shape) -> dict:
+    """Mark a case as large: a time allowance and the sampled output positions."""
+    positions = np.random.RandomState(seed).choice(int(np.prod(output_shape)), SAMPLED, replace=False)
+    return dict(inputs, seconds_allowed=SECONDS_ALLOWED, sample=np.sort(positions))
+
+
+def sampled(array, inputs):
+    """The whole array, or for a large case only its sampled positions."""
+    if "sample" not in inputs:
+        return array
+    array = np.asarray(array)
+    if array.size <= int(inputs["sample"].max()):
+        raise WrongReturn(f"the result has shape {array.shape}, too small for this case")
+    return array.reshape(-1)[inputs["sample"]]
+
+
+# ------------------------------------------------------------------ binarize ----------------
+
+def binarize_cases(ref):
+    cases = []
+    for seed, n in [(1, 4), (71, 1), (72, 9)]:
+        rng = np.random.RandomState(seed)
+        images = (rng.randint(0, 256, (n, 28, 28)) * (rng.rand(n, 28, 28) > 0.6)).astype(np.uint8)
+        cases.append((case_name(seed), {"images": images}))
+    return cases
+
+
+def binarize_outputs(result, x):
+    array = np.asarray(result)
+    if array.dtype != np.uint8:
+        raise WrongReturn(f"the result has dtype {array.dtype}; the spec asks for uint8 (0 and 255)")
+    return (array,)
+
+
+# ------------------------------------------------------------------ convolution -------------
+
+# (seed, A_prev shape, f, n_C, pad, stride)
+CONV_SPECS = [
+    (1, (2, 6, 6, 3), 3, 4, 1, 1),
+    (81, (1, 5, 7, 1), 1, 2, 0, 1),
+    (82, (2, 7, 5, 3), 2, 3, 0, 2),
+    (83, (2, 9, 8, 2), 5, 2, 2, 3),
+    (84, (3, 4, 6, 2), 3, 2, 1, 3),
+]
+
+
+def conv_forward_fast_cases(ref):
+    cases = []
+    for seed, shape, f, n_c, pad, stride in CONV_SPECS:
+        A_prev, W, b = randn(seed, shape, (f, f, shape[3], n_c), (1, 1, 1, n_c))
+        cases.append((case_name(seed), {"A_prev": A_prev, "W": W, "b": b, "pad": pad, "stride": stride}))
+    W, b = randn(85, (5, 5, 1, 8), (1, 1, 1, 8))
+    inputs = {"A_prev": binary_digits(85, LARGE_BATCH), "W": W, "b": b, "pad": 2, "stride": 1}
+    cases.append(("hidden_large", large(inputs, 85, (LARGE_BATCH, 28, 28, 8))))
+    return cases
+
+
+def conv_backward_fast_cases(ref):
+    cases = []
+    for seed, shape, f, n_c, pad, stride in CONV_SPECS:
+        m, n_h, n_w, n_c_prev = shape
+        z_shape = (m, output_size(n_h, f, pad, stride), output_size(n_w, f, pad, stride), n_c)
+        A_prev, W, b, dZ = randn(seed, shape, (f, f, n_c_prev, n_c), (1, 1, 1, n_c), z_shape)
+        cases.append((case_name(seed), {"dZ": dZ, "A_prev": A_prev, "W": W, "b": b, "pad": pad, "stride": stride}))
+    W, b, dZ = randn(86, (5, 5, 8, 16), (1, 1, 1, 16), (LARGE_BATCH, 14, 14, 16))
+    inputs = {"dZ": dZ, "A_prev": binary_digits(86, LARGE_BATCH, 14, 8), "W": W, "b": b, "pad": 2, "stride": 1}
+    cases.append(("hidden_large", large(inputs, 86, (LARGE_BATCH, 14, 14, 8))))
+    return cases
+
+
+def conv_hparameters(x):
+    return {"stride": x["stride"], "pad": x["pad"]}
+
+
+def conv_forward_fast_outputs(result, x):
+    Z, cache = unpack(result, 2, "(Z, cache)")
+    if not (isinstance(cache, tuple) and len(cache) == 4 and same_array(cache[0], x["A_prev"])):
+        raise WrongReturn("the cache should be (A_prev, W, b, hparameters), holding the arguments as they were passed")
+    return (sampled(Z, x),)
+
+
+def conv_backward_fast_outputs(result, x):
+    dA_prev, dW, db = unpack(result, 3, "(dA_prev, dW, db)")
+    return (sampled(dA_prev, x), dW, db)
+
+
+# ------------------------------------------------------------------ pooling -----------------
+
+# (seed, A_prev shape, f, stride); binarised inputs, so windows often hold tied maxima.
+POOL_SPECS = [
+    (1, (2, 4, 4, 2), 2, 2),
+    (91, (1, 6, 6, 1), 2, 1),
+    (92, (2, 7, 5, 3), 3, 2),
+    (93, (2, 5, 8, 2), 1, 1),
+    (94, (1, 9, 7, 2), 5, 3),
+]
+
+
+def pool_inputs(seed, shape):
+    """Binary values plus a little noise on half the channels: ties in some windows, none in others."""
+    rng = np.random.RandomState(seed)
+    A = (rng.rand(*shape) > 0.5).astype(np.float64)
+    A[..., ::2] += rng.rand(*A[..., ::2].shape) * 0.1
+    return A
+
+
+def pool_forward_fast_cases(ref):
+    cases = [(case_name(seed), {"A_prev": pool_inputs(seed, shape), "f": f, "stride": stride})
+             for seed, shape, f, stride in POOL_SPECS]
+    inputs = {"A_prev": binary_digits(95, LARGE_BATCH, 28, 8), "f": 2, "stride": 2}
+    cases.append(("hidden_large", large(inputs, 95, (LARGE_BATCH, 14, 14, 8))))
+    return cases
+
+
+def pool_backward_fast_cases(ref):
+    cases = []
+    for seed, shape, f, stride in POOL_SPECS:
+        m, n_h, n_w, n_c = shape
+        (dA,) = randn(seed + 100, (m, output_size(n_h, f, 0, stride), output_size(n_w, f, 0, stride), n_c))
+        cases.append((case_name(seed), {"dA": dA, "A_prev": pool_inputs(seed, shape), "f": f, "stride": stride}))
+    (dA,) = randn(96, (LARGE_BATCH, 14, 14, 8))
+    inputs = {"dA": dA, "A_prev": binary_digits(96, LARGE_BATCH, 28, 8), "f": 2, "stride": 2}
+    cases.append(("hidden_large", large(inputs, 96, (LARGE_BATCH, 28, 28, 8))))
+    return cases
+
+
+def pool_hparameters(x):
+    return {"f": x["f"], "stride": x["stride"]}
+
+
+def pool_forward_fast_outputs(result, x):
+    A, cache = unpack(result, 2, "(A, cache)")
+    if not (isinstance(cache, tuple) and len(cache) == 2 and same_array(cache[0], x["A_prev"])):
+        raise WrongReturn("the cache should be (A_prev, hparameters), holding the arguments as they were passed")
+    return (sampled(A, x),)
+
+
+# ------------------------------------------------------------------ loss and training -------
+
+def softmax_cross_entropy_cases(ref):
+    cases = []
+    for seed, m, scale in [(1, 5, 1.0), (101, 1, 3.0), (102, 16, 1.0), (103, 4, 1000.0)]:
+        rng = np.random.RandomState(seed)
+        Z = rng.randn(m, 10) * scale  # the last case has huge logits: exp overflows unless shifted
+        Y = np.eye(10)[rng.randint(0, 10, m)]
+        cases.append((case_name(seed), {"Z": Z, "Y": Y}))
+    return cases
+
+
+PARAMETERS = ("W1", "b1", "W2", "b2", "W3", "b3")
+
+
+def network(seed):
+    """Parameters of the assignment's network, He-initialised, float64; and a velocity of the same shapes."""
+    shapes = {"W1": (5, 5, 1, 8), "b1": (1, 1, 1, 8), "W2": (5, 5, 8, 16), "b2": (1, 1, 1, 16),
+              "W3": (784, 10), "b3": (1, 10)}
+    fan_in = {"W1": 25, "W2": 200, "W3": 784}
+    rng = np.random.RandomState(seed)
+    params = {k: rng.randn(*s) * np.sqrt(2 / fan_in[k]) if k in fan_in else rng.randn(*s) * 0.1
+              for k, s in shapes.items()}
+    velocity = {k: rng.randn(*s) * 0.01 for k, s in shapes.items()}
+    return params, velocity
+
+
+def train_step_cases(ref):
+    cases = []
+    for seed, m, rate, momentum in [(1, 4, 0.05, 0.9), (111, 1, 0.1, 0.0), (112, 3, 0.01, 0.5)]:
+        params, velocity = network(seed)
+        X = binary_digits(seed, m)
+        Y = np.eye(10)[np.random.RandomState(seed).randint(0, 10, m)]
+        cases.append((case_name(seed), {"params": params, "velocity": velocity, "X": X, "Y": Y,
+                                        "learning_rate": rate, "momentum": momentum}))
+    return cases
+
+
+def train_step_outputs(result, x):
+    params, velocity, loss = unpack(result, 3, "(params, velocity, loss)")
+    for name, value in (("params", params), ("velocity", velocity)):
+        if not isinstance(value, dict) or set(value) != set(PARAMETERS):
+            raise WrongReturn(f"{name} should be a dict with the keys {', '.join(PARAMETERS)}")
+    return (*(params[k] for k in PARAMETERS), *(velocity[k] for k in PARAMETERS), loss)
+
+
+EXERCISES = [
+    Exercise("binarize", 10, binarize_cases, lambda x: ((x["images"],), {}), binarize_outputs),
+    Exercise("conv_forward_fast", 20, conv_forward_fast_cases,
+             lambda x: ((x["A_prev"], x["W"], x["b"], conv_hparameters(x)), {}), conv_forward_fast_outputs),
+    Exercise("conv_backward_fast", 20, conv_backward_fast_cases,
+             lambda x: ((x["dZ"], (x["A_prev"], x["W"], x["b"], conv_hparameters(x))), {}),
+             conv_backward_fast_outputs),
+    Exercise("pool_forward_fast", 10, pool_forward_fast_cases,
+             lambda x: ((x["A_prev"], pool_hparameters(x)), {}), pool_forward_fast_outputs),
+    Exercise("pool_backward_fast", 10, pool_backward_fast_cases,
+             lambda x: ((x["dA"], (x["A_prev"], pool_hparameters(x))), {}),
+             lambda result, x: (sampled(result, x),)),
+    Exercise("softmax_cross_entropy", 10, softmax_cross_entropy_cases,
+             lambda x: ((x["Z"], x["Y"]), {}), lambda result, x: unpack(result, 2, "(loss, dZ)")),
+    Exercise("train_step", 20, train_step_cases,
+             lambda x: ((x["params"], x["velocity"], x["X"], x["Y"], x["learning_rate"], x["momentum"]), {}),
+             train_step_outputs),
+]
