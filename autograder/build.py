@@ -135,7 +135,7 @@ def committed_generated(root: Path) -> list[Path]:
     found += (root / "notebooks").glob("*.py")
     for assignment in paths.ASSIGNMENTS:
         for folder in owned_dirs(assignment):
-            found += [path for path in (root / folder).rglob("*") if path.is_file()]
+            found += [path for path in (root / folder).rglob("*") if path.is_file() and "__pycache__" not in path.parts]
     return [path.relative_to(root) for path in found]
 
 

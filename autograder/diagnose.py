@@ -306,7 +306,7 @@ def softmax_overflow(ex, verdicts):
 
 def train_step_needs_the_layers(ex, verdicts):
     """train_step failing: it is built from the learner's own layers."""
-    if ex.name == "train_step":
+    if ex.name == "train_step" and not all((v.problem or "").startswith("not implemented") for v in verdicts):
         return ("train_step runs your fast layers and loss: if one of them fails its own checks, fix it first; "
                 "then compare your gradients with the numerical gradient check.")
     return None

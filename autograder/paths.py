@@ -5,7 +5,7 @@ from pathlib import Path
 REPO_ROOT = Path(__file__).resolve().parents[1]
 
 #: Assignments in course order; each has source/<name>/<name>.ipynb.
-ASSIGNMENTS = ("conv_step_by_step",)
+ASSIGNMENTS = ("conv_step_by_step", "conv_mnist")
 
 
 def source_notebook(root: Path, assignment: str) -> Path:

@@ -102,13 +102,25 @@ def write_message(stream, message: dict) -> None:
     stream.flush()
 
 
+def read_exactly(stream, count: int) -> bytes:
+    """`count` bytes from a raw stream (a pipe hands out large messages in pieces), fewer at its end."""
+    chunks = []
+    while count:
+        chunk = stream.read(count)
+        if not chunk:
+            break
+        chunks.append(chunk)
+        count -= len(chunk)
+    return b"".join(chunks)
+
+
 def read_message(stream) -> dict | None:
     """Receive one message, or None at end of stream."""
-    header = stream.read(4)
+    header = read_exactly(stream, 4)
     if len(header) < 4:
         return None
     (length,) = struct.unpack(">I", header)
-    return json.loads(stream.read(length).decode("utf-8"))
+    return json.loads(read_exactly(stream, length).decode("utf-8"))
 
 
 # ---------------------------------------------------------------- calling --------------------

@@ -2,19 +2,22 @@
 import shutil
 
 import nbformat
+import pytest
 
+from autograder import paths
 from autograder.nbgrader_run import run_nbgrader
+from conftest import ROOT
 
-from conftest import ASSIGNMENT, ROOT
 
-
-def test_generate_assignment_matches_committed_release(tmp_path, release_path):
+@pytest.mark.parametrize("assignment", paths.ASSIGNMENTS)
+def test_generate_assignment_matches_committed_release(tmp_path, assignment):
     shutil.copy(ROOT / "nbgrader_config.py", tmp_path)
-    shutil.copytree(ROOT / "source" / ASSIGNMENT, tmp_path / "source" / ASSIGNMENT)
-    result = run_nbgrader(["generate_assignment", ASSIGNMENT, "--force"], tmp_path)
+    shutil.copytree(ROOT / "source" / assignment, tmp_path / "source" / assignment,
+                    ignore=shutil.ignore_patterns("__pycache__"))
+    result = run_nbgrader(["generate_assignment", assignment, "--force"], tmp_path)
     assert result.returncode == 0, result.stderr
-    generated = tmp_path / "release" / ASSIGNMENT
-    assert nbformat.read(str(generated / f"{ASSIGNMENT}.ipynb"), as_version=4) == \
-        nbformat.read(str(release_path), as_version=4)
-    committed_files = sorted(p.relative_to(release_path.parent) for p in release_path.parent.rglob("*"))
-    assert sorted(p.relative_to(generated) for p in generated.rglob("*")) == committed_files
+    generated, committed = tmp_path / "release" / assignment, paths.release_dir(ROOT, assignment)
+    assert nbformat.read(str(generated / f"{assignment}.ipynb"), as_version=4) == \
+        nbformat.read(str(committed / f"{assignment}.ipynb"), as_version=4)
+    assert sorted(p.relative_to(generated) for p in generated.rglob("*")) == \
+        sorted(p.relative_to(committed) for p in committed.rglob("*"))

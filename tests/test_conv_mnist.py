@@ -1,0 +1,147 @@
+"""Assignment 2 as learners and instructors meet it: the source trains, the release fails kindly,
+the grader grades it, and the fast reference layers agree with the loop versions."""
+import json
+import re
+import shutil
+import subprocess
+import sys
+
+import nbformat
+import numpy as np
+import pytest
+
+from autograder import paths
+from autograder.notebook_code import load_namespace
+from autograder.reference import read_all_cases
+from autograder.assignments.conv_mnist import materialised
+from conftest import ROOT, execute, grade_id, output_text
+
+ASSIGNMENT = "conv_mnist"
+SOURCE = paths.source_notebook(ROOT, ASSIGNMENT)
+RELEASE = paths.release_dir(ROOT, ASSIGNMENT) / f"{ASSIGNMENT}.ipynb"
+
+
+@pytest.fixture(scope="module")
+def executed_source(tmp_path_factory):
+    folder = tmp_path_factory.mktemp("source")
+    shutil.copytree(SOURCE.parent, folder, dirs_exist_ok=True, ignore=shutil.ignore_patterns("__pycache__"))
+    return execute(folder / SOURCE.name, timeout=600)
+
+
+def test_source_runs_and_reaches_the_accuracy_it_states(executed_source):
+    errors = [grade_id(c) for c in executed_source.cells if any(o.output_type == "error" for o in c.get("outputs", []))]
+    assert errors == []
+    stated = re.search(r"about (\d+)–(\d+)% accuracy", "\n".join(c.source for c in executed_source.cells))
+    (training,) = [c for c in executed_source.cells if grade_id(c) == "training"]
+    reached = float(re.search(r"test accuracy: ([\d.]+)%", output_text(training)).group(1))
+    assert reached >= float(stated.group(1)), (reached, stated.group(0))
+
+
+def test_source_public_checks_and_hidden_tests_pass(executed_source):
+    for cell in executed_source.cells:
+        if grade_id(cell).startswith("public_") and "gradient" not in grade_id(cell):
+            assert "✓" in output_text(cell) and "✗" not in output_text(cell), grade_id(cell)
+        if cell.metadata.get("nbgrader", {}).get("grade"):
+            (result,) = [o for o in cell.outputs if o.output_type == "execute_result"]
+            assert float(result.data["text/plain"]) == cell.metadata.nbgrader.points, grade_id(cell)
+
+
+def test_source_draws_every_plot(executed_source):
+    for name in ["load_data", "prepare_data", "plot_history", "plot_filters", "plot_feature_maps", "plot_confusion",
+                 "plot_mistakes"]:
+        (cell,) = [c for c in executed_source.cells if grade_id(c) == name]
+        assert [o for o in cell.outputs if "image/png" in o.get("data", {})], name
+
+
+def test_release_fails_only_with_not_implemented(tmp_path):
+    shutil.copytree(RELEASE.parent, tmp_path, dirs_exist_ok=True)
+    notebook = execute(tmp_path / RELEASE.name, allow_errors=True)
+    public = [c for c in notebook.cells if grade_id(c).startswith("public_")]
+    assert len(public) == 9
+    for cell in notebook.cells:
+        errors = [o.ename for o in cell.get("outputs", []) if o.output_type == "error"]
+        if cell in public:
+            assert errors == ["NotImplementedError"], grade_id(cell)
+        else:  # a provided cell fails with the stub it calls, or misses what an earlier failing cell made
+            assert set(errors) <= {"NotImplementedError", "NameError"}, (grade_id(cell), output_text(cell))
+    text = "\n".join(c.source for c in nbformat.read(str(RELEASE), as_version=4).cells)
+    assert "BEGIN SOLUTION" not in text and "run_hidden_cases" not in text and "np.add.at" not in text
+
+
+def loop_conv_forward(A_prev, W, b, hparameters):
+    """Four nested loops, as in assignment 1: right, and far too slow for the large case."""
+    stride, pad = hparameters["stride"], hparameters["pad"]
+    f, n_c = W.shape[0], W.shape[3]
+    A = np.pad(A_prev, ((0, 0), (pad, pad), (pad, pad), (0, 0)))
+    m, n_h, n_w = A.shape[0], (A.shape[1] - f) // stride + 1, (A.shape[2] - f) // stride + 1
+    Z = np.zeros((m, n_h, n_w, n_c))
+    for i in range(m):
+        for h in range(n_h):
+            for w in range(n_w):
+                for c in range(n_c):
+                    window = A[i, h * stride:h * stride + f, w * stride:w * stride + f, :]
+                    Z[i, h, w, c] = np.sum(window * W[:, :, :, c]) + b[0, 0, 0, c]
+    return Z, (A_prev, W, b, hparameters)
+
+
+def test_grader_gives_source_full_marks_release_zero_and_loops_lose_the_large_case(tmp_path):
+    folder = tmp_path / "submissions"
+    folder.mkdir()
+    shutil.copy(SOURCE, folder / "source.ipynb")
+    shutil.copy(RELEASE, folder / "release.ipynb")
+    loops = nbformat.read(str(SOURCE), as_version=4)
+    import inspect
+    (cell,) = [c for c in loops.cells if grade_id(c) == "conv_forward_fast"]
+    cell.source = inspect.getsource(loop_conv_forward).replace("loop_conv_forward", "conv_forward_fast")
+    nbformat.write(loops, str(folder / "loops.ipynb"))
+    result = subprocess.run([sys.executable, "-m", "autograder", "grade", str(folder), "--results-dir",
+                             str(tmp_path / "results"), "--assignment", ASSIGNMENT], capture_output=True, text=True)
+    assert result.returncode == 0, result.stderr
+    scores = {name: json.loads((tmp_path / "results" / f"{name}.json").read_text()) for name in
+              ["source", "release", "loops"]}
+    assert scores["source"]["score"] == 100 and scores["release"]["score"] == 0
+    (conv,) = [t for t in scores["loops"]["tests"] if t["name"] == "conv_forward_fast"]
+    assert conv["output"].startswith("5 of 6 cases pass.")
+    assert "must finish within 1 s" in conv["output"] or "time limit" in conv["output"]
+
+
+@pytest.fixture(scope="module")
+def references():
+    return load_namespace(SOURCE), load_namespace(paths.source_notebook(ROOT, "conv_step_by_step"))
+
+
+def single_max_pool_backward(dA, A_prev, f, stride):
+    """The loop reference of assignment 2's pooling backward: each window's gradient to its first maximum."""
+    dA_prev = np.zeros(A_prev.shape)
+    m, n_h, n_w, n_c = dA.shape
+    for i in range(m):
+        for h in range(n_h):
+            for w in range(n_w):
+                for c in range(n_c):
+                    window = A_prev[i, h * stride:h * stride + f, w * stride:w * stride + f, c]
+                    r, s = divmod(int(np.argmax(window)), f)
+                    dA_prev[i, h * stride + r, w * stride + s, c] += dA[i, h, w, c]
+    return dA_prev
+
+
+def test_fast_layers_equal_the_loop_versions_on_every_hidden_case(references):
+    fast, loops = references
+    cases = read_all_cases(paths.reference_file(ROOT, ASSIGNMENT))
+    for case in cases["conv_forward_fast"] + cases["conv_backward_fast"] + cases["pool_forward_fast"] + \
+            cases["pool_backward_fast"]:
+        x = materialised(case.inputs)
+        if "W" in x and "dZ" not in x:
+            hp = {"stride": x["stride"], "pad": x["pad"]}
+            np.testing.assert_allclose(fast["conv_forward_fast"](x["A_prev"], x["W"], x["b"], hp)[0],
+                                       loops["conv_forward"](x["A_prev"], x["W"], x["b"], hp)[0], rtol=0, atol=1e-10)
+        elif "dZ" in x:
+            cache = (x["A_prev"], x["W"], x["b"], {"stride": x["stride"], "pad": x["pad"]})
+            for mine, theirs in zip(fast["conv_backward_fast"](x["dZ"], cache), loops["conv_backward"](x["dZ"], cache)):
+                np.testing.assert_allclose(mine, theirs, rtol=0, atol=1e-10)
+        elif "dA" in x:
+            np.testing.assert_allclose(fast["pool_backward_fast"](x["dA"], (x["A_prev"], {"f": x["f"], "stride": x["stride"]})),
+                                       single_max_pool_backward(x["dA"], x["A_prev"], x["f"], x["stride"]), rtol=0, atol=1e-10)
+        else:
+            hp = {"f": x["f"], "stride": x["stride"]}
+            np.testing.assert_allclose(fast["pool_forward_fast"](x["A_prev"], hp)[0],
+                                       loops["pool_forward"](x["A_prev"], hp, mode="max")[0], rtol=0, atol=1e-10)
