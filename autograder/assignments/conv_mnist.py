@@ -10,7 +10,8 @@ a fixed sample of its output positions.
 import numpy as np
 
 from . import Exercise, WrongReturn
-from .conv_step_by_step import case_name, output_size, randn, same_array, unpack
+from .conv_step_by_step import (case_name, conv_backward_inputs, conv_forward_inputs, output_size, randn,
+                                same_array, unpack)
 
 LARGE_BATCH = 256
 SECONDS_ALLOWED = 1.0
@@ -87,23 +88,11 @@ CONV_SPECS = [
 
 
 def conv_forward_fast_cases(ref):
-    cases = []
-    for seed, shape, f, n_c, pad, stride in CONV_SPECS:
-        A_prev, W, b = randn(seed, shape, (f, f, shape[3], n_c), (1, 1, 1, n_c))
-        cases.append((case_name(seed), {"A_prev": A_prev, "W": W, "b": b, "pad": pad, "stride": stride}))
-    cases.append(large("conv_forward_fast", 85, (LARGE_BATCH, 28, 28, 8)))
-    return cases
+    return conv_forward_inputs(CONV_SPECS) + [large("conv_forward_fast", 85, (LARGE_BATCH, 28, 28, 8))]
 
 
 def conv_backward_fast_cases(ref):
-    cases = []
-    for seed, shape, f, n_c, pad, stride in CONV_SPECS:
-        m, n_h, n_w, n_c_prev = shape
-        z_shape = (m, output_size(n_h, f, pad, stride), output_size(n_w, f, pad, stride), n_c)
-        A_prev, W, b, dZ = randn(seed, shape, (f, f, n_c_prev, n_c), (1, 1, 1, n_c), z_shape)
-        cases.append((case_name(seed), {"dZ": dZ, "A_prev": A_prev, "W": W, "b": b, "pad": pad, "stride": stride}))
-    cases.append(large("conv_backward_fast", 86, (LARGE_BATCH, 14, 14, 8)))
-    return cases
+    return conv_backward_inputs(CONV_SPECS) + [large("conv_backward_fast", 86, (LARGE_BATCH, 14, 14, 8))]
 
 
 def conv_hparameters(x):

@@ -51,13 +51,28 @@ CONV_SPECS = [
 ]
 
 
-def conv_forward_cases(ref):
+def conv_forward_inputs(specs) -> list[tuple[str, dict]]:
+    """Cases of a convolution forward pass from (seed, A_prev shape, f, n_C, pad, stride) specs."""
     cases = []
-    for seed, shape, f, n_c, pad, stride in CONV_SPECS:
+    for seed, shape, f, n_c, pad, stride in specs:
         A_prev, W, b = randn(seed, shape, (f, f, shape[3], n_c), (1, 1, 1, n_c))
-        inputs = {"A_prev": A_prev, "W": W, "b": b, "pad": pad, "stride": stride}
-        cases.append((case_name(seed), inputs))
+        cases.append((case_name(seed), {"A_prev": A_prev, "W": W, "b": b, "pad": pad, "stride": stride}))
     return cases
+
+
+def conv_backward_inputs(specs) -> list[tuple[str, dict]]:
+    """Cases of a convolution backward pass (a random dZ of the output's shape) from the same specs."""
+    cases = []
+    for seed, shape, f, n_c, pad, stride in specs:
+        m, n_h, n_w, n_c_prev = shape
+        z_shape = (m, output_size(n_h, f, pad, stride), output_size(n_w, f, pad, stride), n_c)
+        A_prev, W, b, dZ = randn(seed, shape, (f, f, n_c_prev, n_c), (1, 1, 1, n_c), z_shape)
+        cases.append((case_name(seed), {"dZ": dZ, "A_prev": A_prev, "W": W, "b": b, "pad": pad, "stride": stride}))
+    return cases
+
+
+def conv_forward_cases(ref):
+    return conv_forward_inputs(CONV_SPECS)
 
 
 def conv_backward_cases(ref):
@@ -65,13 +80,8 @@ def conv_backward_cases(ref):
     seed, shape, f, n_c, pad, stride = 1, (10, 4, 4, 3), 2, 8, 2, 2
     A_prev, W, b = randn(seed, shape, (f, f, 3, n_c), (1, 1, 1, n_c))
     dZ = ref["conv_forward"](A_prev, W, b, {"stride": stride, "pad": pad})[0]
-    cases = [("public", {"dZ": dZ, "A_prev": A_prev, "W": W, "b": b, "pad": pad, "stride": stride})]
-    for seed, shape, f, n_c, pad, stride in CONV_SPECS[1:]:
-        m, n_h, n_w, n_c_prev = shape
-        z_shape = (m, output_size(n_h, f, pad, stride), output_size(n_w, f, pad, stride), n_c)
-        A_prev, W, b, dZ = randn(seed, shape, (f, f, n_c_prev, n_c), (1, 1, 1, n_c), z_shape)
-        cases.append((case_name(seed), {"dZ": dZ, "A_prev": A_prev, "W": W, "b": b, "pad": pad, "stride": stride}))
-    return cases
+    public = {"dZ": dZ, "A_prev": A_prev, "W": W, "b": b, "pad": pad, "stride": stride}
+    return [("public", public)] + conv_backward_inputs(CONV_SPECS[1:])
 
 
 # (seed, A_prev shape, f, stride), each graded in both modes.
