@@ -10,7 +10,6 @@ import pytest
 
 from autograder.paths import REPO_ROOT as ROOT
 
-os.environ.setdefault("MPLBACKEND", "Agg")
 sys.path.insert(0, str(ROOT / "source" / "conv_mnist"))
 
 import mnist_tools as mt  # noqa: E402

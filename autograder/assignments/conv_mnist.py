@@ -14,7 +14,7 @@ from .conv_step_by_step import (case_name, conv_backward_inputs, conv_forward_in
                                 same_array, unpack)
 
 LARGE_BATCH = 256
-SECONDS_ALLOWED = 1.0
+SECONDS_ALLOWED = 3.0  # the reference takes about 0.1 s at most; four nested loops take tens of seconds
 SAMPLED = 2000  # output positions compared in a large case
 
 

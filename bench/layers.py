@@ -1,0 +1,252 @@
+"""Benchmark: the reference NumPy layers of "A CNN on MNIST" against PyTorch on the CPU.
+
+What is measured
+    The reference solutions of assignment 2 (conv_forward_fast, conv_backward_fast,
+    pool_forward_fast, pool_backward_fast, softmax_cross_entropy, train_step), on the shapes of
+    the course's network at batch 256 (NHWC for NumPy, NCHW for PyTorch):
+
+        conv1  5x5, 1 -> 8 channels, pad 2, on 28x28      pool1  max 2x2, stride 2, 28x28x8
+        conv2  5x5, 8 -> 16 channels, pad 2, on 14x14     pool2  max 2x2, stride 2, 14x14x16
+        dense  784 -> 10                                  softmax-CE  loss and its gradient
+        train step  the whole network forward, backward and one SGD-with-momentum update
+
+    Forward and backward are timed separately; a backward computes every gradient the NumPy
+    layer returns (the input's included, also for conv1), PyTorch's through
+    torch.autograd.grad on a graph built once beforehand. Softmax-CE is timed as loss and
+    gradient together, as the NumPy function returns both. Each figure is the median of
+    --repeats runs (time.perf_counter) after two warm-up runs, in float32 and in float64.
+    The table gives NumPy ms, PyTorch ms and their ratio (target for the float32 train step:
+    NumPy <= 2x PyTorch), then the machine: CPU, cores, NumPy and its BLAS, PyTorch and its
+    threads. PyTorch is optional: without it the NumPy timings are printed alone.
+
+Where the reference functions come from
+    The file named by the environment variable MNIST_REF when it is set (a draft of the
+    solutions); otherwise the learner cells of source/conv_mnist/conv_mnist.ipynb.
+
+How to run
+    python bench/layers.py [--repeats 15]
+    MNIST_REF=path/to/mnist_ref.py python bench/layers.py
+
+Timings are printed, never asserted; the exit status is 0 unless no reference was found (1).
+"""
+import argparse
+import importlib.util
+import os
+import platform
+import statistics
+import sys
+import time
+from pathlib import Path
+
+import numpy as np
+
+from autograder import paths
+from autograder.notebook_code import load_namespace
+
+ROOT = paths.REPO_ROOT
+NOTEBOOK = ROOT / "source" / "conv_mnist" / "conv_mnist.ipynb"
+BATCH = 256
+CONV = {"stride": 1, "pad": 2}
+POOL = {"f": 2, "stride": 2}
+TARGET_RATIO = 2.0
+TORCH_HINT = "pip install torch==2.13.0"
+
+
+def load_reference():
+    """The reference functions as a dict: MNIST_REF's file if set, else the source notebook's cells."""
+    override = os.environ.get("MNIST_REF")
+    if override:
+        spec = importlib.util.spec_from_file_location("mnist_ref", override)
+        module = importlib.util.module_from_spec(spec)
+        spec.loader.exec_module(module)
+        return vars(module), override
+    if NOTEBOOK.exists():
+        sys.path.insert(0, str(NOTEBOOK.parent))  # the notebook imports mnist_tools from its folder
+        return load_namespace(NOTEBOOK), str(NOTEBOOK.relative_to(ROOT))
+    return None, None
+
+
+def median_ms(fn, repeats):
+    """Median wall time of fn() in milliseconds, after two warm-up calls."""
+    fn()
+    fn()
+    times = []
+    for _ in range(repeats):
+        start = time.perf_counter()
+        fn()
+        times.append(time.perf_counter() - start)
+    return 1000 * statistics.median(times)
+
+
+def he_params(dtype, seed=0):
+    """The network's parameters (He initialisation), NumPy layout: W (f, f, C_prev, C), W3 (784, 10)."""
+    rng = np.random.default_rng(seed)
+    he = lambda shape, fan_in: (rng.standard_normal(shape) * np.sqrt(2.0 / fan_in)).astype(dtype)
+    return {"W1": he((5, 5, 1, 8), 25), "b1": np.zeros((1, 1, 1, 8), dtype),
+            "W2": he((5, 5, 8, 16), 200), "b2": np.zeros((1, 1, 1, 16), dtype),
+            "W3": he((784, 10), 784), "b3": np.zeros((1, 10), dtype)}
+
+
+def batch(dtype, seed=0):
+    """A batch of BATCH black-and-white 28x28 images (0/1) and one-hot labels."""
+    rng = np.random.default_rng(seed)
+    X = (rng.random((BATCH, 28, 28, 1)) > 0.8).astype(dtype)
+    labels = rng.integers(0, 10, BATCH)
+    return X, np.eye(10, dtype=dtype)[labels], labels
+
+
+def numpy_cases(ref, dtype):
+    """{row name: zero-argument function} running the reference NumPy layers."""
+    rng = np.random.default_rng(1)
+    params = he_params(dtype)
+    X, Y, _ = batch(dtype)
+    cases = {}
+    inputs = {"conv1": (X, params["W1"], params["b1"]),
+              "conv2": (rng.random((BATCH, 14, 14, 8)).astype(dtype), params["W2"], params["b2"])}
+    for name, (A, W, b) in inputs.items():
+        Z, cache = ref["conv_forward_fast"](A, W, b, CONV)
+        dZ = rng.standard_normal(Z.shape).astype(dtype)
+        cases[f"{name} forward"] = lambda A=A, W=W, b=b: ref["conv_forward_fast"](A, W, b, CONV)
+        cases[f"{name} backward"] = lambda dZ=dZ, cache=cache: ref["conv_backward_fast"](dZ, cache)
+    for name, shape in {"pool1": (BATCH, 28, 28, 8), "pool2": (BATCH, 14, 14, 16)}.items():
+        A = np.maximum(rng.standard_normal(shape), 0).astype(dtype)  # after a ReLU: ties at 0
+        P, cache = ref["pool_forward_fast"](A, POOL)
+        dP = rng.standard_normal(P.shape).astype(dtype)
+        cases[f"{name} forward"] = lambda A=A: ref["pool_forward_fast"](A, POOL)
+        cases[f"{name} backward"] = lambda dP=dP, cache=cache: ref["pool_backward_fast"](dP, cache)
+    F = rng.random((BATCH, 784)).astype(dtype)
+    dZ3 = rng.standard_normal((BATCH, 10)).astype(dtype)
+    cases["dense forward"] = lambda: F @ params["W3"] + params["b3"]
+    cases["dense backward"] = lambda: (F.T @ dZ3, dZ3.sum(axis=0, keepdims=True), dZ3 @ params["W3"].T)
+    Z3 = rng.standard_normal((BATCH, 10)).astype(dtype)
+    cases["softmax-CE loss+grad"] = lambda: ref["softmax_cross_entropy"](Z3, Y)
+    velocity = {k: np.zeros_like(v) for k, v in params.items()}
+    cases["train step"] = lambda: ref["train_step"](params, velocity, X, Y, 0.01, 0.9)
+    return cases
+
+
+def torch_cases(torch, dtype):
+    """{row name: zero-argument function} doing the same work in PyTorch (NCHW)."""
+    F = torch.nn.functional
+    tdtype = {np.float32: torch.float32, np.float64: torch.float64}[dtype]
+    gen = torch.Generator().manual_seed(1)
+    rand = lambda *shape: torch.randn(*shape, generator=gen, dtype=tdtype)
+    cases = {}
+    for name, (c_in, c_out, size) in {"conv1": (1, 8, 28), "conv2": (8, 16, 14)}.items():
+        x = rand(BATCH, c_in, size, size).requires_grad_()
+        w = rand(c_out, c_in, 5, 5).requires_grad_()
+        b = rand(c_out).requires_grad_()
+        z = F.conv2d(x, w, b, padding=2)
+        dz = rand(*z.shape)
+        cases[f"{name} forward"] = lambda x=x, w=w, b=b: F.conv2d(x.detach(), w.detach(), b.detach(), padding=2)
+        cases[f"{name} backward"] = lambda z=z, x=x, w=w, b=b, dz=dz: torch.autograd.grad(
+            z, (x, w, b), dz, retain_graph=True)
+    for name, (channels, size) in {"pool1": (8, 28), "pool2": (16, 14)}.items():
+        a = rand(BATCH, channels, size, size).clamp_(min=0).requires_grad_()
+        p = F.max_pool2d(a, 2)
+        dp = rand(*p.shape)
+        cases[f"{name} forward"] = lambda a=a: F.max_pool2d(a.detach(), 2)
+        cases[f"{name} backward"] = lambda p=p, a=a, dp=dp: torch.autograd.grad(p, (a,), dp, retain_graph=True)
+    flat = rand(BATCH, 784).requires_grad_()
+    w3, b3 = rand(784, 10).requires_grad_(), rand(10).requires_grad_()
+    z3 = flat @ w3 + b3
+    dz3 = rand(BATCH, 10)
+    cases["dense forward"] = lambda: flat.detach() @ w3.detach() + b3.detach()
+    cases["dense backward"] = lambda: torch.autograd.grad(z3, (flat, w3, b3), dz3, retain_graph=True)
+    scores = rand(BATCH, 10)
+    labels = torch.from_numpy(batch(dtype)[2])
+
+    def softmax_ce():
+        z = scores.detach().requires_grad_()
+        loss = F.cross_entropy(z, labels)
+        return loss, torch.autograd.grad(loss, (z,))
+
+    cases["softmax-CE loss+grad"] = softmax_ce
+    cases["train step"] = torch_train_step(torch, tdtype, labels, torch.from_numpy(batch(dtype)[0]))
+    return cases
+
+
+def torch_train_step(torch, tdtype, labels, X_nhwc):
+    """One SGD-with-momentum step of the same network in PyTorch, as a zero-argument function."""
+    nn = torch.nn
+    torch.manual_seed(0)
+    net = nn.Sequential(nn.Conv2d(1, 8, 5, padding=2), nn.ReLU(), nn.MaxPool2d(2),
+                        nn.Conv2d(8, 16, 5, padding=2), nn.ReLU(), nn.MaxPool2d(2),
+                        nn.Flatten(), nn.Linear(784, 10)).to(tdtype)
+    optimizer = torch.optim.SGD(net.parameters(), lr=0.01, momentum=0.9)
+    X = X_nhwc.permute(0, 3, 1, 2).contiguous()
+
+    def step():
+        optimizer.zero_grad()
+        loss = nn.functional.cross_entropy(net(X), labels)
+        loss.backward()
+        optimizer.step()
+        return loss
+
+    return step
+
+
+def machine_info(torch):
+    """Lines describing the CPU, NumPy's BLAS and PyTorch."""
+    cpu = platform.processor() or platform.machine()
+    try:
+        for line in Path("/proc/cpuinfo").read_text().splitlines():
+            if line.startswith("model name"):
+                cpu = line.split(":", 1)[1].strip()
+                break
+    except OSError:
+        pass
+    try:
+        blas = np.show_config(mode="dicts")["Build Dependencies"]["blas"]
+        blas = f"{blas.get('name', '?')} {blas.get('version', '')}".strip()
+    except Exception:  # the layout of show_config's dict is not a stable API
+        blas = "unknown BLAS"
+    lines = [f"machine: {cpu}, {os.cpu_count()} logical cores, {platform.system()} {platform.release()}",
+             f"python {platform.python_version()}, numpy {np.__version__} ({blas})"]
+    if torch is not None:
+        lines.append(f"torch {torch.__version__}, {torch.get_num_threads()} threads")
+    return lines
+
+
+def print_table(dtype, numpy_ms, torch_ms):
+    """One table: row, NumPy ms, PyTorch ms, ratio."""
+    name = np.dtype(dtype).name
+    print(f"\n{name:<22} {'numpy ms':>10} {'torch ms':>10} {'ratio':>7}")
+    for row, ms in numpy_ms.items():
+        if torch_ms is None:
+            print(f"{row:<22} {ms:>10.2f}")
+        else:
+            print(f"{row:<22} {ms:>10.2f} {torch_ms[row]:>10.2f} {ms / torch_ms[row]:>6.1f}x")
+
+
+def main():
+    parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    parser.add_argument("--repeats", type=int, default=15, help="timed runs per row (median)")
+    args = parser.parse_args()
+    ref, origin = load_reference()
+    if ref is None:
+        print(f"no reference: {NOTEBOOK.relative_to(ROOT)} does not exist and MNIST_REF is not set")
+        return 1
+    try:
+        import torch
+    except ImportError:
+        torch = None
+        print(f"PyTorch is not installed: NumPy timings only ({TORCH_HINT} for the comparison)")
+    print(f"reference: {origin}; batch {BATCH}; median of {args.repeats} runs")
+    for line in machine_info(torch):
+        print(line)
+    for dtype in (np.float32, np.float64):
+        numpy_ms = {row: median_ms(fn, args.repeats) for row, fn in numpy_cases(ref, dtype).items()}
+        torch_ms = None
+        if torch is not None:
+            torch_ms = {row: median_ms(fn, args.repeats) for row, fn in torch_cases(torch, dtype).items()}
+        print_table(dtype, numpy_ms, torch_ms)
+        if torch_ms is not None and dtype is np.float32:
+            ratio = numpy_ms["train step"] / torch_ms["train step"]
+            verdict = "met" if ratio <= TARGET_RATIO else "not met"
+            print(f"float32 train step: numpy / torch = {ratio:.1f}x (target <= {TARGET_RATIO:.0f}x: {verdict})")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

