@@ -45,3 +45,92 @@ def source_path() -> Path:
 @pytest.fixture(scope="session")
 def release_path() -> Path:
     return paths.release_dir(ROOT, ASSIGNMENT) / f"{ASSIGNMENT}.ipynb"
+
+
+# ---- the browser tests: JupyterLab on loopback and headless Chromium (tests/jupyterlab.py) -------
+
+@pytest.fixture(scope="session")
+def screenshots(tmp_path_factory) -> Path:
+    """Where the browser tests save what they saw: $BROWSER_SCREENSHOTS, or a pytest temporary folder."""
+    import os
+    folder = Path(os.environ["BROWSER_SCREENSHOTS"]) if os.environ.get("BROWSER_SCREENSHOTS") else \
+        tmp_path_factory.mktemp("screenshots")
+    folder.mkdir(parents=True, exist_ok=True)
+    return folder
+
+
+@pytest.fixture(scope="session")
+def browser():
+    """Headless Chromium driven by Playwright; afterwards no process it started is left."""
+    import os
+    import time
+
+    from playwright.sync_api import sync_playwright
+
+    from jupyterlab import CHROMIUM_FLAGS, alive, chromium_executable, descendants
+
+    executable = chromium_executable()
+    if executable is None:
+        pytest.skip("no Chromium executable")
+    before, started = descendants(os.getpid()), set()
+    playwright = sync_playwright().start()
+    try:
+        chromium = playwright.chromium.launch(executable_path=executable, args=CHROMIUM_FLAGS)
+        try:
+            yield chromium
+        finally:
+            started = descendants(os.getpid()) - before
+            chromium.close()
+    finally:
+        playwright.stop()
+    for _ in range(100):
+        if not any(alive(pid) for pid in started):
+            break
+        time.sleep(0.1)
+    assert not [pid for pid in started if alive(pid)], "Chromium or Playwright left processes behind"
+
+
+@pytest.fixture(scope="session")
+def lab(tmp_path_factory):
+    """JupyterLab serving an empty temporary folder, from a temporary home; stopped by its own Popen."""
+    from jupyterlab import JupyterLab
+
+    server = JupyterLab(tmp_path_factory.mktemp("lab-root"), tmp_path_factory.mktemp("lab-home")).start()
+    try:
+        yield server
+    finally:
+        killed = server.stop()
+    assert killed == [], f"processes of the server still running after it stopped: {killed}"
+
+
+@pytest.hookimpl(wrapper=True)
+def pytest_runtest_makereport(item, call):
+    """Keep each phase's report on the test item, so a fixture can tell that its test failed."""
+    report = yield
+    setattr(item, f"report_{report.when}", report)
+    return report
+
+
+@pytest.fixture
+def page(request, browser, lab, screenshots):
+    """A fresh browser tab (tall viewport); afterwards its kernels are shut down and gone.
+
+    When the test fails, the tab is saved as screenshots/FAILED-<test>.png."""
+    import time
+
+    context = browser.new_context(viewport={"width": 1280, "height": 2000})
+    tab = context.new_page()
+    tab.set_default_timeout(60_000)
+    try:
+        yield tab
+    finally:
+        report = getattr(request.node, "report_call", None)
+        if report is not None and report.failed:
+            tab.screenshot(path=str(screenshots / f"FAILED-{request.node.name}.png"))
+        context.close()
+        lab.shut_down_kernels()
+        for _ in range(300):
+            if not lab.leftovers():
+                break
+            time.sleep(0.1)
+    assert lab.leftovers() == [], "kernels still running after the test"

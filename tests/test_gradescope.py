@@ -15,6 +15,7 @@ import numpy
 import pytest
 import tqdm
 
+from autograder import paths
 from conftest import ASSIGNMENT, ROOT
 
 SOURCE = ROOT / "source" / ASSIGNMENT / f"{ASSIGNMENT}.ipynb"
@@ -53,11 +54,12 @@ def test_zip_holds_scripts_package_and_reference_only(bundle):
     package = {path.relative_to(ROOT).as_posix() for path in (ROOT / "autograder").rglob("*.py")
                if "__pycache__" not in path.parts}
     reference = f"autograder/reference/{ASSIGNMENT}.h5"
-    assert set(infos) == {"setup.sh", "run_autograder", reference} | package
+    provided = {f"release/{ASSIGNMENT}/{name}.py" for name in paths.provided_modules(ROOT, ASSIGNMENT)}  # explorers
+    assert set(infos) == {"setup.sh", "run_autograder", reference} | package | provided
     assert list(infos) == sorted(infos)
     for name in ("setup.sh", "run_autograder"):
         assert stat.S_IMODE(infos[name].external_attr >> 16) == 0o755
-    assert not [name for name in infos if name.endswith(".ipynb") or name.startswith(("source/", "release/"))]
+    assert not [name for name in infos if name.endswith(".ipynb") or name.startswith("source/")]
     pins = [line for line in (ROOT / "requirements.txt").read_text().splitlines()
             if line.split("==")[0] in ("numpy", "h5py", "tqdm")]
     assert len(pins) == 3 and all(pin in setup for pin in pins)
