@@ -19,18 +19,15 @@ What is measured
     each beside its target. Figures are printed, never asserted.
 
 Where the reference functions come from
-    The file named by the environment variable MNIST_REF when it is set (a draft of the
-    solutions); otherwise the learner cells of source/conv_mnist/conv_mnist.ipynb.
+    The solution cells of source/conv_mnist/conv_mnist.ipynb, loaded as the grader loads a
+    notebook (autograder.notebook_code.load_namespace).
 
 How to run
     python bench/train_mnist.py [--data digits|fashion|both]
-    MNIST_REF=path/to/mnist_ref.py python bench/train_mnist.py
 
-The exit status is 0 unless no reference was found (1).
 """
 import argparse
 import gzip
-import importlib.util
 import os
 import sys
 import time
@@ -56,20 +53,6 @@ SETTINGS = {
     "fashion": {"batch_size": 128, "learning_rate": 0.05, "momentum": 0.9, "epochs": 16,
                 "decay": 0.3, "decay_every": 6, "max_shift": 0, "target_accuracy": 0.90, "target_seconds": 600},
 }
-
-
-def load_reference():
-    """The reference functions as a dict: MNIST_REF's file if set, else the source notebook's cells."""
-    override = os.environ.get("MNIST_REF")
-    if override:
-        spec = importlib.util.spec_from_file_location("mnist_ref", override)
-        module = importlib.util.module_from_spec(spec)
-        spec.loader.exec_module(module)
-        return vars(module), override
-    if NOTEBOOK.exists():
-        sys.path.insert(0, str(NOTEBOOK.parent))  # the notebook imports mnist_tools from its folder
-        return load_namespace(NOTEBOOK), str(NOTEBOOK.relative_to(ROOT))
-    return None, None
 
 
 def load_digits(binarize):
@@ -176,10 +159,7 @@ def main():
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("--data", choices=("digits", "fashion", "both"), default="both")
     args = parser.parse_args()
-    ref, origin = load_reference()
-    if ref is None:
-        print(f"no reference: {NOTEBOOK.relative_to(ROOT)} does not exist and MNIST_REF is not set")
-        return 1
+    ref, origin = load_namespace(NOTEBOOK), NOTEBOOK.relative_to(ROOT)
     print(f"reference: {origin}; numpy {np.__version__}; {os.cpu_count()} logical cores")
     if args.data in ("digits", "both"):
         data = load_digits(ref["binarize"])
