@@ -165,7 +165,7 @@ def main(argv=None) -> int:
             print(f"{name}: nbgrader autograde on {len(students)} submissions ...", flush=True)
             runs[name] = autograde(course, students)
 
-    (stock_seconds, stock_run, stock), (course_seconds, course_run, course) = runs["stock"], runs["course"]
+    (stock_seconds, _, stock), (course_seconds, _, course) = runs["stock"], runs["course"]
     print()
     print(f"machine          {grading.machine()}")
     print(f"submissions      {args.n} ({sum(c == 'correct' for _, c, _ in rows)} correct, "

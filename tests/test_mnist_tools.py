@@ -1,7 +1,6 @@
 """The helper module of assignment 2 (conv_mnist): data loading, training bookkeeping, figures."""
 import gzip
 import math
-import os
 import sys
 from pathlib import Path
 

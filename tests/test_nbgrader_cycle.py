@@ -6,7 +6,6 @@ student in their own folder, all through a temporary exchange. They share one OS
 so they name themselves with nbgrader's --student option, as on a shared machine.
 """
 import csv
-import json
 import os
 import shutil
 import subprocess
