@@ -51,9 +51,9 @@ def detect_assignment(notebook, path: Path, default: str | None) -> str:
 
 def blank_tests(assignment: str, reason: str) -> list[dict]:
     tests = []
+    cases = read_all_cases(paths.reference_file(paths.REPO_ROOT, assignment))
     for ex in exercises(assignment):
-        cases = read_all_cases(paths.reference_file(paths.REPO_ROOT, assignment))[ex.name]
-        parts = list(dict.fromkeys(ex.part(case.inputs) if ex.part else None for case in cases))
+        parts = list(dict.fromkeys(ex.part(case.inputs) if ex.part else None for case in cases[ex.name]))
         for part in parts:
             tests.append(test_entry(ex, part, 0.0, ex.points / len(parts), f"Not graded: {reason}"))
     return tests

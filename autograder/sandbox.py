@@ -7,6 +7,7 @@ environment, all read-only, plus an empty /tmp: no course file, reference data, 
 or other submission exists there. Anywhere else it is an ordinary child process with the
 same time and memory limits (see the README for what that gives up).
 """
+import json
 import os
 import resource
 import select
@@ -120,10 +121,8 @@ class LearnerProcess:
 
     def request(self, message: dict, seconds: float) -> dict:
         """Send `message`; return the reply, or raise LearnerTimeout / LearnerProcessDied."""
-        data = runner.json.dumps(dict(message, timeout=seconds)).encode("utf-8")
         try:
-            self.process.stdin.write(struct.pack(">I", len(data)) + data)
-            self.process.stdin.flush()
+            runner.write_message(self.process.stdin, dict(message, timeout=seconds))
         except (BrokenPipeError, OSError):
             raise LearnerProcessDied(self._ended())
         deadline = time.monotonic() + seconds + GRACE_SECONDS
@@ -132,7 +131,7 @@ class LearnerProcess:
             self.stop()
             raise LearnerProcessDied("it sent a reply larger than the grader accepts")
         try:
-            reply = runner.json.loads(self._read(length, deadline))
+            reply = json.loads(self._read(length, deadline))
         except ValueError:  # not JSON, or not UTF-8: something other than the runner wrote it
             reply = None
         if not isinstance(reply, dict):
