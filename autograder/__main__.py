@@ -38,7 +38,13 @@ def main(argv=None) -> int:
                               help="the assignment (default: taken from each notebook)")
     grade_parser.add_argument("--cell-timeout", type=float, default=10.0, help="seconds per notebook cell (default 10)")
     grade_parser.add_argument("--call-timeout", type=float, default=10.0, help="seconds per function call (default 10)")
-    grade_parser.add_argument("--memory", type=float, default=2.0, help="memory cap of the learner's code, GiB (default 2)")
+    grade_parser.add_argument("--memory", type=float, default=2.0,
+                              help="memory cap of one submission's processes and files, GiB (default 2)")
+    grade_parser.add_argument("--budget", type=float, default=180.0,
+                              help="wall-clock seconds one submission may take in all (default 180)")
+    grade_parser.add_argument("--unsandboxed", action="store_true",
+                              help="grade even where no sandbox is possible: learner code then runs as you "
+                                   "and can read and change everything you can")
     gradescope_parser = commands.add_parser("gradescope", help="build the Gradescope autograder zip of an assignment")
     gradescope_parser.add_argument("assignment", choices=paths.ASSIGNMENTS)
     gradescope_parser.add_argument("-o", "--output", type=Path, default=Path("autograder.zip"),
@@ -65,7 +71,8 @@ def main(argv=None) -> int:
         return 0
 
     from .batch import find_submissions, grade_batch
-    from .sandbox import Limits, isolation
+    from .grade import refuse_if_exposed
+    from .sandbox import Limits, NoIsolation, isolation
     try:
         submissions = find_submissions(args.paths)
     except FileNotFoundError as error:
@@ -74,12 +81,17 @@ def main(argv=None) -> int:
     if not submissions:
         print("error: no .ipynb files found in " + ", ".join(map(str, args.paths)), file=sys.stderr)
         return 2
-    if isolation() != "bubblewrap":
-        print("note: learner code runs as a plain child process (not root, or no bubblewrap): "
-              "time and memory limits hold, filesystem isolation does not. See the README.", file=sys.stderr)
+    try:
+        kind = isolation(args.unsandboxed)
+        refuse_if_exposed(kind, [*args.paths, args.results_dir])
+    except NoIsolation as error:
+        print(f"error: {error}", file=sys.stderr)
+        return 2
+    print(f"isolation: {kind.value}", file=sys.stderr)
     limits = Limits(memory_bytes=int(args.memory * 2**30), cell_seconds=args.cell_timeout,
-                    call_seconds=args.call_timeout)
-    graded = grade_batch(submissions, args.results_dir, args.jobs, args.force, args.assignment, limits)
+                    call_seconds=args.call_timeout, submission_seconds=args.budget)
+    graded = grade_batch(submissions, args.results_dir, args.jobs, args.force, args.assignment, limits,
+                         args.unsandboxed)
     return 0 if len(graded) == len(submissions) else 1
 
 

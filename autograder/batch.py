@@ -2,15 +2,22 @@
 
 Writes DIR/<student>.json (Gradescope's results.json schema) per submission and
 DIR/gradebook.csv (a row per submission, a column per exercise, the total). A submission
-whose file and grader are unchanged since its results were written is not graded again.
+whose file, place and grader are unchanged since its results were written is not graded again.
+
+Students are adversaries here too: nothing inside a student's own folder decides anyone's id,
+and no single submission (its file, its id, a grader bug it triggers) can stop the batch.
 """
 import csv
 import hashlib
 import io
 import json
 import os
+import re
+import stat
+import sys
 import tempfile
 import traceback
+from collections import Counter
 from concurrent.futures import ThreadPoolExecutor, as_completed
 from dataclasses import dataclass
 from functools import cache
@@ -20,41 +27,138 @@ from tqdm import tqdm
 
 from . import paths
 from .assignments import exercises
-from .grade import blank_tests, grade_notebook
-from .sandbox import Limits
+from .grade import blank_tests, detect_assignment, grade_notebook, read_submission
+from .sandbox import Limits, NoIsolation
 
 NBGRADER_FOLDERS = ("submitted", "autograded")
+MAX_NOTEBOOK_BYTES = 100_000 * 1024  # nbgrader's own cap on a submitted file (ExchangeSubmit.max_file_size)
+SAFE_NAME = re.compile(r"[A-Za-z0-9_-][A-Za-z0-9._-]{0,99}")  # ASCII: no normalisation or case surprises
+SHOWN_ID_CHARS = 40
 
 
 @dataclass
 class Submission:
-    student: str  # the nbgrader student id, or the file's stem
+    student: str  # the nbgrader student id, or the file's stem; unique within a batch
     path: Path
+    assignment: str | None = None  # the nbgrader assignment folder it sits in, if any
+
+
+class NotASubmission(Exception):
+    """The file cannot be graded at all (not a regular file, too large); the message says why."""
 
 
 def find_submissions(targets: list[Path]) -> list[Submission]:
-    """Notebook files named directly or found under folders; raises FileNotFoundError for a missing path."""
-    found = []
+    """The submissions among notebooks named directly and notebooks found under folders.
+
+    targets: files and folders from the command line; raises FileNotFoundError for a missing one.
+    Returns a Submission per notebook, in order, with distinct student ids (see distinct_ids).
+    A file named directly is graded under its stem; folders are read by submissions_under, and
+    the notebooks there that are not submissions are listed in a note on stderr.
+    """
+    found, ignored, seen = [], [], set()
     for target in targets:
         if not target.exists():
             raise FileNotFoundError(f"no such file or folder: {target}")
-        files = [target] if target.is_file() else sorted(
-            p for p in target.rglob("*.ipynb") if ".ipynb_checkpoints" not in p.parts)
-        found += [Submission(student_id(path), path) for path in files]
-    seen = {}
-    for submission in found:  # two files with the same stem keep apart: alice, alice-2
-        count = seen[submission.student] = seen.get(submission.student, 0) + 1
-        if count > 1:
-            submission.student = f"{submission.student}-{count}"
+        if target.is_file():  # the instructor's own choice of file: a link is followed
+            submissions = [Submission(target.stem, Path(os.path.realpath(target)))]
+        else:
+            submissions, not_submissions = submissions_under(target)
+            ignored += not_submissions
+        for submission in submissions:
+            # The place, not the file: a student's link to a classmate's notebook must not hide it.
+            place = Path(os.path.realpath(submission.path.parent), submission.path.name)
+            if place not in seen:  # a notebook named twice is graded once
+                seen.add(place)
+                found.append(submission)
+    if ignored:
+        shown = ", ".join(printable(str(path)) for path in ignored[:3]) + (", ..." if len(ignored) > 3 else "")
+        print(f"note: {len(ignored)} notebook(s) not directly in a <student>/<assignment>/ folder were not "
+              f"graded: {shown}", file=sys.stderr)
+    for submission, student in zip(found, distinct_ids([s.student for s in found])):
+        submission.student = student
     return found
 
 
-def student_id(path: Path) -> str:
-    """nbgrader's submitted/<student>/<assignment>/<notebook>.ipynb gives the student; else the file stem."""
-    parts = path.resolve().parts
-    if len(parts) >= 4 and parts[-4] in NBGRADER_FOLDERS:
-        return parts[-3]
-    return path.stem
+def submissions_under(folder: Path) -> tuple[list[Submission], list[Path]]:
+    """(submissions, other notebooks) under a folder, by nbgrader's layout relative to that folder.
+
+    A course folder (one holding submitted/, else autograded/, and not itself named so) is read
+    from that subfolder, and its source/, release/, ... are not submissions. There, and in any
+    other folder:
+      <folder>/<student>/<assignment>/<notebook>.ipynb   is a submission of <student>;
+      <folder>/<notebook>.ipynb                          (a flat folder) is one named by its stem;
+      <folder>/<assignment>/<notebook>.ipynb             (one student's folder) is one of <folder>;
+    anything else is not a submission. That includes notebooks deeper inside a student's
+    assignment folder: they are that student's own files (copies, scratch, a planted
+    submitted/zoe/... tree), and they are not graded at all rather than graded as the student:
+    what the student submitted is the notebook in their assignment folder, as nbgrader has it,
+    and a second row (mallory-2) would only hand them another try or a confusing entry.
+    So an id never comes from above the folder given nor from inside a student's own folder.
+    Links to folders are not entered (they could loop, or lead to a classmate's folder); a
+    notebook that is a link is found, and graded 0 as not a regular file (see check_file).
+    """
+    root = folder
+    if folder.resolve().name not in NBGRADER_FOLDERS:
+        root = next((folder / name for name in NBGRADER_FOLDERS if (folder / name).is_dir()), folder)
+    submissions, others = [], []
+    for path in notebooks_under(root):
+        parts = path.relative_to(root).parts
+        if len(parts) == 1:
+            submissions.append(Submission(path.stem, path))
+        elif len(parts) == 3 and parts[1] in paths.ASSIGNMENTS:
+            submissions.append(Submission(parts[0], path, parts[1]))
+        elif len(parts) == 2 and parts[0] in paths.ASSIGNMENTS and root == folder:  # one student's folder
+            submissions.append(Submission(folder.resolve().name, path, parts[0]))
+        else:
+            others.append(path)
+    return submissions, others
+
+
+def notebooks_under(folder: Path) -> list[Path]:
+    """Every *.ipynb that is not a folder under `folder`, sorted; links to folders are not followed."""
+    found = []
+    for parent, folders, files in os.walk(folder):
+        folders[:] = [name for name in folders if name != ".ipynb_checkpoints"]
+        found += [Path(parent, name) for name in files if name.endswith(".ipynb")]
+    return sorted(found)
+
+
+def distinct_ids(ids: list[str]) -> list[str]:
+    """The ids, the second and later of each repeated one renamed id-2, id-3, ...
+
+    A new name is never one that any submission already has (alice, alice, alice-2 gives
+    alice, alice-3, alice-2), so no submission takes another's id.
+    """
+    taken, seen, distinct = set(ids), set(), []
+    for student in ids:
+        if student in seen:
+            count = 2
+            while f"{student}-{count}" in taken:
+                count += 1
+            taken.add(student := f"{student}-{count}")
+        seen.add(student)
+        distinct.append(student)
+    return distinct
+
+
+def results_names(ids: list[str]) -> dict[str, str]:
+    """{student id: results file stem} for distinct ids; stems are distinct even ignoring case.
+
+    An id that is short, ASCII and not hidden is its own stem; any other (long, unicode, spaces,
+    a leading dot) becomes a readable prefix, "~" and a hash of the whole id. "~" is never in a
+    plain stem, so a hashed stem cannot be another student's id.
+    """
+    def hashed(student):
+        prefix = re.sub(r"[^A-Za-z0-9._-]", "_", student)[:SHOWN_ID_CHARS].lstrip(".")
+        return f"{prefix}~{hashlib.sha256(student.encode('utf-8', 'surrogateescape')).hexdigest()[:12]}"
+    names = {student: student if SAFE_NAME.fullmatch(student) else hashed(student) for student in ids}
+    clashes = Counter(name.casefold() for name in names.values())
+    return {student: name if clashes[name.casefold()] == 1 else hashed(student) for student, name in names.items()}
+
+
+def printable(text: str) -> str:
+    """The text with control characters shown as '?': a name must not drive the terminal."""
+    return "".join(char if char.isprintable() else "?" for char in text)
 
 
 @cache
@@ -66,9 +170,12 @@ def grader_fingerprint() -> str:
     return digest.hexdigest()
 
 
-def submission_digest(path: Path, assignment: str | None) -> str:
-    data = path.read_bytes() if path.is_file() else b""
-    return hashlib.sha256(data + grader_fingerprint().encode() + str(assignment).encode()).hexdigest()
+def submission_digest(submission: Submission, assignment: str | None) -> str:
+    """Changes with the file's bytes, its place and id, the assignment and the grader."""
+    facts = [grader_fingerprint(), str(assignment), submission.student, str(submission.path)]
+    digest = hashlib.sha256(json.dumps(facts).encode())
+    digest.update(submission.path.read_bytes())
+    return digest.hexdigest()
 
 
 def write_atomically(path: Path, text: str) -> None:
@@ -76,7 +183,7 @@ def write_atomically(path: Path, text: str) -> None:
     path.parent.mkdir(parents=True, exist_ok=True)
     handle, temporary = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
     try:
-        with os.fdopen(handle, "w", encoding="utf-8", newline="") as stream:
+        with os.fdopen(handle, "w", encoding="utf-8", errors="surrogateescape", newline="") as stream:
             stream.write(text)
         os.replace(temporary, path)
     except BaseException:
@@ -92,23 +199,69 @@ def previous_results(path: Path, digest: str) -> dict | None:
     return results if results.get("extra_data", {}).get("digest") == digest else None
 
 
-def grade_one(submission: Submission, results_dir: Path, assignment, limits, force) -> tuple[dict, bool]:
-    """Grade (or reuse) one submission and write its results file; returns (results, graded now)."""
-    out = results_dir / f"{submission.student}.json"
-    digest = submission_digest(submission.path, assignment)
-    if not force and (results := previous_results(out, digest)):
-        return results, False
+def check_file(path: Path) -> None:
+    """Raises NotASubmission unless `path` is a regular file (not a link) of a notebook's size."""
+    status = path.lstat()
+    if not stat.S_ISREG(status.st_mode):
+        raise NotASubmission("it is not a regular file (a link, a pipe or a device)")
+    if status.st_size > MAX_NOTEBOOK_BYTES:
+        raise NotASubmission(f"it is larger than {MAX_NOTEBOOK_BYTES // 2**20} MiB")
+
+
+def own_assignment(submission: Submission, assignment: str | None) -> str:
+    """The submission's assignment for a report that grading could not make: named, from its folder,
+    from its notebook, else the first."""
+    if assignment or submission.assignment:
+        return assignment or submission.assignment
     try:
-        results = grade_notebook(submission.path, assignment, limits)
-    except Exception:  # a grader bug must not cost the batch or this student their result
-        name = assignment or paths.ASSIGNMENTS[0]
-        results = {"score": 0.0, "execution_time": 0, "tests": blank_tests(name, "the grader failed"),
-                   "output": "The grader failed on this submission; please tell your instructor.\n"
-                             + traceback.format_exc(limit=3),
-                   "extra_data": {"assignment": name, "grader_error": True}}
-    results["extra_data"].update(student=submission.student, file=str(submission.path), digest=digest)
-    write_atomically(out, json.dumps(results, indent=1) + "\n")
-    return results, True
+        check_file(submission.path)
+        return detect_assignment(read_submission(submission.path), submission.path, None)
+    except Exception:
+        return paths.ASSIGNMENTS[0]
+
+
+def failure_results(submission: Submission, assignment: str | None, reason: str, **extra) -> dict:
+    """Score 0 with a one-line reason: the results of a submission that could not be graded."""
+    name = own_assignment(submission, assignment)
+    try:
+        tests = blank_tests(name, reason)
+    except Exception:  # the report of a failure must not fail in turn
+        tests = []
+    return {"score": 0.0, "execution_time": 0, "tests": tests, "output": f"This submission was not graded: {reason}.",
+            "extra_data": {"assignment": name, **extra}}
+
+
+def grade_one(submission: Submission, out: Path, assignment, limits, force,
+              unsandboxed=False) -> tuple[dict, bool, bool]:
+    """Grade (or reuse) one submission and write its results file to `out`.
+
+    Returns (results, graded now, results file written). Never raises for this submission's
+    sake: anything that goes wrong becomes its results, score 0 and a one-line reason. Only
+    NoIsolation (this machine cannot grade anyone) goes through.
+    """
+    try:
+        check_file(submission.path)
+        digest = submission_digest(submission, assignment)
+        if not force and (results := previous_results(out, digest)):
+            return results, False, True
+        results = grade_notebook(submission.path, assignment or submission.assignment, limits, unsandboxed=unsandboxed)
+        results["extra_data"].update(digest=digest)
+    except NoIsolation:
+        raise
+    except NotASubmission as error:
+        results = failure_results(submission, assignment, str(error), invalid=str(error))
+    except Exception as error:  # a grader bug must not cost the batch or this student their result
+        print(f"error: grading {printable(submission.student)} failed: {printable(repr(error))[:200]}", file=sys.stderr)
+        results = failure_results(  # only the kind of error: its message could hold hidden data
+            submission, assignment, f"the grader failed ({type(error).__name__}); please tell your instructor",
+            grader_error=traceback.format_exc(limit=5))
+    results["extra_data"].update(student=submission.student, file=str(submission.path))
+    try:
+        write_atomically(out, json.dumps(results, indent=1) + "\n")
+    except Exception as error:
+        print(f"error: could not write {printable(str(out))}: {printable(str(error))[:200]}", file=sys.stderr)
+        return results, True, False
+    return results, True, True
 
 
 def exercise_scores(results: dict) -> dict[str, float]:
@@ -130,38 +283,71 @@ def gradebook_csv(graded: list[tuple[Submission, dict]], names: list[str]) -> st
     return stream.getvalue()
 
 
+def shown_id(student: str) -> str:
+    """The id as the table shows it: printable, and long ones cut (the gradebook has them whole)."""
+    student = printable(student)
+    return student if len(student) <= SHOWN_ID_CHARS else student[:SHOWN_ID_CHARS - 3] + "..."
+
+
 def table(graded: list[tuple[Submission, dict]], assignment_exercises) -> str:
     """A plain-text table: a row per submission, a numbered column per exercise, and a legend."""
     names = [ex.name for ex in assignment_exercises]
-    width = max([7] + [len(s.student) for s, _ in graded])
+    width = max([7] + [len(shown_id(s.student)) for s, _ in graded])
     header = f"{'student':<{width}} " + " ".join(f"{n:>6}" for n in range(1, len(names) + 1)) + "   total"
     rows = [header]
     for submission, results in graded:
         scores = exercise_scores(results)
-        rows.append(f"{submission.student:<{width}} " + " ".join(f"{scores.get(n, 0.0):>6.1f}" for n in names)
+        rows.append(f"{shown_id(submission.student):<{width}} " + " ".join(f"{scores.get(n, 0.0):>6.1f}" for n in names)
                     + f" {results['score']:>7.1f}")
     legend = ", ".join(f"{n} {ex.name} ({ex.points})" for n, ex in enumerate(assignment_exercises, 1))
     return "\n".join(rows + [f"exercises: {legend}"])
 
 
+def writable_folder(folder: Path) -> str | None:
+    """None if results can be written in `folder` (made if missing), else why not, in a few words."""
+    try:
+        folder.mkdir(parents=True, exist_ok=True)
+        with tempfile.TemporaryFile(dir=folder):
+            return None
+    except OSError as error:
+        return error.strerror or type(error).__name__
+
+
 def grade_batch(submissions: list[Submission], results_dir: Path, jobs: int, force: bool = False,
-                assignment: str | None = None, limits: Limits = Limits()) -> list[tuple[Submission, dict]]:
-    """Grade every submission (jobs at a time), write results and the gradebook; print a table."""
-    graded, fresh = {}, 0
+                assignment: str | None = None, limits: Limits = Limits(),
+                unsandboxed: bool = False) -> list[tuple[Submission, dict]]:
+    """Grade every submission (jobs at a time), write results and the gradebook; print a table.
+
+    submissions: with distinct ids, as find_submissions gives them. Returns (submission, results)
+    for each submission whose results file was written, in order: fewer than given (none when the
+    results folder or the gradebook cannot be written, after a one-line error on stderr) means
+    the batch is incomplete.
+    """
+    if problem := writable_folder(results_dir):
+        print(f"error: cannot write results in {printable(str(results_dir))}: {problem}", file=sys.stderr)
+        return []
+    names = results_names([s.student for s in submissions])
+    outcomes, fresh = [None] * len(submissions), 0
     with ThreadPoolExecutor(max_workers=max(1, jobs)) as pool:
-        futures = {pool.submit(grade_one, s, results_dir, assignment, limits, force): s for s in submissions}
+        futures = {pool.submit(grade_one, s, results_dir / f"{names[s.student]}.json", assignment, limits, force,
+                               unsandboxed): index for index, s in enumerate(submissions)}
         progress = tqdm(as_completed(futures), total=len(futures), unit="notebook", disable=len(futures) < 2)
         for future in progress:
-            results, now = future.result()
-            graded[futures[future].student] = results
-            fresh += now
-    ordered = [(s, graded[s.student]) for s in submissions]
+            outcomes[futures[future]] = future.result()
+            fresh += outcomes[futures[future]][1]
+    ordered = [(s, results) for s, (results, _, _) in zip(submissions, outcomes)]
+    written = [(s, results) for s, (results, _, ok) in zip(submissions, outcomes) if ok]
     if ordered:
-        name = assignment or ordered[0][1]["extra_data"]["assignment"]
-        assignment_exercises = exercises(name)
-        write_atomically(results_dir / "gradebook.csv",
-                         gradebook_csv(ordered, [ex.name for ex in assignment_exercises]))
+        present = {results["extra_data"]["assignment"] for _, results in ordered}
+        assignment_exercises = [ex for name in paths.ASSIGNMENTS if name in present for ex in exercises(name)]
+        try:
+            write_atomically(results_dir / "gradebook.csv",
+                             gradebook_csv(ordered, [ex.name for ex in assignment_exercises]))
+        except OSError as error:
+            print(f"error: cannot write the gradebook in {printable(str(results_dir))}: {error.strerror}",
+                  file=sys.stderr)
+            written = []
         print(table(ordered, assignment_exercises))
     print(f"{len(ordered)} submission(s): {fresh} graded, {len(ordered) - fresh} unchanged since last time; "
           f"results in {results_dir}/")
-    return ordered
+    return written

@@ -9,8 +9,9 @@ from .reference import read_all_cases
 
 def in_process_call(namespace: dict):
     """A judge `call` that runs functions from `namespace` here, with the grader's plain-data round trip."""
-    def call(name, args, kwargs, helpers):
-        reply = runner.call_function(namespace, name, args, kwargs, helpers)
+    def call(name, args, kwargs, helpers, reply_bytes=None):
+        lookups = {helper: runner.table_lookup(helper, answers) for helper, answers in (helpers or {}).items()}
+        reply = runner.call_function(namespace, name, args, kwargs, lookups)
         if reply["ok"]:
             reply["result"] = runner.decode(runner.encode(reply["result"]))
         return reply

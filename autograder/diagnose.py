@@ -327,7 +327,10 @@ def diagnose(ex, verdicts) -> list[str]:
         return []
     hints = []
     for recognise in RECOGNISERS:
-        hint = recognise(ex, verdicts)
+        try:
+            hint = recognise(ex, verdicts)
+        except Exception:  # a reply of a form this recogniser did not foresee: it recognises nothing
+            hint = None
         if hint and hint not in hints:
             hints.append(hint)
     return hints[:MAX_HINTS]

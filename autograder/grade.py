@@ -8,7 +8,7 @@ from .assignments import exercises
 from .judge import judge_assignment
 from .notebook_code import learner_code_cells, nbgrader_metadata
 from .reference import read_all_cases
-from .sandbox import Limits, isolation
+from .sandbox import Limits, NoIsolation, exposed_to_learner, isolation
 from .session import LearnerSession
 
 
@@ -49,6 +49,16 @@ def detect_assignment(notebook, path: Path, default: str | None) -> str:
     return matches[0] if matches else paths.ASSIGNMENTS[0]
 
 
+def refuse_if_exposed(kind, paths) -> None:
+    """Without namespaces the learner runs as another uid on the real filesystem: the grader's
+    package, its reference data and the submissions must not be readable by other users."""
+    exposed = exposed_to_learner(kind, paths)
+    if exposed:
+        raise NoIsolation("Learner code would run as a separate uid without namespaces here, and other users "
+                          "can read " + ", ".join(map(str, exposed)) + ": make them private "
+                          "(chmod -R go-rwx <folder>), or grade where bubblewrap works.")
+
+
 def blank_tests(assignment: str, reason: str) -> list[dict]:
     tests = []
     cases = read_all_cases(paths.reference_file(paths.REPO_ROOT, assignment))
@@ -65,8 +75,12 @@ def test_entry(ex, part, score, max_score, output) -> dict:
             "visibility": "visible", "tags": [ex.name]}
 
 
-def grade_notebook(path: Path, assignment: str | None = None, limits: Limits = Limits()) -> dict:
-    """Grade one submission; always returns a results dict (Gradescope's results.json schema)."""
+def grade_notebook(path: Path, assignment: str | None = None, limits: Limits = Limits(),
+                   unsandboxed: bool = False) -> dict:
+    """Grade one submission; always returns a results dict (Gradescope's results.json schema).
+
+    Raises sandbox.NoIsolation when no sandbox can be had here and `unsandboxed` is False.
+    """
     start = time.monotonic()
     try:
         notebook = read_submission(path)
@@ -77,25 +91,30 @@ def grade_notebook(path: Path, assignment: str | None = None, limits: Limits = L
                 "tests": blank_tests(assignment, "the notebook could not be read"),
                 "extra_data": {"assignment": assignment, "invalid": str(error)}}
     assignment = detect_assignment(notebook, path, assignment)
+    kind = isolation(unsandboxed)
+    refuse_if_exposed(kind, [path])
     cases = read_all_cases(paths.reference_file(paths.REPO_ROOT, assignment))
     cells = learner_code_cells(notebook)
-    session = LearnerSession(cells, limits, paths.provided_modules(paths.REPO_ROOT, assignment))
+    session = None
     try:
-        def call(name, args, kwargs, helpers):
-            return session.call(name, args, kwargs, helpers)
-        verdicts = judge_assignment(exercises(assignment), cases, call)
+        session = LearnerSession(cells, limits, kind, paths.provided_modules(paths.REPO_ROOT, assignment))
+        verdicts = judge_assignment(exercises(assignment), cases, session.call)
     finally:
-        session.close()
+        if session is not None:
+            session.close()
 
     tests = [test_entry(v.exercise, part.name, part.score, part.max_score, part.feedback)
              for v in verdicts for part in v.parts()]
-    notes = [f"Cell {index} failed: {problem}" for index, problem in sorted(session.cell_problems.items())]
+    notes = [f"Cell {index} failed: {problem}" if index >= 0 else f"Not graded: {problem}"
+             for index, problem in sorted(session.cell_problems.items())]
     if not cells:
         notes.append("The notebook has no code cells of yours.")
+    if session.out_of_time:
+        notes.append(f"Grading stopped: the submission used up its time budget of {limits.submission_seconds:g} s.")
     score = round(sum(v.score for v in verdicts), 2)
+    total = sum(ex.points for ex in exercises(assignment))
     return {"score": score, "execution_time": round(time.monotonic() - start, 3),
-            "output": "\n".join([f"{assignment}: {score} of {sum(ex.points for ex in exercises(assignment))} points."]
-                                + notes),
+            "output": "\n".join([f"{assignment}: {score} of {total} points.", *notes]),
             "tests": tests,
-            "extra_data": {"assignment": assignment, "isolation": isolation(),
+            "extra_data": {"assignment": assignment, "isolation": kind.name.lower(),
                            "restarts": session.restarts}}

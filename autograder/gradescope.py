@@ -87,11 +87,15 @@ Found:${found:- no .ipynb file}."
     exit 0
 fi
 
+# Where the container forbids namespaces the learner runs as a uid of its own on this filesystem:
+# the grader, its reference data, the submission and the results must be closed to other users.
+chmod -R go-rwx "$ROOT/source" "$ROOT/submission" "$ROOT/results" 2>/dev/null || true
 WORK=$(mktemp -d)
 trap 'rm -rf "$WORK"' EXIT
 echo "Grading ${notebook#./}"
+# AUTOGRADER_GRADE_OPTIONS: more options for the grader, e.g. "--cell-timeout 20" (word-split).
 (cd "$ROOT/source" && "$PYTHON" -m autograder grade "$ROOT/submission/${notebook#./}" \
-    --assignment "$ASSIGNMENT" --results-dir "$WORK" --jobs 1)
+    --assignment "$ASSIGNMENT" --results-dir "$WORK" --jobs 1 ${AUTOGRADER_GRADE_OPTIONS:-})
 shopt -s nullglob
 graded=("$WORK"/*.json)
 if (( ${#graded[@]} == 1 )); then

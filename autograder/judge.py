@@ -1,11 +1,16 @@
 """Judging: a learner's replies against the reference, case by case, with partial credit.
 
-The judge never runs learner code itself. It is given `call(name, args, kwargs, helpers)`,
-which returns the runner's reply as plain data: in the isolated grader that goes to the
+The judge never runs learner code itself. It is given `call(name, args, kwargs, helpers,
+reply_bytes)`, which returns the runner's reply as plain data: in the isolated grader that goes to the
 sandboxed process, in check() to the learner's own kernel. Feedback says what is wrong (an
 exception and its line, a wrong form, type or shape, how many values differ) and names a
-known mistake when it recognises one, but never shows a hidden input or a reference value.
+known mistake when it recognises one, but never shows a hidden input or a reference value:
+on a hidden case an exception is reported by its type and the learner's line only, since its
+message is text the learner's code chose and may hold the hidden inputs it was called with.
+Whatever a reply holds, judging it cannot fail: an error while judging a case is that case's
+verdict.
 """
+import builtins
 from dataclasses import dataclass, field
 
 import numpy as np
@@ -16,6 +21,8 @@ from .reference import Case
 from .runner import Unsupported
 
 RTOL = 1e-6
+BUILTIN_EXCEPTIONS = {name for name, value in vars(builtins).items()
+                      if isinstance(value, type) and issubclass(value, BaseException)}
 
 
 @dataclass
@@ -32,7 +39,11 @@ class CaseVerdict:
 
     @property
     def label(self) -> str:
-        return "public case" if self.case.name.startswith("public") else "hidden case"
+        return "public case" if is_public(self.case) else "hidden case"
+
+
+def is_public(case: Case) -> bool:
+    return case.name.startswith("public")
 
 
 @dataclass
@@ -114,6 +125,13 @@ def compare_output(yours, expected: np.ndarray, label: str) -> str | None:
 
 def reply_problem(ex: Exercise, case: Case, reply: dict) -> str | None:
     """None when the reply is right for this case, else what is wrong with it."""
+    try:
+        return judge_reply(ex, case, reply)
+    except Exception as error:  # a result of a shape no check foresaw: the learner's problem, not the batch's
+        return f"the result could not be judged ({type(error).__name__}): check its form against the docstring"
+
+
+def judge_reply(ex: Exercise, case: Case, reply: dict) -> str | None:
     if not reply.get("ok"):
         error = reply.get("error") or {}
         kind, message, line = error.get("type"), error.get("message", ""), error.get("line")
@@ -121,7 +139,11 @@ def reply_problem(ex: Exercise, case: Case, reply: dict) -> str | None:
             return "not implemented yet (it raises NotImplementedError)"
         if kind in ("Missing", "TimeLimit", "ProcessDied", "NotRun", "BadReply", "HelperNotRecorded"):
             return message
-        return f"raised {kind}: {message}" + (f" — at {line}" if line else "")
+        if is_public(case):
+            said = f"raised {kind}: {message}" if message else f"raised {kind}"
+        else:  # the learner's code chose the message, and the name of its own exception classes
+            said = f"raised {kind}" if kind in BUILTIN_EXCEPTIONS else "raised an exception of its own class"
+        return said + (f" — at {line}" if line else "")
     allowed, seconds = case.inputs.get("seconds_allowed"), reply.get("seconds") or 0.0
     if allowed and seconds > allowed:
         return (f"took {seconds:.2f} s on a large case that must finish within {allowed:g} s: loops over every "
@@ -141,7 +163,7 @@ def reply_problem(ex: Exercise, case: Case, reply: dict) -> str | None:
 def judge_exercise(ex: Exercise, cases: list[Case], call, wrong_helpers=frozenset()) -> ExerciseVerdict:
     """Run and judge every case of one exercise.
 
-    call(name, args, kwargs, helpers) -> reply. wrong_helpers: helper exercises the learner got
+    call(name, args, kwargs, helpers, reply_bytes) -> reply. wrong_helpers: helper exercises the learner got
     wrong; a case that fails is run again with their recorded reference answers and counts as
     passed if it then passes (no double penalty).
     """
@@ -155,13 +177,13 @@ def judge_exercise(ex: Exercise, cases: list[Case], call, wrong_helpers=frozense
             continue
         args, kwargs = ex.arguments(case.inputs)
         helpers = {helper: case.helpers.get(helper, {}) for helper in ex.helpers if helper in wrong_helpers}
-        reply = call(ex.name, args, kwargs, helpers if helpers_first else None)
+        reply = call(ex.name, args, kwargs, helpers if helpers_first else None, ex.reply_bytes)
         verdict = CaseVerdict(case, part, reply, reply_problem(ex, case, reply))
         if verdict.passed and helpers_first:
             verdict.fixed_by = tuple(helpers)
         kind = reply.get("error", {}).get("type")
         if not verdict.passed and helpers and not helpers_first and kind != "Missing":
-            retry = call(ex.name, args, kwargs, helpers)
+            retry = call(ex.name, args, kwargs, helpers, ex.reply_bytes)
             if reply_problem(ex, case, retry) is None:
                 verdict.problem, verdict.fixed_by = None, tuple(helpers)
                 # A helper that hangs or ends the process would cost that on every case: skip it from now on.

@@ -5,16 +5,23 @@ This module is self-contained (standard library and NumPy only). The isolated gr
 the sandbox's disk; `serve()` then answers requests on the process's stdin/stdout. The
 in-process `check()` imports it to call functions exactly the same way.
 
+Before any learner code runs, `serve()` confines its own process: resource limits (memory,
+processes, file size) and a seccomp filter that refuses the kernel keyring system calls (kernel
+state that would outlive a submission) and new namespaces.
+
 Values cross the process boundary as JSON (arrays as dtype + shape + base64 bytes), never as
 pickles: whatever the learner's code returns, the grader only ever decodes numbers, strings,
 lists, tuples, dicts and numeric arrays.
 """
 import base64
 import copy
+import ctypes
 import hashlib
 import json
 import linecache
 import os
+import platform
+import resource
 import signal
 import struct
 import sys
@@ -27,6 +34,8 @@ import numpy as np
 ARRAY_KINDS = "biuf"  # bool, signed and unsigned integers, floats: all a grader needs
 MAX_DEPTH = 20
 MAX_TEXT = 300  # characters kept of an exception message
+MAX_LINE = 200  # characters kept of the learner's line in an error
+MAX_ITEMS = 100_000  # list items and dict entries in one message (arrays travel as one base64 string)
 
 
 class Unsupported:
@@ -134,18 +143,31 @@ def helper_key(args) -> str:
     return digest.hexdigest()
 
 
-def recorded_helper(name: str, answers: dict):
-    """A stand-in for helper `name` that returns the reference's recorded answer for the same arguments."""
+def recorded_helper(name: str, lookup):
+    """A stand-in for helper `name` that returns the reference's answer for the same arguments.
+
+    lookup(key) -> the recorded answer, or raises HelperNotRecorded. In the sandbox it asks the
+    grader, so only the answers for arguments actually passed ever reach the learner's process.
+    """
     def helper(*args, **kwargs):
         try:
             key = helper_key(args)
         except (TypeError, ValueError):
             key = None
+        if key is None:
+            raise HelperNotRecorded(f"{name} was called with arguments the reference solution never uses")
+        return lookup(key)
+    helper.__name__ = name
+    return helper
+
+
+def table_lookup(name: str, answers: dict):
+    """A lookup over recorded answers held here (check() in the learner's own kernel)."""
+    def lookup(key):
         if key not in answers:
             raise HelperNotRecorded(f"{name} was called with arguments the reference solution never uses")
         return copy.deepcopy(answers[key])
-    helper.__name__ = name
-    return helper
+    return lookup
 
 
 def learner_line(error: BaseException) -> str | None:
@@ -154,7 +176,7 @@ def learner_line(error: BaseException) -> str | None:
     for frame in traceback.extract_tb(error.__traceback__):
         if frame.filename.startswith("<cell "):
             found = f"{frame.filename[1:-1]}, line {frame.lineno}: {(frame.line or '').strip()}"
-    return found
+    return found[:MAX_LINE] if found else None
 
 
 def describe(error: BaseException) -> dict:
@@ -176,7 +198,7 @@ def notebook_globals_used(fn, namespace: dict) -> list[str]:
 def call_function(namespace: dict, name: str, args, kwargs, helpers=None) -> dict:
     """Call namespace[name] on deep copies of the arguments, with recorded helpers swapped in.
 
-    helpers: {helper name: {key: answer}}; while the call runs, namespace[helper] is the
+    helpers: {helper name: lookup(key) -> answer}; while the call runs, namespace[helper] is the
     recorded stand-in, so the learner's function uses it through its globals.
     Returns {"ok": True, "result": ..., "seconds": time the call took} or {"ok": False,
     "error": {...}}, plus "globals_used" (see notebook_globals_used).
@@ -186,7 +208,7 @@ def call_function(namespace: dict, name: str, args, kwargs, helpers=None) -> dic
         return {"ok": False, "error": {"type": "Missing", "message": f"{name} is not defined", "line": None},
                 "globals_used": []}
     saved = {helper: namespace.get(helper) for helper in helpers or {}}
-    namespace.update({helper: recorded_helper(helper, answers) for helper, answers in (helpers or {}).items()})
+    namespace.update({helper: recorded_helper(helper, lookup) for helper, lookup in (helpers or {}).items()})
     args, kwargs = copy.deepcopy(args), copy.deepcopy(kwargs)
     try:
         start = time.perf_counter()
@@ -255,22 +277,97 @@ def run_cell(namespace: dict, index: int, source: str) -> dict:
         return {"ok": False, "error": describe(error)}
 
 
-def serve(output_limit: int = 4000) -> None:
+# Per machine: audit architecture, and the numbers of seccomp, clone, clone3, and the calls refused
+# outright (unshare, setns, add_key, request_key, keyctl).
+SYSCALLS = {"x86_64": (0xC000003E, 317, 56, 435, (272, 308, 248, 249, 250)),
+            "aarch64": (0xC00000B7, 277, 220, 435, (97, 268, 217, 218, 219))}
+NEW_NAMESPACE_FLAGS = 0x7E020080  # CLONE_NEWNS | NEWCGROUP | NEWUTS | NEWIPC | NEWUSER | NEWPID | NEWNET | NEWTIME
+
+
+def syscall_filter(arch: int, clone: int, clone3: int, denied) -> bytes:
+    """A classic-BPF seccomp program. Refused with EPERM: the kernel keyring calls (keys outlive a
+    process and namespaces do not separate them), new namespaces (a private mount or user namespace
+    would escape the /tmp size limit), x32 and foreign-ABI calls. clone3 answers ENOSYS, so that
+    libc falls back to clone, whose flags a filter can read."""
+    load, jump_eq, jump_ge, jump_set, ret = 0x20, 0x15, 0x35, 0x45, 0x06
+    program = [(load, None, None, 4),  # seccomp_data.arch
+               (jump_eq, None, "deny", arch),
+               (load, None, None, 0),  # seccomp_data.nr
+               (jump_ge, "deny", None, 0x40000000)]
+    program += [(jump_eq, "deny", None, number) for number in denied]
+    program += [(jump_eq, "nosys", None, clone3),
+                (jump_eq, None, "allow", clone),
+                (load, None, None, 16),  # low half of clone's first argument, the flags
+                (jump_set, "deny", None, NEW_NAMESPACE_FLAGS)]
+    labels = {"allow": len(program), "deny": len(program) + 1, "nosys": len(program) + 2}
+    program += [(ret, None, None, 0x7FFF0000), (ret, None, None, 0x00050000 | 1), (ret, None, None, 0x00050000 | 38)]
+
+    def offset(index, label):
+        return 0 if label is None else labels[label] - index - 1
+    return b"".join(struct.pack("HBBI", code, offset(i, jt), offset(i, jf), k)
+                    for i, (code, jt, jf, k) in enumerate(program))
+
+
+def confine(config: dict) -> None:
+    """Limit this process and all it starts, before any learner code: memory, processes, file size,
+    no core files, no new privileges; on x86_64 and aarch64 Linux the system call filter above."""
+    for name, value in (("RLIMIT_AS", config["memory_bytes"]), ("RLIMIT_NPROC", config["processes"]),
+                        ("RLIMIT_FSIZE", config["file_bytes"]), ("RLIMIT_CORE", 0)):
+        resource.setrlimit(getattr(resource, name), (value, value))
+    if sys.platform != "linux" or platform.machine() not in SYSCALLS:
+        return
+    arch, seccomp, clone, clone3, denied = SYSCALLS[platform.machine()]
+    libc = ctypes.CDLL(None, use_errno=True)
+    code = syscall_filter(arch, clone, clone3, denied)
+    buffer = ctypes.create_string_buffer(code)
+
+    class Program(ctypes.Structure):
+        _fields_ = [("len", ctypes.c_ushort), ("filter", ctypes.c_void_p)]
+
+    program = Program(len(code) // 8, ctypes.addressof(buffer))
+    # PR_SET_NO_NEW_PRIVS; then seccomp(SECCOMP_SET_MODE_FILTER, SECCOMP_FILTER_FLAG_TSYNC): every thread
+    if libc.prctl(38, 1, 0, 0, 0) != 0 or libc.syscall(seccomp, 1, 1, ctypes.byref(program)) != 0:
+        raise OSError(ctypes.get_errno(), "could not install the seccomp filter")
+
+
+class Grader:
+    """The grader at the other end of the pipes: replies, and answers to helper questions mid-call."""
+
+    def __init__(self, requests, replies):
+        self.requests, self.replies = requests, replies
+
+    def lookup(self, name: str):
+        """A helper lookup that asks the grader for the recorded answer to one set of arguments."""
+        def lookup(key):
+            write_message(self.replies, {"op": "helper", "name": name, "key": key})
+            answer = read_message(self.requests) or {}
+            if not answer.get("ok"):
+                raise HelperNotRecorded(f"{name} was called with arguments the reference solution never uses")
+            return decode(answer["answer"])
+        return lookup
+
+
+def serve(config: dict) -> None:
     """Answer the grader's requests on stdin/stdout until it says exit or closes the pipe.
 
-    The learner's prints go to a capped buffer and the process's own stdout/stderr file
-    descriptors point at /dev/null, so nothing the learner writes can mix with the replies.
+    config: memory_bytes, processes, file_bytes (limits of this process and its children) and
+    output_chars (how much printed text is kept per request). The learner's prints go to a
+    capped buffer and the process's own stdout/stderr file descriptors point at /dev/null, so
+    nothing the learner writes can mix with the replies.
     """
+    confine(config)
     requests = os.fdopen(os.dup(0), "rb", buffering=0)
     replies = os.fdopen(os.dup(1), "wb")
     devnull = os.open(os.devnull, os.O_RDWR)
     for fd in (0, 1, 2):
         os.dup2(devnull, fd)
-    captured = CappedText(output_limit)
+    grader = Grader(requests, replies)
+    captured = CappedText(config["output_chars"])
     sys.stdout = sys.stderr = captured
     sys.stdin = open(os.devnull)
     namespace = {"__name__": "__main__", "__builtins__": __builtins__}
     signal.signal(signal.SIGALRM, on_alarm)
+    write_message(replies, {"op": "ready"})
     while True:
         request = read_message(requests)
         if request is None or request.get("op") == "exit":
@@ -283,8 +380,7 @@ def serve(output_limit: int = 4000) -> None:
                 reply = install_module(request["name"], request["source"])
             else:
                 args, kwargs = decode(request["args"]), decode(request["kwargs"])
-                helpers = {name: {key: decode(answer) for key, answer in answers.items()}
-                           for name, answers in request.get("helpers", {}).items()}
+                helpers = {name: grader.lookup(name) for name in request.get("helpers", [])}
                 reply = call_function(namespace, request["name"], args, kwargs, helpers)
                 if reply["ok"]:
                     reply["result"] = encode(reply["result"])
@@ -297,4 +393,4 @@ def serve(output_limit: int = 4000) -> None:
 
 
 if __name__ == "__main__":
-    serve()
+    serve(json.loads(sys.argv[1]))

@@ -1,12 +1,27 @@
 """Starting the learner's code in a separate, limited process, and talking to it.
 
-As root on Linux with bubblewrap installed, the learner's process runs in its own mount, PID,
-network, IPC and UTS namespaces as the unprivileged user `nobody` with no capabilities. Its
-filesystem holds only the system libraries, the Python installation and the virtual
-environment, all read-only, plus an empty /tmp: no course file, reference data, grader code
-or other submission exists there. Anywhere else it is an ordinary child process with the
-same time and memory limits (see the README for what that gives up).
+Where the learner's process runs depends on what this machine allows; `isolation()` finds the
+strongest of these, in order, and the grader refuses to grade when there is none (unless the
+instructor opts out with --unsandboxed):
+
+- USER_NAMESPACE (any user, where unprivileged user namespaces are allowed: an instructor on a
+  shared server): bubblewrap with its own user, mount, PID, network, IPC and UTS namespaces; the
+  learner is uid 65534 inside, with no capabilities.
+- ROOT_NAMESPACES (root with bubblewrap: CI, a grading server): the same namespaces, and the
+  learner runs as a uid of its own, leased for this one process.
+- SEPARATE_UID (root without namespaces: a container such as Gradescope's): the learner runs as
+  a leased uid of its own in a private working folder; the course must not be readable by
+  other users (checked before grading); its processes and files are removed when it stops.
+
+In the namespace kinds the learner's filesystem holds only the system libraries, the Python
+installation and the virtual environment, read-only, with the course package hidden, plus a
+size-limited /tmp of its own. In every kind the runner first confines itself (runner.confine:
+memory, process and file-size limits, no new privileges, no keyrings, no new namespaces); the
+process count is the learner's alone (its own uid or user namespace), and the grader counts
+the memory of all the learner's processes and of its /tmp together while it waits for a reply.
 """
+import enum
+import fcntl
 import json
 import os
 import resource
@@ -16,6 +31,7 @@ import signal
 import struct
 import subprocess
 import sys
+import tempfile
 import time
 from dataclasses import dataclass
 from functools import cache
@@ -24,37 +40,137 @@ from pathlib import Path
 from . import runner
 
 RUNNER_SOURCE = Path(runner.__file__).read_text(encoding="utf-8")
-NOBODY = 65534
-MAX_REPLY_BYTES = 256 * 2**20
+PACKAGE_DIR = Path(runner.__file__).resolve().parent
 GRACE_SECONDS = 2.0  # beyond the learner's own time limit, before the process is killed
+START_SECONDS = 30.0  # for Python and NumPy to start in the sandbox, even on a loaded machine
+MEMORY_CHECK_SECONDS = 0.2
+MAX_HELPER_QUESTIONS = 50_000  # per call: a conv_forward asks for one answer per output value
+# Leased uids for learner processes (root only): far above any real account's uid.
+UID_FIRST, UID_COUNT = 1_900_000_000, 10_000
+SANDBOX_UID = 65534  # the learner's uid inside a user namespace
 
 
 @dataclass(frozen=True)
 class Limits:
-    memory_bytes: int = 2 * 2**30
+    memory_bytes: int = 2 * 2**30  # all the learner's processes and its /tmp together
     cell_seconds: float = 10.0
     call_seconds: float = 10.0
+    submission_seconds: float = 180.0  # wall time of one submission, restarts included
     max_restarts: int = 4
-    processes: int = 128  # in the sandbox: processes and threads of all learners together (user nobody)
+    processes: int = 64  # processes and threads of one learner process and its children
+    file_bytes: int = 256 * 2**20  # the largest file the learner may write, and the size of its /tmp
     output_chars: int = 4000
+    reply_bytes: int = 4 * 2**20  # the largest reply the grader reads (an exercise may allow more)
+
+
+class Isolation(enum.Enum):
+    USER_NAMESPACE = "bubblewrap in a user namespace"
+    ROOT_NAMESPACES = "bubblewrap namespaces and a uid of its own"
+    SEPARATE_UID = "a uid of its own, without namespaces"
+    NONE = "none: an ordinary child process (--unsandboxed)"
+
+
+class NoIsolation(Exception):
+    """No sandbox can be had here; the message says how to get one."""
 
 
 class LearnerProcessDied(Exception):
-    """The learner's process ended (its own exit, a crash, or the memory limit)."""
+    """The learner's process ended (its own exit, a crash, a bad reply, or a limit)."""
 
 
 class LearnerTimeout(Exception):
     """The learner's process did not answer within its time limit and was killed."""
 
 
-@cache
-def isolation() -> str:
-    """'bubblewrap' when the full sandbox is available here, otherwise 'process'."""
-    if sys.platform != "linux" or os.geteuid() != 0 or not shutil.which("bwrap") or not Path("/usr/bin/setpriv").exists():
-        return "process"
-    probe = subprocess.run(sandbox_prefix() + ["/bin/true"], capture_output=True)
-    return "bubblewrap" if probe.returncode == 0 else "process"
+HOW_TO_ISOLATE = (
+    "The grader will not run learner code without a sandbox. Install bubblewrap (apt-get install "
+    "bubblewrap) and allow unprivileged user namespaces (sysctl kernel.unprivileged_userns_clone=1, "
+    "user.max_user_namespaces > 0; on Ubuntu 24.04 also kernel.apparmor_restrict_unprivileged_userns=0), "
+    "or grade as root (without namespaces, as in a container, the learner then runs as a uid of its own, "
+    "so the grader's Python must be one every user can run, such as /usr/bin/python3). To grade anyway, with learner code running as you and able to read and change "
+    "everything you can, pass --unsandboxed (in nbgrader_config.py: c.IsolatedAutograde.unsandboxed = True).")
 
+
+def isolation(unsandboxed: bool = False) -> Isolation:
+    """The strongest isolation this machine gives; NONE only when `unsandboxed`, else NoIsolation."""
+    found = available_isolation()
+    if found is not None:
+        return found
+    if unsandboxed:
+        return Isolation.NONE
+    raise NoIsolation(HOW_TO_ISOLATE)
+
+
+@cache
+def available_isolation() -> Isolation | None:
+    if sys.platform != "linux":
+        return None
+    if os.geteuid() == 0:
+        kinds = [Isolation.ROOT_NAMESPACES, Isolation.SEPARATE_UID]
+    else:
+        kinds = [Isolation.USER_NAMESPACE]
+    for kind in kinds:
+        if works(kind):
+            return kind
+    return None
+
+
+def works(kind: Isolation) -> bool:
+    """True when a learner Python (with NumPy) starts and exits cleanly in this kind of sandbox."""
+    if kind in (Isolation.USER_NAMESPACE, Isolation.ROOT_NAMESPACES) and not shutil.which("bwrap"):
+        return False
+    if kind is Isolation.ROOT_NAMESPACES and not Path("/usr/bin/setpriv").exists():
+        return False
+    try:
+        process = LearnerProcess(Limits(), kind)
+    except (OSError, subprocess.SubprocessError, LearnerProcessDied, LearnerTimeout):
+        return False
+    process.stop()
+    return True
+
+
+# ---------------------------------------------------------------- leased uids ----------------
+
+def lock_folder() -> Path:
+    """Root's folder of uid lock files, not writable by anyone else."""
+    base = Path("/run/lock") if Path("/run/lock").is_dir() else Path(tempfile.gettempdir())
+    folder = base / "conv-grader-uids"
+    folder.mkdir(mode=0o700, exist_ok=True)
+    info = folder.stat()
+    if info.st_uid != 0 or info.st_mode & 0o022:
+        raise OSError(f"{folder} must belong to root and be writable only by root")
+    return folder
+
+
+class UidLease:
+    """A uid that no other learner process, of this grader or another, uses while it is held.
+
+    Held through an exclusive flock on <lock folder>/<uid>: released when closed or when the
+    grader dies, so a crashed grader never keeps uids.
+    """
+
+    def __init__(self):
+        folder, start = lock_folder(), (os.getpid() * 7919 + time.monotonic_ns()) % UID_COUNT
+        for step in range(UID_COUNT):
+            uid = UID_FIRST + (start + step) % UID_COUNT
+            handle = os.open(folder / str(uid), os.O_CREAT | os.O_RDWR, 0o600)
+            try:
+                fcntl.flock(handle, fcntl.LOCK_EX | fcntl.LOCK_NB)
+            except BlockingIOError:
+                os.close(handle)
+                continue
+            self.uid, self.handle = uid, handle
+            return
+        raise OSError("every learner uid is in use")
+
+    def release(self) -> None:
+        if self.handle is not None:
+            os.close(self.handle)
+            self.handle = None
+
+
+
+# ---------------------------------------------------------------- the sandbox command ---------
 
 SYSTEM_DIRS = ("/usr", "/lib", "/lib64", "/lib32", "/bin", "/sbin")
 
@@ -69,13 +185,19 @@ def read_only_roots() -> list[str]:
     return kept
 
 
-def sandbox_prefix() -> list[str]:
-    """The bubblewrap and setpriv words that go before the learner's command."""
+def command_prefix(kind: Isolation, lease: UidLease | None, limits: Limits) -> list[str]:
+    """The words that go before the learner's command (none for SEPARATE_UID and NONE)."""
+    if kind not in (Isolation.USER_NAMESPACE, Isolation.ROOT_NAMESPACES):
+        return []
     args = ["bwrap", "--unshare-pid", "--unshare-net", "--unshare-ipc", "--unshare-uts", "--unshare-cgroup-try",
-            "--die-with-parent", "--new-session", "--proc", "/proc", "--dev", "/dev",
-            "--perms", "1777", "--tmpfs", "/tmp", "--chdir", "/tmp"]
-    made = set()
-    for root in read_only_roots():
+            "--die-with-parent", "--new-session", "--proc", "/proc", "--dev", "/dev"]
+    if kind is Isolation.USER_NAMESPACE:
+        args += ["--unshare-user", "--uid", str(SANDBOX_UID), "--gid", str(SANDBOX_UID)]
+    # /tmp first: a Python or venv that lives under /tmp is mounted inside it below, not hidden by it.
+    args += ["--perms", "1777", "--size", str(limits.file_bytes), "--tmpfs", "/tmp"]
+    made = {"/tmp"}
+    roots = read_only_roots()
+    for root in roots:
         for parent in reversed(Path(root).parents):
             if str(parent) != "/" and str(parent) not in made:
                 args += ["--perms", "0755", "--dir", str(parent)]
@@ -86,74 +208,272 @@ def sandbox_prefix() -> list[str]:
     for link in SYSTEM_DIRS:
         if Path(link).is_symlink():
             args += ["--symlink", os.readlink(link), link]
-    return args + ["/usr/bin/setpriv", f"--reuid={NOBODY}", f"--regid={NOBODY}", "--clear-groups",
-                   "--inh-caps=-all", "--bounding-set=-all", "--"]
+    # A non-editable install puts the course package (reference data included) in the venv: hide it.
+    if any(str(PACKAGE_DIR).startswith(root + "/") for root in roots):
+        args += ["--perms", "0555", "--size", "4096", "--tmpfs", str(PACKAGE_DIR)]
+    args += ["--chdir", "/tmp", "--remount-ro", "/dev", "--remount-ro", "/"]
+    if kind is Isolation.ROOT_NAMESPACES:
+        args += ["/usr/bin/setpriv", f"--reuid={lease.uid}", f"--regid={lease.uid}", "--clear-groups",
+                 "--inh-caps=-all", "--bounding-set=-all", "--"]
+    return args
 
 
-def learner_environment() -> dict:
-    env = {"PATH": "/usr/bin:/bin", "HOME": "/tmp", "LANG": "C.UTF-8", "MPLBACKEND": "Agg",
+def learner_environment(home: str) -> dict:
+    env = {"PATH": "/usr/bin:/bin", "HOME": home, "TMPDIR": home, "LANG": "C.UTF-8", "MPLBACKEND": "Agg",
            "OPENBLAS_NUM_THREADS": "1", "OMP_NUM_THREADS": "1", "MKL_NUM_THREADS": "1"}
     # Some processors need these OpenBLAS settings to compute correctly; keep them if set.
     env.update({k: v for k, v in os.environ.items() if k in ("OPENBLAS_CORETYPE", "OPENBLAS_L2_SIZE")})
     return env
 
 
+# ---------------------------------------------------------------- the learner's processes ----
+
+def live_processes() -> dict[int, tuple[int, int]]:
+    """{pid: (parent pid, uid)} of every process that is not a zombie."""
+    found = {}
+    for entry in os.listdir("/proc"):
+        if not entry.isdigit():
+            continue
+        try:
+            uid = os.stat(f"/proc/{entry}").st_uid
+            with open(f"/proc/{entry}/stat", "rb") as stream:
+                fields = stream.read().rsplit(b")", 1)[1].split()
+        except OSError:
+            continue
+        if fields[0] != b"Z":
+            found[int(entry)] = (int(fields[1]), uid)
+    return found
+
+
+def descendants(root: int, table: dict) -> list[int]:
+    """`root` and every process below it in `table` ({pid: (parent pid, uid)})."""
+    children = {}
+    for pid, (parent, _) in table.items():
+        children.setdefault(parent, []).append(pid)
+    found, stack = [], [root]
+    while stack:
+        pid = stack.pop()
+        if pid in table:
+            found.append(pid)
+        stack.extend(children.get(pid, ()))
+    return found
+
+
+def private_memory(pid: int) -> int:
+    """Bytes of memory a process holds that no other process shares (resident minus shared pages)."""
+    try:
+        with open(f"/proc/{pid}/statm") as stream:
+            fields = stream.read().split()
+        return max(int(fields[1]) - int(fields[2]), 0) * resource.getpagesize()
+    except (OSError, IndexError, ValueError):
+        return 0
+
+
+def kill_everything_of(uid: int) -> None:
+    """Kill every process running as `uid` (root only), round after round until none is left."""
+    for _ in range(200):
+        pids = [pid for pid, (_, owner) in live_processes().items() if owner == uid]
+        if not pids:
+            return
+        for pid in pids:
+            try:
+                os.kill(pid, signal.SIGKILL)
+            except OSError:
+                pass
+        time.sleep(0.005)
+    raise OSError(f"processes of uid {uid} could not be stopped")
+
+
+SHARED_TEMPORARY = ("/tmp", "/var/tmp", "/dev/shm")
+
+
+def files_of(uid: int) -> list[str]:
+    """SEPARATE_UID: what `uid` made at the top of the machine's shared temporary folders (a learner
+    can create nothing deeper, except inside what it made)."""
+    found = []
+    for top in {*SHARED_TEMPORARY, tempfile.gettempdir()}:
+        try:
+            entries = list(os.scandir(top))
+        except OSError:
+            continue
+        found += [entry.path for entry in entries if entry.stat(follow_symlinks=False).st_uid == uid]
+    return found
+
+
+def size_of(path: str) -> int:
+    """Bytes held by a file, or by everything under a folder (links not followed)."""
+    if not os.path.isdir(path) or os.path.islink(path):
+        return os.lstat(path).st_blocks * 512
+    return sum(os.lstat(os.path.join(folder, name)).st_blocks * 512
+               for folder, dirs, files in os.walk(path) for name in dirs + files)
+
+
+def remove_files_of(uid: int) -> None:
+    """SEPARATE_UID: delete what the learner wrote in the machine's shared temporary folders."""
+    for path in files_of(uid):
+        if os.path.isdir(path) and not os.path.islink(path):
+            shutil.rmtree(path, ignore_errors=True)
+        else:
+            try:
+                os.unlink(path)
+            except OSError:
+                pass
+
+
+def readable_by_others(path: Path) -> bool:
+    """True when a user other than the owner (and not in its group) can read `path`."""
+    path = Path(path).resolve()
+    try:
+        for folder in reversed(path.parents):
+            if not folder.stat().st_mode & 0o001:
+                return False
+        return bool(path.stat().st_mode & (0o005 if path.is_dir() else 0o004))
+    except OSError:
+        return False
+
+
+def exposed_to_learner(kind: Isolation, paths) -> list[Path]:
+    """SEPARATE_UID only: the paths among `paths` (and the grader's own package) any other user can read."""
+    if kind is not Isolation.SEPARATE_UID:
+        return []
+    candidates = [PACKAGE_DIR, *[Path(p) for p in paths]]
+    return [path for path in candidates if readable_by_others(path)]
+
+
 class LearnerProcess:
     """One learner process running runner.serve(): send a request, wait for its reply."""
 
-    def __init__(self, limits: Limits):
-        self.limits = limits
-        command = [sys.executable, "-I", "-c", RUNNER_SOURCE]
-        self.sandboxed = isolation() == "bubblewrap"
-        if self.sandboxed:
-            command = sandbox_prefix() + command
-        self.process = subprocess.Popen(
-            command, stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=subprocess.DEVNULL,
-            env=learner_environment(), start_new_session=True, preexec_fn=self._limit_resources)
-        self.reply_fd = self.process.stdout.fileno()
+    def __init__(self, limits: Limits, kind: Isolation):
+        self.limits, self.kind, self.process, self.folder = limits, kind, None, None
+        self.lease = UidLease() if kind in (Isolation.ROOT_NAMESPACES, Isolation.SEPARATE_UID) else None
+        try:
+            home, user = "/tmp", {}
+            if kind is Isolation.SEPARATE_UID:
+                self.folder = home = tempfile.mkdtemp(prefix="learner-")
+                os.chown(self.folder, self.lease.uid, self.lease.uid)
+                user = {"user": self.lease.uid, "group": self.lease.uid, "extra_groups": []}
+            elif kind is Isolation.NONE:
+                self.folder = home = tempfile.mkdtemp(prefix="learner-")
+            config = {"memory_bytes": limits.memory_bytes, "processes": limits.processes,
+                      "file_bytes": limits.file_bytes, "output_chars": limits.output_chars}
+            command = command_prefix(kind, self.lease, limits) + [sys.executable, "-I", "-c", RUNNER_SOURCE,
+                                                                  json.dumps(config)]
+            self.process = subprocess.Popen(
+                command, stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=subprocess.DEVNULL,
+                env=learner_environment(home), cwd=self.folder or "/", start_new_session=True, **user)
+            self.reply_fd = self.process.stdout.fileno()
+            self.next_memory_check = time.monotonic() + MEMORY_CHECK_SECONDS
+            if self.receive(time.monotonic() + START_SECONDS).get("op") != "ready":
+                raise LearnerProcessDied("the learner's Python did not start")
+        except BaseException:
+            self.stop()
+            raise
 
-    def _limit_resources(self):
-        """Runs in the child before exec: the limits every process of the learner inherits."""
-        resource.setrlimit(resource.RLIMIT_AS, (self.limits.memory_bytes, self.limits.memory_bytes))
-        resource.setrlimit(resource.RLIMIT_CORE, (0, 0))
-        if self.sandboxed:  # RLIMIT_NPROC counts all processes of a user: only nobody's are learners' alone
-            resource.setrlimit(resource.RLIMIT_NPROC, (self.limits.processes, self.limits.processes))
+    def request(self, message: dict, seconds: float, helpers: dict | None = None,
+                reply_bytes: int | None = None) -> dict:
+        """Send `message`; return the reply, or raise LearnerTimeout / LearnerProcessDied.
 
-    def request(self, message: dict, seconds: float) -> dict:
-        """Send `message`; return the reply, or raise LearnerTimeout / LearnerProcessDied."""
+        helpers: {helper name: {key: recorded answer}}: the learner's process may ask for the
+        answer to one key at a time while it works on this request. The reply's "seconds" is
+        the time the grader waited for it (the learner's own clock is not trusted).
+        """
         try:
             runner.write_message(self.process.stdin, dict(message, timeout=seconds))
-        except (BrokenPipeError, OSError):
-            raise LearnerProcessDied(self._ended())
-        deadline = time.monotonic() + seconds + GRACE_SECONDS
-        (length,) = struct.unpack(">I", self._read(4, deadline))
-        if length > MAX_REPLY_BYTES:
+        except (BrokenPipeError, OSError, ValueError):
+            raise LearnerProcessDied(self.ended())
+        start = time.monotonic()
+        deadline, questions = start + seconds + GRACE_SECONDS, 0
+        while True:
+            reply = self.receive(deadline, reply_bytes or self.limits.reply_bytes)
+            if reply.get("op") != "helper":
+                reply["seconds"] = time.monotonic() - start
+                return reply
+            questions += 1
+            if helpers is None or questions > MAX_HELPER_QUESTIONS:
+                self.stop()
+                raise LearnerProcessDied("it asked the grader questions it was not allowed to ask")
+            name, key = reply.get("name"), reply.get("key")
+            answers = helpers.get(name) if isinstance(name, str) else None
+            answer = answers.get(key) if answers is not None and isinstance(key, str) else None
+            try:
+                runner.write_message(self.process.stdin, {"ok": answer is not None, "answer": runner.encode(answer)})
+            except (BrokenPipeError, OSError, ValueError):
+                raise LearnerProcessDied(self.ended())
+
+    def receive(self, deadline: float, reply_bytes: int | None = None) -> dict:
+        """One message from the learner's process, bounded in size, nesting and count of items."""
+        cap = reply_bytes or self.limits.reply_bytes
+        (length,) = struct.unpack(">I", self.read(4, deadline))
+        if length > cap:
             self.stop()
-            raise LearnerProcessDied("it sent a reply larger than the grader accepts")
+            raise LearnerProcessDied(f"it sent a reply of {length / 2**20:.1f} MiB, more than the "
+                                     f"{cap / 2**20:g} MiB the grader reads")
+        data = self.read(length, deadline)
         try:
-            reply = json.loads(self._read(length, deadline))
-        except ValueError:  # not JSON, or not UTF-8: something other than the runner wrote it
+            if data.count(b",") + data.count(b"[") + data.count(b"{") > runner.MAX_ITEMS:
+                raise ValueError("too many items")
+            reply = json.loads(data)
+        except Exception:  # not JSON, not UTF-8, nested too deeply, too many items: not the runner's
             reply = None
         if not isinstance(reply, dict):
             self.stop()
             raise LearnerProcessDied("it sent a reply that is not a message")
         return reply
 
-    def _read(self, count: int, deadline: float) -> bytes:
+    def read(self, count: int, deadline: float) -> bytes:
         chunks, remaining = [], count
         while remaining:
-            wait = deadline - time.monotonic()
-            if wait <= 0 or not select.select([self.reply_fd], [], [], wait)[0]:
+            now = time.monotonic()
+            if now >= self.next_memory_check:
+                self.check_memory()
+                self.next_memory_check = now + MEMORY_CHECK_SECONDS
+            wait = min(deadline - now, MEMORY_CHECK_SECONDS)
+            if deadline - now <= 0:
                 self.stop()
                 raise LearnerTimeout()
+            if not select.select([self.reply_fd], [], [], wait)[0]:
+                continue
             chunk = os.read(self.reply_fd, min(remaining, 1 << 20))
             if not chunk:
-                raise LearnerProcessDied(self._ended())
+                raise LearnerProcessDied(self.ended())
             chunks.append(chunk)
             remaining -= len(chunk)
         return b"".join(chunks)
 
-    def _ended(self) -> str:
+    def members(self) -> list[int]:
+        """The learner's live processes."""
+        table = live_processes()
+        if self.kind is Isolation.SEPARATE_UID:
+            return [pid for pid, (_, uid) in table.items() if uid == self.lease.uid]
+        return descendants(self.process.pid, table)
+
+    def memory_in_use(self) -> int:
+        """Private memory of all the learner's processes, plus what its /tmp holds."""
+        pids = self.members()
+        used = sum(private_memory(pid) for pid in pids)
+        if self.kind is Isolation.SEPARATE_UID:
+            for path in files_of(self.lease.uid) + [self.folder]:
+                try:
+                    used += size_of(path)
+                except OSError:
+                    pass
+        elif self.kind in (Isolation.USER_NAMESPACE, Isolation.ROOT_NAMESPACES):
+            for pid in pids[1:]:  # the first is bubblewrap outside the sandbox
+                try:
+                    tmp = os.statvfs(f"/proc/{pid}/root/tmp")
+                except OSError:
+                    continue
+                used += (tmp.f_blocks - tmp.f_bfree) * tmp.f_frsize
+                break
+        return used
+
+    def check_memory(self) -> None:
+        if self.memory_in_use() > self.limits.memory_bytes:
+            self.stop()
+            raise LearnerProcessDied(f"its processes and files used more than the memory limit of "
+                                     f"{self.limits.memory_bytes / 2**30:g} GiB")
+
+    def ended(self) -> str:
         self.stop()
         code = self.process.returncode
         if code is not None and code < 0:
@@ -161,15 +481,31 @@ class LearnerProcess:
         return f"the process exited with code {code}"
 
     def stop(self) -> None:
-        """Kill the learner's process group (with bubblewrap, the whole PID namespace goes too)."""
-        if self.process.poll() is None:
-            try:
-                os.killpg(self.process.pid, signal.SIGKILL)
-            except ProcessLookupError:
-                pass
-        self.process.wait()
-        for stream in (self.process.stdin, self.process.stdout):
-            try:
-                stream.close()
-            except OSError:
-                pass
+        """Kill the learner's processes (with namespaces, the whole PID namespace goes too), remove
+        what it left, and give back its uid. Safe to call more than once."""
+        if self.process is not None:
+            running = self.members() if self.process.poll() is None else []
+            if running:
+                try:
+                    os.killpg(self.process.pid, signal.SIGKILL)
+                except (ProcessLookupError, PermissionError):
+                    self.process.kill()
+            self.process.wait()
+            for stream in (self.process.stdin, self.process.stdout):
+                try:
+                    stream.close()
+                except OSError:
+                    pass
+            # Without bubblewrap's parent the PID namespace ends, its processes with it: wait for that.
+            for _ in range(400):
+                if not any(pid in live_processes() for pid in running):
+                    break
+                time.sleep(0.005)
+        if self.lease is not None and self.lease.handle is not None:
+            kill_everything_of(self.lease.uid)
+            if self.kind is Isolation.SEPARATE_UID:
+                remove_files_of(self.lease.uid)
+            self.lease.release()
+        if self.folder:
+            shutil.rmtree(self.folder, ignore_errors=True)
+            self.folder = None

@@ -3,74 +3,117 @@
 The cells run one at a time, each with a time limit. A cell that fails is recorded and the
 next one runs. When the process dies or hangs (in a cell or a call), it is started again and
 the cells are replayed, leaving out the ones that killed it, so the remaining exercises are
-still graded.
+still graded. The whole submission has a wall-clock budget; once it is spent nothing more runs.
+Everything the learner's process says is capped before it goes anywhere else.
 """
+import time
+
 from . import runner
-from .sandbox import Limits, LearnerProcess, LearnerProcessDied, LearnerTimeout
+from .sandbox import Isolation, Limits, LearnerProcess, LearnerProcessDied, LearnerTimeout
+
+MAX_ERROR_TYPE = 80
+# Error kinds the judge reports by their message: from the learner's process they get the grader's
+# own wording, so that code raising an exception of that name cannot choose what feedback shows.
+STANDARD_MESSAGES = {
+    "Missing": "{name} is not defined",
+    "TimeLimit": "time limit exceeded",
+    "HelperNotRecorded": "a helper was called with arguments the reference solution never uses",
+    "NotRun": "not run", "ProcessDied": "ended the learner's process", "BadReply": "its reply could not be read",
+}
 
 
 class LearnerSession:
     """cells: [(cell index, source)] of the submission, in notebook order; modules: {name: source}
-    of the assignment's provided modules, importable by the cells."""
+    of the assignment's provided modules, importable by the cells. The process starts at once;
+    close() ends it (also when starting failed part-way)."""
 
-    def __init__(self, cells: list[tuple[int, str]], limits: Limits = Limits(), modules: dict | None = None):
-        self.cells, self.limits, self.modules = cells, limits, modules or {}
+    def __init__(self, cells: list[tuple[int, str]], limits: Limits, kind: Isolation, modules: dict | None = None):
+        self.cells, self.limits, self.kind, self.modules = cells, limits, kind, modules or {}
         self.cell_problems: dict[int, str] = {}  # cell index -> what went wrong, for feedback
         self.fatal_cells: set[int] = set()  # cells that killed or hung the process: never replayed
         self.restarts = 0
         self.process = None
+        self.deadline = time.monotonic() + limits.submission_seconds
+        self.out_of_time = False
         self._start()
+
+    def seconds_left(self, limit: float) -> float:
+        return max(min(limit, self.deadline - time.monotonic()), 0.0)
 
     def _start(self) -> None:
         """Start a process and run every cell that has not proved fatal; start over after a fatal one."""
-        while True:
-            self.process = LearnerProcess(self.limits)
-            for name, source in self.modules.items():
-                self.process.request({"op": "module", "name": name, "source": source}, self.limits.cell_seconds)
+        while not self.broken:
+            try:
+                self.process = LearnerProcess(self.limits, self.kind)
+                for name, source in self.modules.items():
+                    self.process.request({"op": "module", "name": name, "source": source}, self.limits.cell_seconds)
+            except (LearnerProcessDied, LearnerTimeout) as error:
+                self.restarts = self.limits.max_restarts + 1  # the course's own set-up failed: give up
+                self.cell_problems.setdefault(-1, f"the learner's process could not start ({error})")
+                return
             for index, source in self.cells:
                 if index in self.fatal_cells:
                     continue
                 message = {"op": "run_cell", "index": index, "source": source}
+                seconds = self.seconds_left(self.limits.cell_seconds)
+                if seconds <= 0:
+                    self.out_of_time = True
+                    return
                 try:
-                    reply = self.process.request(message, self.limits.cell_seconds)
+                    reply = self.process.request(message, seconds)
                 except (LearnerProcessDied, LearnerTimeout) as error:
                     self.fatal_cells.add(index)
-                    self.cell_problems[index] = describe_failure(error, self.limits.cell_seconds)
+                    self.cell_problems[index] = describe_failure(error, seconds)
                     self.process.stop()
+                    self.out_of_time = self.seconds_left(1) <= 0
                     break
                 if not reply.get("ok"):
-                    self.cell_problems.setdefault(index, error_text(reply.get("error")))
-                    if reply.get("error", {}).get("type") == "TimeLimit":
+                    error = capped_error(reply.get("error"))
+                    self.cell_problems.setdefault(index, error_text(error))
+                    if error["type"] == "TimeLimit":
                         self.fatal_cells.add(index)  # stopped in time, but not worth its wait again
             else:
                 return
 
     @property
     def broken(self) -> bool:
-        return self.restarts > self.limits.max_restarts
+        return self.restarts > self.limits.max_restarts or self.out_of_time
 
-    def call(self, name: str, args, kwargs, helpers=None) -> dict:
+    def call(self, name: str, args, kwargs, helpers=None, reply_bytes: int | None = None) -> dict:
         """Call the learner's function; the reply's result is decoded to plain data.
 
-        Returns {"ok": True, "result": value, "globals_used": [...]} or {"ok": False, "error": {...}}.
+        helpers: {helper name: {key: recorded answer}} that the learner's process may ask for.
+        Returns {"ok": True, "result": value, "seconds": ..., "globals_used": [...]} or
+        {"ok": False, "error": {"type", "message", "line"}}, every text in it capped.
         """
+        if self.out_of_time or self.seconds_left(1) <= 0:
+            self.out_of_time = True
+            return failure("NotRun", f"not run: the submission used up its time budget of "
+                                     f"{self.limits.submission_seconds:g} s")
         if self.broken:
             return failure("NotRun", "not run: the learner's process had to be restarted too often")
         message = {"op": "call", "name": name, "args": runner.encode(args), "kwargs": runner.encode(kwargs),
-                   "helpers": {h: {k: runner.encode(v) for k, v in answers.items()} for h, answers in (helpers or {}).items()}}
+                   "helpers": sorted(helpers or {})}
+        seconds = self.seconds_left(self.limits.call_seconds)
         try:
-            reply = self.process.request(message, self.limits.call_seconds)
-            if reply.get("ok"):
-                reply["result"] = runner.decode(reply.get("result"))
-            return reply
+            reply = self.process.request(message, seconds, helpers or {}, reply_bytes)
         except (LearnerProcessDied, LearnerTimeout) as error:
             self.restarts += 1
+            self.out_of_time = self.seconds_left(1) <= 0
             if not self.broken:
                 self._start()
             kind = "TimeLimit" if isinstance(error, LearnerTimeout) else "ProcessDied"
-            return failure(kind, describe_failure(error, self.limits.call_seconds))
-        except (ValueError, TypeError, KeyError, RecursionError) as error:
-            return failure("BadReply", f"its result could not be read as plain data ({error})")
+            return failure(kind, describe_failure(error, seconds))
+        if not reply.get("ok"):
+            error = capped_error(reply.get("error"))
+            if error["type"] in STANDARD_MESSAGES:
+                error["message"] = STANDARD_MESSAGES[error["type"]].format(name=name)
+            return {"ok": False, "error": error, "globals_used": capped_names(reply)}
+        try:
+            result = runner.decode(reply.get("result"))
+        except Exception as error:  # whatever the learner's process sent, it is its own problem
+            return failure("BadReply", f"its result could not be read as plain data ({type(error).__name__})")
+        return {"ok": True, "result": result, "seconds": reply["seconds"], "globals_used": capped_names(reply)}
 
     def close(self) -> None:
         if self.process is not None:
@@ -81,14 +124,30 @@ def failure(kind: str, message: str) -> dict:
     return {"ok": False, "error": {"type": kind, "message": message, "line": None}}
 
 
+def capped_error(error) -> dict:
+    """A runner error description with every field a short string (or None), whatever was sent."""
+    error = error if isinstance(error, dict) else {}
+
+    def text(value, limit):
+        return value[:limit] if isinstance(value, str) else None
+    return {"type": text(error.get("type"), MAX_ERROR_TYPE) or "Error",
+            "message": text(error.get("message"), runner.MAX_TEXT) or "",
+            "line": text(error.get("line"), runner.MAX_LINE)}
+
+
+def capped_names(reply: dict) -> list[str]:
+    """The notebook variables a function read (three at most, each a short name)."""
+    names = reply.get("globals_used")
+    return [name[:60] for name in names[:3] if isinstance(name, str)] if isinstance(names, list) else []
+
+
 def describe_failure(error: Exception, seconds: float) -> str:
     if isinstance(error, LearnerTimeout):
         return f"did not finish within the time limit of {seconds:g} s"
     return f"ended the learner's process ({error})"
 
 
-def error_text(error: dict | None) -> str:
-    """'Type: message (cell N, line L: code)' from a runner error description."""
-    error = error or {}
-    text = f"{error.get('type', 'Error')}: {error.get('message', '')}"
-    return text + (f" ({error['line']})" if error.get("line") else "")
+def error_text(error: dict) -> str:
+    """'Type: message (cell N, line L: code)' from a capped runner error description."""
+    text = f"{error['type']}: {error['message']}"
+    return text + (f" ({error['line']})" if error["line"] else "")

@@ -23,6 +23,8 @@ class Exercise:
                are run again with the reference helper's recorded answers (no double penalty)
     part:      part(inputs) -> the name of the graded part a case belongs to (e.g. "max"), or
                None when the exercise is graded as one part
+    reply_bytes: the largest reply the grader reads from a call (None: the grader's default, a
+               few MiB); more only for exercises whose results are large arrays
     """
 
     name: str
@@ -32,6 +34,7 @@ class Exercise:
     outputs: Callable
     helpers: tuple = ()
     part: Callable | None = None
+    reply_bytes: int | None = None
 
     def call(self, fn, inputs: dict) -> tuple:
         """Call `fn` on `inputs` (in this process) and return the outputs to compare."""

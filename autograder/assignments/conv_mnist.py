@@ -16,6 +16,7 @@ from .conv_step_by_step import (case_name, conv_backward_inputs, conv_forward_in
 LARGE_BATCH = 256
 SECONDS_ALLOWED = 3.0  # the reference takes about 0.1 s at most; four nested loops take tens of seconds
 SAMPLED = 2000  # output positions compared in a large case
+LARGE_REPLY = 64 * 2**20  # a large case's result and cache, as float64 in base64, are about 20 MiB
 
 
 def binary_digits(seed, m, size=28, channels=1):
@@ -226,13 +227,15 @@ def train_step_outputs(result, x):
 EXERCISES = [
     Exercise("binarize", 10, binarize_cases, lambda x: ((x["images"],), {}), binarize_outputs),
     Exercise("conv_forward_fast", 20, conv_forward_fast_cases,
-             lambda x: conv_arguments(materialised(x)), conv_forward_fast_outputs),
+             lambda x: conv_arguments(materialised(x)), conv_forward_fast_outputs, reply_bytes=LARGE_REPLY),
     Exercise("conv_backward_fast", 20, conv_backward_fast_cases,
-             lambda x: conv_backward_arguments(materialised(x)), conv_backward_fast_outputs),
+             lambda x: conv_backward_arguments(materialised(x)), conv_backward_fast_outputs,
+             reply_bytes=LARGE_REPLY),
     Exercise("pool_forward_fast", 10, pool_forward_fast_cases,
-             lambda x: pool_arguments(materialised(x)), pool_forward_fast_outputs),
+             lambda x: pool_arguments(materialised(x)), pool_forward_fast_outputs, reply_bytes=LARGE_REPLY),
     Exercise("pool_backward_fast", 10, pool_backward_fast_cases,
-             lambda x: pool_backward_arguments(materialised(x)), lambda result, x: (sampled(result, x),)),
+             lambda x: pool_backward_arguments(materialised(x)), lambda result, x: (sampled(result, x),),
+             reply_bytes=LARGE_REPLY),
     Exercise("softmax_cross_entropy", 10, softmax_cross_entropy_cases,
              lambda x: ((x["Z"], x["Y"]), {}), lambda result, x: unpack(result, 2, "(loss, dZ)")),
     Exercise("train_step", 20, train_step_cases,

@@ -1,0 +1,150 @@
+"""What one submission can do to the others, and what the grader does where no sandbox can be had.
+
+- Two attackers (a reply nested 200,000 deep that the grader cannot parse, and a cell holding
+  every process it may start) graded in one batch with four correct submissions: the four get
+  full marks, one job at a time and two at a time, as root and as a normal user.
+- A normal user without bubblewrap: the grader refuses, says how to get a sandbox, and grades
+  only with --unsandboxed, saying so.
+- A non-editable install puts the course package, reference data included, inside the venv the
+  sandbox mounts: the sandbox hides it.
+"""
+import csv
+import json
+import shutil
+import subprocess
+import sys
+from pathlib import Path
+
+import nbformat
+import pytest
+
+from autograder import paths
+from autograder.sandbox import Isolation, Limits, command_prefix
+from conftest import ASSIGNMENT, ROOT
+from deployments import bubblewrap_works, give, path_without_bubblewrap, run_as, throwaway_user, unavailable
+
+SOURCE = paths.source_notebook(ROOT, ASSIGNMENT)
+
+# Writes a framed reply (4-byte length, then JSON nested 200,000 deep) to every pipe it may write:
+# one of them is the runner's reply pipe.
+NESTED_REPLY = """import os, stat, struct
+payload = b"[" * 200_000 + b"]" * 200_000
+for fd in range(3, 64):
+    try:
+        if stat.S_ISFIFO(os.fstat(fd).st_mode):
+            os.write(fd, struct.pack(">I", len(payload)) + payload)
+    except OSError:
+        pass
+"""
+# Starts processes until the kernel refuses, each in a session of its own, sleeping a minute.
+PROCESS_HOG = """import os, time
+started = 0
+while started < 10_000:
+    try:
+        pid = os.fork()
+    except OSError:
+        break
+    if pid == 0:
+        os.setsid()
+        time.sleep(60)
+        os._exit(0)
+    started += 1
+print("started", started)
+"""
+VICTIMS = ("ada", "ben", "cy", "dee")
+
+
+def corpus(folder: Path) -> Path:
+    """Four correct submissions and two attackers, in nbgrader's <student>/<assignment>/ layout."""
+    for student in VICTIMS + ("nested", "hog"):
+        notebook = nbformat.read(str(SOURCE), as_version=4)
+        if student == "nested":
+            notebook.cells.insert(3, nbformat.v4.new_code_cell(NESTED_REPLY))
+        if student == "hog":
+            notebook.cells.insert(3, nbformat.v4.new_code_cell(PROCESS_HOG + NESTED_REPLY))
+        target = folder / student / ASSIGNMENT
+        target.mkdir(parents=True)
+        nbformat.write(notebook, str(target / f"{ASSIGNMENT}.ipynb"))
+    return folder
+
+
+def scores(results: Path) -> dict[str, float]:
+    with open(results / "gradebook.csv", newline="") as stream:
+        return {row["student"]: float(row["total"]) for row in csv.DictReader(stream)}
+
+
+@pytest.mark.parametrize("jobs", [1, 2])
+@pytest.mark.parametrize("mode", ["root", "user"])
+def test_attackers_cost_their_classmates_nothing(mode, jobs, tmp_path):
+    command = [sys.executable, "-m", "autograder", "grade", "{corpus}", "--results-dir", "{results}",
+               "--jobs", str(jobs), "--cell-timeout", "5", "--call-timeout", "5"]
+    if not bubblewrap_works():
+        unavailable("needs bubblewrap")
+    if mode == "root":
+        submitted = corpus(tmp_path / "submitted")
+        command = [word.format(corpus=submitted, results=tmp_path / "results") for word in command]
+        graded = subprocess.run(command, capture_output=True, text=True, timeout=300)
+        results = tmp_path / "results"
+    else:
+        with throwaway_user() as user:
+            home = Path(user.pw_dir)
+            submitted = corpus(home / "submitted")
+            give(home, user)
+            command = [word.format(corpus=submitted, results=home / "results") for word in command]
+            graded = run_as(user.pw_name, command, cwd=ROOT, timeout=300)
+            results = tmp_path / "results"
+            shutil.copytree(home / "results", results)
+    assert graded.returncode == 0, graded.stderr
+    got = scores(results)
+    assert {student: got[student] for student in VICTIMS} == {student: 100.0 for student in VICTIMS}
+    for attacker in ("nested", "hog"):  # each loses only the cell that attacked
+        result = json.loads((results / f"{attacker}.json").read_text())
+        assert result["score"] == 100.0
+        assert "it sent a reply that is not a message" in result["output"]
+
+
+def test_normal_user_without_a_sandbox_is_refused_unless_they_opt_out(tmp_path):
+    with throwaway_user() as user:
+        home = Path(user.pw_dir)
+        submitted = corpus(home / "submitted")
+        give(home, user)
+        path = path_without_bubblewrap(tmp_path / "bin")
+        tmp_path.chmod(0o755)
+        command = [sys.executable, "-m", "autograder", "grade", str(submitted / "ada"), "--results-dir",
+                   str(home / "results")]
+        refused = run_as(user.pw_name, command, cwd=ROOT, env={"PATH": path}, timeout=120)
+        assert refused.returncode == 2
+        assert "will not run learner code without a sandbox" in refused.stderr
+        assert "apt-get install bubblewrap" in refused.stderr and "--unsandboxed" in refused.stderr
+        assert not (home / "results").exists()
+
+        opted_out = run_as(user.pw_name, command + ["--unsandboxed"], cwd=ROOT, env={"PATH": path}, timeout=120)
+        assert opted_out.returncode == 0, opted_out.stderr
+        assert "isolation: none" in opted_out.stderr
+        result = json.loads((home / "results" / "ada.json").read_text())
+        assert result["score"] == 100.0 and result["extra_data"]["isolation"] == "none"
+
+
+def test_a_package_installed_inside_the_venv_is_hidden_in_the_sandbox(monkeypatch, tmp_path):
+    """With `pip install .` the package (reference data included) lives inside the venv that the
+    sandbox mounts: the learner sees an empty folder there."""
+    import autograder.sandbox as sandbox
+    if not bubblewrap_works():
+        unavailable("needs bubblewrap")
+    inside = Path(sys.prefix) / f"autograder-installed-{tmp_path.name}"
+    (inside / "reference").mkdir(parents=True)
+    (inside / "reference" / "conv_step_by_step.h5").write_bytes(b"secret")
+    try:
+        monkeypatch.setattr(sandbox, "PACKAGE_DIR", inside)
+        kind = sandbox.available_isolation()
+        lease = sandbox.UidLease() if kind is Isolation.ROOT_NAMESPACES else None
+        try:
+            look = [sys.executable, "-I", "-c", f"import os; print(sorted(os.listdir({str(inside)!r})))"]
+            seen = subprocess.run(command_prefix(kind, lease, Limits()) + look, capture_output=True, text=True)
+        finally:
+            if lease:
+                lease.release()
+        assert seen.returncode == 0, seen.stderr
+        assert seen.stdout.strip() == "[]"
+    finally:
+        shutil.rmtree(inside)
