@@ -8,26 +8,54 @@
   removed from the autograded notebook, so generate_feedback cannot show it. A grade cell the
   student deleted is put back (nbgrader's own add_missing_cells fails on this course's layout,
   where a public-check cell stands between a solution and its grade cell).
+- SanitizeStudentHTML cleans what the student wrote (markdown, raw cells, saved outputs) in the
+  autograded notebook, which is all that feedback and Formgrader render: no script of theirs
+  runs in the instructor's logged-in session.
 - stand_in_for_invalid_submissions (a pre-convert hook) keeps a submission nbgrader cannot read
   as <name>.ipynb.invalid and puts a copy of the release in its place, marked with the reason:
   the student is graded 0 and told why, instead of being dropped with a traceback.
+- drop_student_files (a post-convert hook) removes from autograded/ the files a student added
+  beside their notebook, which Formgrader would otherwise serve from the instructor's origin.
 - CsvExportWithNotes is nbgrader's CSV export with a `notes` column carrying that reason.
+
+Folders are the course's (nbgrader_config.py): release/, submitted/, autograded/, source/.
 """
 import csv
+import html
 import json
 import os
 import tempfile
 from pathlib import Path
 
+import bleach
 import nbformat
+from bleach.css_sanitizer import CSSSanitizer
+from nbconvert.filters.markdown_mistune import IPythonRenderer, MarkdownWithMath
+from nbconvert.preprocessors.sanitize import SanitizeHTML
 from nbformat.v4 import new_code_cell, new_markdown_cell, new_output
+from nbgrader.api import Gradebook
 from nbgrader.plugins.export import CsvExportPlugin
 from nbgrader.preprocessors import NbGraderPreprocessor
+from traitlets import Any, Bool, List, Unicode
+from traitlets.log import get_logger
 
-from .assignments import exercises
-from .grade import InvalidSubmission, detect_assignment, grade_notebook, read_submission
+from . import sandbox
+from .grade import InvalidSubmission, grade_notebook, read_submission
 
 HIDDEN_BEGIN, HIDDEN_END = "### BEGIN HIDDEN TESTS", "### END HIDDEN TESTS"
+#: What nbgrader's submit writes beside the notebooks, and release_feedback reads back.
+NBGRADER_FILES = {"timestamp.txt", "submission_secret.txt"}
+RASTER_IMAGES = {".png", ".jpg", ".jpeg", ".gif", ".webp"}
+
+#: What rendered notebook markdown needs: text, lists, tables, code (highlighted), images, links.
+NOTEBOOK_TAGS = sorted(bleach.ALLOWED_TAGS | {
+    "p", "br", "hr", "h1", "h2", "h3", "h4", "h5", "h6", "pre", "span", "div", "img", "table", "thead", "tbody",
+    "tr", "th", "td", "del", "s", "u", "sub", "sup", "kbd", "dl", "dt", "dd", "details", "summary"})
+NOTEBOOK_ATTRIBUTES = {**bleach.ALLOWED_ATTRIBUTES, "a": ["href", "title", "class"],
+                       "img": ["src", "alt", "title", "width", "height"], "th": ["style"], "td": ["style"],
+                       "span": ["class"], "div": ["class"], "code": ["class"], "pre": ["class"]}
+# data: URLs carry images pasted into a notebook; a data: document never shares the page's origin.
+NOTEBOOK_PROTOCOLS = sorted(bleach.ALLOWED_PROTOCOLS | {"data"})
 
 
 def visible_part(source: str) -> str:
@@ -53,19 +81,23 @@ def verdicts_by_exercise(results: dict) -> dict[str, tuple[float, str]]:
 class IsolatedAutograde(NbGraderPreprocessor):
     """Grade the notebook with the isolated grader and write the verdicts into its grade cells."""
 
+    unsandboxed = Bool(False, help="Grade even where no sandbox can be had: learner code then runs as the "
+                                   "instructor, able to read and change everything they can.").tag(config=True)
+
     def preprocess(self, nb, resources):
-        assignment = resources.get("nbgrader", {}).get("assignment")
+        """Grade the submission (unless it was not readable) and fill in its grade cells."""
+        info = resources["nbgrader"]
         invalid = nb.metadata.get("autograder", {}).get("invalid")
         if invalid:
-            verdicts, summary = {}, f"Not graded: {invalid}"
+            verdicts, summary, isolation = {}, f"Not graded: {invalid}", "none, nothing was run"
         else:
-            with tempfile.TemporaryDirectory() as folder:
-                path = Path(folder) / "submission.ipynb"
-                path.write_text(nbformat.writes(nb), encoding="utf-8")
-                results = grade_notebook(path, assignment)
+            results = self.grade(nb, info["assignment"])
             verdicts, summary = verdicts_by_exercise(results), results["output"]
-        self.log.info("Isolated grader: %s", summary.splitlines()[0])
-        restore_missing_grade_cells(nb, assignment or detect_assignment(nb, Path("."), None))
+            isolation = results["extra_data"].get("isolation", "unknown")
+        self.log.info("Isolated grader (isolation: %s): %s", isolation, summary.splitlines()[0])
+        with Gradebook(info["db_url"]) as gradebook:
+            grade_cells = gradebook.find_notebook(info["notebook"], info["assignment"]).grade_cells
+            restore_missing_grade_cells(nb, {cell.name: cell.max_score for cell in grade_cells})
         for cell in nb.cells:
             meta = cell.metadata.get("nbgrader", {})
             if cell.cell_type != "code" or not meta.get("grade"):
@@ -77,44 +109,174 @@ class IsolatedAutograde(NbGraderPreprocessor):
                             new_output("execute_result", data={"text/plain": repr(points)}, execution_count=1)]
         return nb, resources
 
+    def grade(self, nb, assignment: str) -> dict:
+        """grade_notebook's results for this notebook. NoIsolation is logged and raised: nbgrader then
+        fails this submission (no autograded notebook, no scores saved) and exits with an error."""
+        with tempfile.TemporaryDirectory() as folder:
+            path = Path(folder) / "submission.ipynb"
+            path.write_text(nbformat.writes(nb), encoding="utf-8")
+            try:
+                return grade_notebook(path, assignment, unsandboxed=self.unsandboxed)
+            except sandbox.NoIsolation as error:
+                self.log.error("Isolated grader refuses to grade: %s (nbgrader: set "
+                               "c.IsolatedAutograde.unsandboxed = True to grade without a sandbox)", error)
+                raise
 
-def restore_missing_grade_cells(nb, assignment: str) -> None:
-    """Put back each exercise's grade cell if the student deleted it: after its solution cell, or at the end."""
+
+def restore_missing_grade_cells(nb, points_by_grade_id: dict[str, float]) -> None:
+    """Put back each grade cell of this notebook (per the gradebook) that the student deleted:
+    after its exercise's solution cell, or at the end."""
     present = {cell.metadata.get("nbgrader", {}).get("grade_id") for cell in nb.cells}
-    for ex in exercises(assignment):
-        grade_id = f"test_{ex.name}"
+    for grade_id, points in points_by_grade_id.items():
         if grade_id in present:
             continue
-        cell = new_code_cell(f"# Hidden tests for {ex.name} ({ex.points} points): this cell was missing from the "
+        name = grade_id.removeprefix("test_")
+        cell = new_code_cell(f"# Hidden tests for {name} ({points:g} points): this cell was missing from the "
                              "submission and was put back by the grader.")
-        cell.metadata["nbgrader"] = {"grade": True, "grade_id": grade_id, "locked": True, "points": ex.points,
+        cell.metadata["nbgrader"] = {"grade": True, "grade_id": grade_id, "locked": True, "points": points,
                                      "schema_version": 3, "solution": False, "task": False}
-        after = [i for i, c in enumerate(nb.cells) if c.metadata.get("nbgrader", {}).get("grade_id") == ex.name]
+        after = [i for i, c in enumerate(nb.cells) if c.metadata.get("nbgrader", {}).get("grade_id") == name]
         nb.cells.insert(after[0] + 1 if after else len(nb.cells), cell)
 
 
-def stand_in_for_invalid_submissions(assignment: str, student: str, notebooks=None, course_root=None) -> list[str]:
-    """Replace each submitted notebook nbgrader could not read by a marked copy of the release.
+class SanitizeStudentHTML(SanitizeHTML):
+    """nbconvert's SanitizeHTML (bleach) over everything a student wrote into the notebook.
 
-    nbgrader passes its command-line ids, which may be globs ('*'). The original file is kept
-    beside it as <name>.ipynb.invalid. Returns the reasons found.
+    Saved outputs and raw cells are cleaned by SanitizeHTML itself. Markdown is cleaned once
+    rendered, as nbconvert renders it: bleach on the markdown text would miss
+    [links](javascript:...) and mangle `<` and `&` in formulas, code and quotes. Markdown cells
+    that are verbatim the release's text are the course's and stay as they are.
+    """
+
+    enabled = Bool(True).tag(config=True)
+    tags = List(Unicode(), NOTEBOOK_TAGS, help="The HTML tags kept").tag(config=True)
+    attributes = Any(NOTEBOOK_ATTRIBUTES, help="The HTML attributes kept, by tag").tag(config=True)
+    strip = Bool(True, help="Remove markup that is not kept, instead of showing it as text").tag(config=True)
+
+    def preprocess(self, nb, resources):
+        """Clean the notebook, knowing the release's markdown (resources name the notebook)."""
+        info = resources["nbgrader"]
+        self.course_text = release_markdown(Path("release") / info["assignment"] / f"{info['notebook']}.ipynb")
+        return super().preprocess(nb, resources)
+
+    def preprocess_cell(self, cell, resources, index):
+        """Markdown as described above; other cells as SanitizeHTML cleans them."""
+        if cell.cell_type != "markdown":
+            return super().preprocess_cell(cell, resources, index)
+        if cell.source not in self.course_text:
+            cell.source = self.cleaned_markdown(cell.source, cell.get("attachments", {}))
+        return cell, resources
+
+    def sanitize_html_tags(self, html_str):
+        """SanitizeHTML's bleach call, with data: URLs allowed (images pasted into the notebook)."""
+        return bleach.clean(html_str, tags=self.tags, attributes=self.attributes, protocols=NOTEBOOK_PROTOCOLS,
+                            strip=self.strip, strip_comments=self.strip_comments,
+                            css_sanitizer=CSSSanitizer(allowed_css_properties=self.styles))
+
+    def cleaned_markdown(self, source: str, attachments: dict) -> str:
+        """Markdown that renders as `source` rendered and cleaned: one line of clean HTML in a <div>.
+
+        One line starting with <div> is an HTML block, which markdown passes through as it is
+        (checked here, with the renderer feedback and Formgrader use); a newline written &#10;
+        is the same character once the HTML is parsed.
+        """
+        try:
+            rendered = render_markdown(source, attachments)
+        except Exception:  # e.g. a missing attachment: show the text as it was written
+            rendered = f"<pre>{html.escape(source)}</pre>"
+        cleaned = self.sanitize_html_tags(rendered).replace("\r", "&#13;").replace("\n", "&#10;")
+        block = f'<div class="student-markdown">{cleaned}</div>'
+        if render_markdown(block, {}).strip() != block:
+            return '<div class="student-markdown"><p>(This cell cannot be shown safely.)</p></div>'
+        return block
+
+
+def render_markdown(source: str, attachments: dict) -> str:
+    """HTML of a markdown cell, as nbconvert's HTMLExporter renders it."""
+    return MarkdownWithMath(renderer=IPythonRenderer(escape=False, attachments=attachments)).render(source)
+
+
+def release_markdown(path: Path) -> set[str]:
+    """The markdown texts of a release notebook (none when it cannot be read)."""
+    try:
+        return {cell.source for cell in nbformat.read(str(path), as_version=4).cells if cell.cell_type == "markdown"}
+    except (OSError, ValueError):
+        return set()
+
+
+def stand_in_for_invalid_submissions(assignment: str, student: str, notebooks=None, course_root=None) -> list[str]:
+    """Replace each submitted notebook of the assignment that nbgrader cannot read by a marked copy of the release.
+
+    nbgrader calls this once per submission with that submission's notebooks (its `assignment`
+    and `student` are the command line's ids, often '*'); without `notebooks` every submission
+    matching the ids is looked at. Each notebook is handled on its own: one that fails is logged
+    and the others still get their stand-in. Returns the reasons found.
     """
     root = Path(course_root or os.getcwd())
+    if notebooks is None:
+        notebooks = (root / "submitted").glob(f"{student or '*'}/{assignment or '*'}/*.ipynb")
     reasons = []
-    for path in sorted((root / "submitted").glob(f"{student or '*'}/{assignment or '*'}/*.ipynb")):
-        reason = unreadable_reason(path)
-        if reason is None:
+    for path in sorted(map(Path, notebooks)):
+        try:
+            reason = stand_in(path, root / "release" / path.parent.name / path.name)
+        except Exception:
+            get_logger().exception("No stand-in could be made for %s", path)
             continue
-        stand_in = nbformat.read(str(root / "release" / path.parent.name / path.name), as_version=4)
-        stand_in.metadata["autograder"] = {"invalid": reason}
-        stand_in.cells.insert(0, new_markdown_cell(
-            f"**Your submitted `{path.name}` could not be graded:** {reason}. It is kept unchanged as "
-            f"`{path.name}.invalid`; this copy of the assignment stands in for it so that your grade and "
-            "feedback say why. Ask your instructor if you think your work was lost."))
-        path.replace(path.with_name(path.name + ".invalid"))
-        nbformat.write(stand_in, str(path))
-        reasons.append(reason)
+        if reason:
+            reasons.append(reason)
     return reasons
+
+
+def stand_in(path: Path, release: Path) -> str | None:
+    """If nbgrader cannot read the notebook at `path`, keep it as <name>.ipynb.invalid and write a
+    copy of `release` marked with the reason in its place; return the reason, else None.
+
+    A notebook the release does not have is left alone: nbgrader skips it ("Skipping unknown
+    notebook"), and it neither earns nor costs points.
+    """
+    if not release.is_file():
+        return None
+    reason = unreadable_reason(path)
+    if reason is None:
+        return None
+    copy = nbformat.read(str(release), as_version=4)
+    copy.metadata["autograder"] = {"invalid": reason}
+    copy.cells.insert(0, new_markdown_cell(
+        f"**Your submitted `{path.name}` could not be graded:** {reason}. It is kept unchanged as "
+        f"`{path.name}.invalid`; this copy of the assignment stands in for it so that your grade and "
+        "feedback say why. Ask your instructor if you think your work was lost."))
+    path.replace(path.with_name(path.name + ".invalid"))
+    nbformat.write(copy, str(path))
+    return reason
+
+
+def drop_student_files(assignment: str, student: str, notebooks=None, course_root=None) -> list[Path]:
+    """Remove from autograded/ the files a student submitted beside their notebooks.
+
+    nbgrader copies them there, and Formgrader serves that folder from the instructor's own
+    origin, with none of the sandboxing Jupyter puts on its own file views: an .html or .svg of
+    theirs would run its script in the instructor's session. Grading does not use them, and they
+    stay in submitted/. Kept: the course's files (from source/), the graded notebooks, nbgrader's
+    own files, and raster images (a browser shows those, it never runs them).
+    nbgrader calls this once per submission (a post-convert hook). Returns the files removed.
+    """
+    root = Path(course_root or os.getcwd())
+    removed = []
+    for submitted in sorted({Path(path).parent for path in notebooks or []}):
+        student_and_assignment = submitted.resolve().relative_to((root / "submitted").resolve())
+        graded, course = root / "autograded" / student_and_assignment, root / "source" / submitted.name
+        for path in sorted(graded.rglob("*")):
+            name = path.relative_to(graded)
+            kept = ((course / name).is_file() or str(name) in NBGRADER_FILES or path.suffix.lower() in RASTER_IMAGES
+                    or (path.suffix == ".ipynb" and len(name.parts) == 1))
+            if kept or (path.is_dir() and not path.is_symlink()):
+                continue
+            try:
+                path.unlink()
+                removed.append(path)
+            except OSError:
+                get_logger().exception("Could not remove %s from the autograded submission", path)
+    return removed
 
 
 def unreadable_reason(path: Path) -> str | None:
@@ -130,9 +292,13 @@ def unreadable_reason(path: Path) -> str | None:
 
 
 def submission_notes(root: Path, student: str, assignment: str) -> str:
-    """The reason an autograded submission was not graded, if any."""
+    """The reason a submission was not graded, if any: its notebook could not be read, or autograde
+    failed on it (nbgrader then keeps no autograded notebook, and exports its score as 0)."""
+    graded = sorted((root / "autograded" / student / assignment).glob("*.ipynb"))
+    if not graded and (root / "submitted" / student / assignment).is_dir():
+        return "submitted but not autograded: see the output of nbgrader autograde"
     notes = []
-    for path in sorted((root / "autograded" / student / assignment).glob("*.ipynb")):
+    for path in graded:
         try:
             invalid = json.loads(path.read_text(encoding="utf-8"))["metadata"].get("autograder", {}).get("invalid")
         except (OSError, ValueError, KeyError, AttributeError):

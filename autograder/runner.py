@@ -339,8 +339,14 @@ class Grader:
     def lookup(self, name: str):
         """A helper lookup that asks the grader for the recorded answer to one set of arguments."""
         def lookup(key):
-            write_message(self.replies, {"op": "helper", "name": name, "key": key})
-            answer = read_message(self.requests) or {}
+            # A time limit must not strike between question and answer: the answer would be read
+            # as the next request. It strikes right after instead.
+            signal.pthread_sigmask(signal.SIG_BLOCK, {signal.SIGALRM})
+            try:
+                write_message(self.replies, {"op": "helper", "name": name, "key": key})
+                answer = read_message(self.requests) or {}
+            finally:
+                signal.pthread_sigmask(signal.SIG_UNBLOCK, {signal.SIGALRM})
             if not answer.get("ok"):
                 raise HelperNotRecorded(f"{name} was called with arguments the reference solution never uses")
             return decode(answer["answer"])

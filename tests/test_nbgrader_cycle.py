@@ -17,6 +17,7 @@ import pytest
 
 from autograder import paths
 from autograder.reference import read_all_cases
+from autograder.sandbox import Isolation
 from conftest import ASSIGNMENT, ROOT, grade_id
 
 COURSE_ID = "conv-from-scratch"
@@ -106,6 +107,14 @@ def term(tmp_path_factory, source_path):
 def test_export_shows_every_student_with_an_honest_score(term):
     scores = {student: float(row["score"]) for student, row in term["grades"].items()}
     assert scores == {"correct": 100.0, "partial": 70.0, "tampering": 0.0, "invalid": 0.0}
+
+
+def test_autograde_names_the_sandbox_each_submission_was_graded_in(term):
+    named = sorted(line.split("(isolation: ")[1].split(")")[0] for line in term["autograde_log"].splitlines()
+                   if "Isolated grader (isolation: " in line)
+    sandboxes = {kind.name.lower() for kind in Isolation if kind is not Isolation.NONE}
+    assert named[0] == "none, nothing was run"  # the invalid notebook: nothing of it was run
+    assert len(named) == 4 and set(named[1:]) <= sandboxes, named
 
 
 def test_invalid_submission_is_in_the_export_with_its_reason(term):
