@@ -109,21 +109,22 @@ def generated_files(staged: Path) -> list[Path]:
     return sorted(path.relative_to(staged) for path in staged.rglob("*") if path.is_file())
 
 
-def stale_files(root: Path, staged: Path) -> list[str]:
-    """Repository paths that differ from the build's output, are missing, or should not exist."""
-    stale = []
+def stale_files(root: Path, staged: Path) -> dict[Path, str]:
+    """{repository path: why} of the files that differ from the build's output ("stale"), are
+    missing, or should not exist."""
+    stale = {}
     generated = generated_files(staged)
     for relative in generated:
         committed, fresh = root / relative, staged / relative
         if not committed.exists():
-            stale.append(f"{relative} (missing)")
+            stale[relative] = "missing"
         elif relative.suffix == ".h5":
             if not same_content(committed, fresh):
-                stale.append(str(relative))
+                stale[relative] = "stale"
         elif committed.read_bytes() != fresh.read_bytes():
-            stale.append(str(relative))
+            stale[relative] = "stale"
     for extra in sorted(set(committed_generated(root)) - set(generated)):
-        stale.append(f"{extra} (not made by the build)")
+        stale[extra] = "not made by the build"
     return stale
 
 
@@ -145,11 +146,11 @@ def build(root: Path, check: bool) -> list[str]:
         staged = Path(tmp)
         stage(root, staged)
         stale = stale_files(root, staged)
-        if not check:
-            for relative in committed_generated(root):
-                if not (staged / relative).exists():
+        if not check:  # only what is stale: equal reference data keeps its committed bytes
+            for relative, why in stale.items():
+                if why == "not made by the build":
                     (root / relative).unlink()
-            for relative in generated_files(staged):
-                (root / relative).parent.mkdir(parents=True, exist_ok=True)
-                shutil.copyfile(staged / relative, root / relative)
-        return stale
+                else:
+                    (root / relative).parent.mkdir(parents=True, exist_ok=True)
+                    shutil.copyfile(staged / relative, root / relative)
+        return [str(relative) if why == "stale" else f"{relative} ({why})" for relative, why in stale.items()]
