@@ -4,6 +4,7 @@ no isolation (the learner is only checking their own work)."""
 from . import paths, runner
 from .assignments import exercise, exercises
 from .judge import judge_exercise
+from .problems import ProblemKind
 from .reference import read_all_cases
 
 
@@ -51,7 +52,7 @@ def check(fn) -> None:
     if passed == total and not any(case.fixed_by for case in verdict.cases):
         print(f"✓ {name}: all {total} cases pass.")
         return
-    if all(case.problem and case.problem.startswith("not implemented yet") for case in verdict.cases):
+    if all(case.problem and case.problem.kind is ProblemKind.NOT_IMPLEMENTED for case in verdict.cases):
         print(f"… {name} is not implemented yet: write it in the cell above, run that cell, then run this one.")
         return
     print(f"✗ {name}: {verdict.feedback()}")

@@ -17,6 +17,7 @@ import numpy as np
 
 from .assignments import Exercise, WrongReturn
 from .diagnose import diagnose
+from .problems import ERROR_KINDS, Problem, ProblemKind
 from .reference import Case
 from .runner import Unsupported
 
@@ -30,7 +31,7 @@ class CaseVerdict:
     case: Case
     part: str | None
     reply: dict
-    problem: str | None  # None: the case passes
+    problem: Problem | None  # None: the case passes
     fixed_by: tuple = ()  # wrong helpers whose recorded reference answers made it pass
 
     @property
@@ -95,63 +96,67 @@ class ExerciseVerdict:
         return "\n".join(lines)
 
 
-def compare_output(yours, expected: np.ndarray, label: str) -> str | None:
-    """None when `yours` matches `expected`; otherwise a sentence saying how it differs."""
+def compare_output(yours, expected: np.ndarray, label: str) -> Problem | None:
+    """None when `yours` matches `expected`; otherwise what differs."""
     if isinstance(yours, Unsupported) or not isinstance(yours, (np.ndarray, int, float, bool, list, tuple)):
         kind = yours.kind if isinstance(yours, Unsupported) else type(yours).__name__
-        return f"{label} is a {kind}, not a number or an array"
+        return Problem(ProblemKind.WRONG_TYPE, f"{label} is a {kind}, not a number or an array")
     try:
         yours = np.asarray(yours)
     except Exception:
-        return f"{label} cannot be read as an array"
+        return Problem(ProblemKind.WRONG_TYPE, f"{label} cannot be read as an array")
     if yours.shape != expected.shape:
         want = "a scalar" if expected.shape == () else f"shape {expected.shape}"
-        return f"{label} has shape {yours.shape}; expected {want}"
+        return Problem(ProblemKind.WRONG_SHAPE, f"{label} has shape {yours.shape}; expected {want}")
     if expected.dtype == bool:
         if yours.dtype != bool:
-            return f"{label} has dtype {yours.dtype}; expected a boolean array (True/False)"
+            return Problem(ProblemKind.WRONG_DTYPE,
+                           f"{label} has dtype {yours.dtype}; expected a boolean array (True/False)")
         wrong = int(np.sum(yours != expected))
     else:
         if yours.dtype.kind not in "biuf":
-            return f"{label} has dtype {yours.dtype}; expected real numbers"
+            return Problem(ProblemKind.WRONG_DTYPE, f"{label} has dtype {yours.dtype}; expected real numbers")
         if np.isnan(yours.astype(float)).any():
-            return f"{label} contains NaN"
+            return Problem(ProblemKind.NAN, f"{label} contains NaN")
         scale = max(1.0, float(np.max(np.abs(expected)))) if expected.size else 1.0
         wrong = int(np.sum(~np.isclose(yours.astype(float), expected, rtol=RTOL, atol=1e-9 * scale)))
     if wrong:
-        return f"{label} is wrong at {wrong} of {expected.size} positions"
+        return Problem(ProblemKind.WRONG_VALUES, f"{label} is wrong at {wrong} of {expected.size} positions")
     return None
 
 
-def reply_problem(ex: Exercise, case: Case, reply: dict) -> str | None:
+def reply_problem(ex: Exercise, case: Case, reply: dict) -> Problem | None:
     """None when the reply is right for this case, else what is wrong with it."""
     try:
         return judge_reply(ex, case, reply)
     except Exception as error:  # a result of a shape no check foresaw: the learner's problem, not the batch's
-        return f"the result could not be judged ({type(error).__name__}): check its form against the docstring"
+        return Problem(ProblemKind.UNJUDGEABLE, f"the result could not be judged ({type(error).__name__}): "
+                                                "check its form against the docstring")
 
 
-def judge_reply(ex: Exercise, case: Case, reply: dict) -> str | None:
+def judge_reply(ex: Exercise, case: Case, reply: dict) -> Problem | None:
     if not reply.get("ok"):
         error = reply.get("error") or {}
-        kind, message, line = error.get("type"), error.get("message", ""), error.get("line")
-        if kind == "NotImplementedError":
-            return "not implemented yet (it raises NotImplementedError)"
-        if kind in ("Missing", "TimeLimit", "ProcessDied", "NotRun", "BadReply", "HelperNotRecorded"):
-            return message
+        name, message, line = error.get("type"), error.get("message", ""), error.get("line")
+        kind = ERROR_KINDS.get(name, ProblemKind.RAISED)
+        if kind is ProblemKind.NOT_IMPLEMENTED:
+            return Problem(kind, "not implemented yet (it raises NotImplementedError)")
+        if kind is not ProblemKind.RAISED:
+            return Problem(kind, message)
         if is_public(case):
-            said = f"raised {kind}: {message}" if message else f"raised {kind}"
+            said = f"raised {name}: {message}" if message else f"raised {name}"
         else:  # the learner's code chose the message, and the name of its own exception classes
-            said = f"raised {kind}" if kind in BUILTIN_EXCEPTIONS else "raised an exception of its own class"
-        return said + (f" — at {line}" if line else "")
+            said = f"raised {name}" if name in BUILTIN_EXCEPTIONS else "raised an exception of its own class"
+        return Problem(kind, said + (f" — at {line}" if line else ""))
     allowed, seconds = case.inputs.get("seconds_allowed"), reply.get("seconds") or 0.0
     if allowed and seconds > allowed:
-        return (f"took {seconds:.2f} s on a large case that must finish within {allowed:g} s: loops over every "
-                "position are too slow here, use whole-array operations")
+        return Problem(ProblemKind.TOO_SLOW,
+                       f"took {seconds:.2f} s on a large case that must finish within {allowed:g} s: loops over "
+                       "every position are too slow here, use whole-array operations")
     try:
         outputs = ex.outputs(reply.get("result"), case.inputs)
     except WrongReturn as error:
-        return str(error)
+        return Problem(ProblemKind.WRONG_FORM, str(error))
     labels = ["the result"] if len(case.expected) == 1 else [f"output {k + 1}" for k in range(len(case.expected))]
     for yours, expected, label in zip(outputs, case.expected, labels):
         problem = compare_output(yours, expected, label)
@@ -171,9 +176,8 @@ def judge_exercise(ex: Exercise, cases: list[Case], call, wrong_helpers=frozense
     for case in cases:
         part = ex.part(case.inputs) if ex.part else None
         if given_up:
-            reply = {"ok": False, "error": {"type": "NotRun", "message":
-                     "not run: an earlier case of this exercise ran out of time or ended the process"}}
-            verdicts.append(CaseVerdict(case, part, reply, reply_problem(ex, case, reply)))
+            verdicts.append(CaseVerdict(case, part, {"ok": False}, Problem(
+                ProblemKind.NOT_RUN, "not run: an earlier case of this exercise ran out of time or ended the process")))
             continue
         args, kwargs = ex.arguments(case.inputs)
         helpers = {helper: case.helpers.get(helper, {}) for helper in ex.helpers if helper in wrong_helpers}
@@ -181,14 +185,15 @@ def judge_exercise(ex: Exercise, cases: list[Case], call, wrong_helpers=frozense
         verdict = CaseVerdict(case, part, reply, reply_problem(ex, case, reply))
         if verdict.passed and helpers_first:
             verdict.fixed_by = tuple(helpers)
-        kind = reply.get("error", {}).get("type")
-        if not verdict.passed and helpers and not helpers_first and kind != "Missing":
+        kind = verdict.problem.kind if verdict.problem else None
+        fatal = kind in (ProblemKind.TIME_LIMIT, ProblemKind.PROCESS_DIED)
+        if not verdict.passed and helpers and not helpers_first and kind is not ProblemKind.MISSING:
             retry = call(ex.name, args, kwargs, helpers, ex.reply_bytes)
             if reply_problem(ex, case, retry) is None:
                 verdict.problem, verdict.fixed_by = None, tuple(helpers)
                 # A helper that hangs or ends the process would cost that on every case: skip it from now on.
-                helpers_first = kind in ("TimeLimit", "ProcessDied")
-        given_up = not verdict.passed and kind in ("TimeLimit", "ProcessDied")
+                helpers_first = fatal
+        given_up = not verdict.passed and fatal
         verdicts.append(verdict)
     return ExerciseVerdict(ex, verdicts, diagnose(ex, verdicts))
 
