@@ -96,33 +96,51 @@ class ExerciseVerdict:
         return "\n".join(lines)
 
 
-def compare_output(yours, expected: np.ndarray, label: str) -> Problem | None:
-    """None when `yours` matches `expected`; otherwise what differs."""
+def compare_output(yours, expected: np.ndarray, label: str, public: bool = True) -> Problem | None:
+    """None when `yours` matches `expected`; otherwise what differs.
+
+    On a hidden case (public False) nothing the learner's code chose is echoed: not its type's
+    name, its shape or dtype, nor the exact count of wrong values (each could carry hidden inputs).
+    """
     if isinstance(yours, Unsupported) or not isinstance(yours, (np.ndarray, int, float, bool, list, tuple)):
         kind = yours.kind if isinstance(yours, Unsupported) else type(yours).__name__
-        return Problem(ProblemKind.WRONG_TYPE, f"{label} is a {kind}, not a number or an array")
+        what = f"a {kind}, not" if public else "not"
+        return Problem(ProblemKind.WRONG_TYPE, f"{label} is {what} a number or an array")
     try:
         yours = np.asarray(yours)
     except Exception:
         return Problem(ProblemKind.WRONG_TYPE, f"{label} cannot be read as an array")
     if yours.shape != expected.shape:
         want = "a scalar" if expected.shape == () else f"shape {expected.shape}"
-        return Problem(ProblemKind.WRONG_SHAPE, f"{label} has shape {yours.shape}; expected {want}")
+        got = f"has shape {yours.shape}" if public else "has another shape"
+        return Problem(ProblemKind.WRONG_SHAPE, f"{label} {got}; expected {want}")
     if expected.dtype == bool:
         if yours.dtype != bool:
-            return Problem(ProblemKind.WRONG_DTYPE,
-                           f"{label} has dtype {yours.dtype}; expected a boolean array (True/False)")
+            got = f"has dtype {yours.dtype}" if public else "is not boolean"
+            return Problem(ProblemKind.WRONG_DTYPE, f"{label} {got}; expected a boolean array (True/False)")
         wrong = int(np.sum(yours != expected))
     else:
         if yours.dtype.kind not in "biuf":
-            return Problem(ProblemKind.WRONG_DTYPE, f"{label} has dtype {yours.dtype}; expected real numbers")
+            got = f"has dtype {yours.dtype}" if public else "is not made of real numbers"
+            return Problem(ProblemKind.WRONG_DTYPE, f"{label} {got}; expected real numbers")
         if np.isnan(yours.astype(float)).any():
             return Problem(ProblemKind.NAN, f"{label} contains NaN")
         scale = max(1.0, float(np.max(np.abs(expected)))) if expected.size else 1.0
         wrong = int(np.sum(~np.isclose(yours.astype(float), expected, rtol=RTOL, atol=1e-9 * scale)))
     if wrong:
-        return Problem(ProblemKind.WRONG_VALUES, f"{label} is wrong at {wrong} of {expected.size} positions")
+        return Problem(ProblemKind.WRONG_VALUES, f"{label} is wrong at {how_many(wrong, expected.size, public)}")
     return None
+
+
+def how_many(wrong: int, size: int, exact: bool) -> str:
+    """'3 of 40 positions', or on a hidden case only roughly: 'every position', 'most positions', ..."""
+    if exact:
+        return f"{wrong} of {size} positions"
+    if wrong == size:
+        return "every position"
+    if wrong * 2 > size:
+        return "most positions"
+    return "some positions" if wrong * 10 > size else "a few positions"
 
 
 def reply_problem(ex: Exercise, case: Case, reply: dict) -> Problem | None:
@@ -159,18 +177,19 @@ def judge_reply(ex: Exercise, case: Case, reply: dict) -> Problem | None:
         return Problem(ProblemKind.WRONG_FORM, str(error))
     labels = ["the result"] if len(case.expected) == 1 else [f"output {k + 1}" for k in range(len(case.expected))]
     for yours, expected, label in zip(outputs, case.expected, labels):
-        problem = compare_output(yours, expected, label)
+        problem = compare_output(yours, expected, label, is_public(case))
         if problem:
             return problem
     return None
 
 
-def judge_exercise(ex: Exercise, cases: list[Case], call, wrong_helpers=frozenset()) -> ExerciseVerdict:
+def judge_exercise(ex: Exercise, cases: list[Case], call, wrong_helpers=frozenset(), made=None) -> ExerciseVerdict:
     """Run and judge every case of one exercise.
 
-    call(name, args, kwargs, helpers, reply_bytes) -> reply. wrong_helpers: helper exercises the learner got
-    wrong; a case that fails is run again with their recorded reference answers and counts as
-    passed if it then passes (no double penalty).
+    call(name, args, kwargs, helpers, reply_bytes) -> reply. wrong_helpers: helper exercises the
+    learner got wrong; a case that fails is run again with their recorded reference answers and
+    counts as passed if it then passes (no double penalty). made: {case name: reply} of the calls
+    already made (see judge_assignment).
     """
     verdicts, given_up, helpers_first = [], False, False
     for case in cases:
@@ -181,7 +200,10 @@ def judge_exercise(ex: Exercise, cases: list[Case], call, wrong_helpers=frozense
             continue
         args, kwargs = ex.arguments(case.inputs)
         helpers = {helper: case.helpers.get(helper, {}) for helper in ex.helpers if helper in wrong_helpers}
-        reply = call(ex.name, args, kwargs, helpers if helpers_first else None, ex.reply_bytes)
+        if made and case.name in made and not helpers_first:
+            reply = made[case.name]
+        else:
+            reply = call(ex.name, args, kwargs, helpers if helpers_first else None, ex.reply_bytes)
         verdict = CaseVerdict(case, part, reply, reply_problem(ex, case, reply))
         if verdict.passed and helpers_first:
             verdict.fixed_by = tuple(helpers)
@@ -199,10 +221,21 @@ def judge_exercise(ex: Exercise, cases: list[Case], call, wrong_helpers=frozense
 
 
 def judge_assignment(exercises: list[Exercise], cases: dict[str, list[Case]], call) -> list[ExerciseVerdict]:
-    """Judge every exercise in order; helpers are judged before the exercises that use them."""
+    """Judge every exercise in order; helpers are judged before the exercises that use them.
+
+    Every exercise's public cases are called first, before the learner's process has seen any
+    hidden input: their feedback may quote the learner's exception messages, which could
+    otherwise repeat hidden inputs an earlier exercise was called with.
+    """
+    made = {ex.name: {} for ex in exercises}
+    for ex in exercises:
+        for case in cases[ex.name]:
+            if is_public(case):
+                args, kwargs = ex.arguments(case.inputs)
+                made[ex.name][case.name] = call(ex.name, args, kwargs, None, ex.reply_bytes)
     results, wrong = [], set()
     for ex in exercises:
-        verdict = judge_exercise(ex, cases[ex.name], call, frozenset(wrong))
+        verdict = judge_exercise(ex, cases[ex.name], call, frozenset(wrong), made[ex.name])
         if not all(case.passed for case in verdict.cases):
             wrong.add(ex.name)
         results.append(verdict)

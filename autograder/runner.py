@@ -104,10 +104,14 @@ def decode(value, depth=0):
     raise ValueError("not plain data")
 
 
-def write_message(stream, message: dict) -> None:
-    """Send one message: a 4-byte big-endian length, then JSON."""
+def frame(message: dict) -> bytes:
+    """One message as sent: a 4-byte big-endian length, then JSON."""
     data = json.dumps(message).encode("utf-8")
-    stream.write(struct.pack(">I", len(data)) + data)
+    return struct.pack(">I", len(data)) + data
+
+
+def write_message(stream, message: dict) -> None:
+    stream.write(frame(message))
     stream.flush()
 
 
@@ -278,17 +282,21 @@ def run_cell(namespace: dict, index: int, source: str) -> dict:
 
 
 # Per machine: audit architecture, and the numbers of seccomp, clone, clone3, and the calls refused
-# outright (unshare, setns, add_key, request_key, keyctl).
-SYSCALLS = {"x86_64": (0xC000003E, 317, 56, 435, (272, 308, 248, 249, 250)),
-            "aarch64": (0xC00000B7, 277, 220, 435, (97, 268, 217, 218, 219))}
+# outright: unshare, setns; add_key, request_key, keyctl; memfd_create, shmget, msgget, semget,
+# mq_open (memory no process maps, or that outlives it); ptrace, process_vm_readv,
+# process_vm_writev, pidfd_getfd, kcmp (reaching into another process).
+SYSCALLS = {"x86_64": (0xC000003E, 317, 56, 435, (272, 308, 248, 249, 250, 319, 29, 68, 64, 240,
+                                                  101, 310, 311, 438, 312)),
+            "aarch64": (0xC00000B7, 277, 220, 435, (97, 268, 217, 218, 219, 279, 194, 186, 190, 180,
+                                                    117, 270, 271, 438, 272))}
 NEW_NAMESPACE_FLAGS = 0x7E020080  # CLONE_NEWNS | NEWCGROUP | NEWUTS | NEWIPC | NEWUSER | NEWPID | NEWNET | NEWTIME
 
 
 def syscall_filter(arch: int, clone: int, clone3: int, denied) -> bytes:
-    """A classic-BPF seccomp program. Refused with EPERM: the kernel keyring calls (keys outlive a
-    process and namespaces do not separate them), new namespaces (a private mount or user namespace
-    would escape the /tmp size limit), x32 and foreign-ABI calls. clone3 answers ENOSYS, so that
-    libc falls back to clone, whose flags a filter can read."""
+    """A classic-BPF seccomp program. Refused with EPERM: the calls in `denied` (see SYSCALLS), new
+    namespaces (a private mount or user namespace would escape the /tmp size limit), x32 and
+    foreign-ABI calls. clone3 answers ENOSYS, so that libc falls back to clone, whose flags a
+    filter can read."""
     load, jump_eq, jump_ge, jump_set, ret = 0x20, 0x15, 0x35, 0x45, 0x06
     program = [(load, None, None, 4),  # seccomp_data.arch
                (jump_eq, None, "deny", arch),
@@ -308,17 +316,25 @@ def syscall_filter(arch: int, clone: int, clone3: int, denied) -> bytes:
                     for i, (code, jt, jf, k) in enumerate(program))
 
 
+def machine_filter() -> bytes | None:
+    """The seccomp program for this machine, or None where there is none (not Linux on x86_64 or aarch64)."""
+    if sys.platform != "linux" or platform.machine() not in SYSCALLS:
+        return None
+    arch, _, clone, clone3, denied = SYSCALLS[platform.machine()]
+    return syscall_filter(arch, clone, clone3, denied)
+
+
 def confine(config: dict) -> None:
     """Limit this process and all it starts, before any learner code: memory, processes, file size,
     no core files, no new privileges; on x86_64 and aarch64 Linux the system call filter above."""
     for name, value in (("RLIMIT_AS", config["memory_bytes"]), ("RLIMIT_NPROC", config["processes"]),
                         ("RLIMIT_FSIZE", config["file_bytes"]), ("RLIMIT_CORE", 0)):
         resource.setrlimit(getattr(resource, name), (value, value))
-    if sys.platform != "linux" or platform.machine() not in SYSCALLS:
+    code = machine_filter()
+    if code is None:
         return
-    arch, seccomp, clone, clone3, denied = SYSCALLS[platform.machine()]
+    seccomp = SYSCALLS[platform.machine()][1]
     libc = ctypes.CDLL(None, use_errno=True)
-    code = syscall_filter(arch, clone, clone3, denied)
     buffer = ctypes.create_string_buffer(code)
 
     class Program(ctypes.Structure):

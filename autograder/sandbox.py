@@ -185,12 +185,19 @@ def read_only_roots() -> list[str]:
     return kept
 
 
-def command_prefix(kind: Isolation, lease: UidLease | None, limits: Limits) -> list[str]:
-    """The words that go before the learner's command (none for SEPARATE_UID and NONE)."""
+def command_prefix(kind: Isolation, lease: UidLease | None, limits: Limits, seccomp_fd: int | None = None) -> list[str]:
+    """The words that go before the learner's command (none for SEPARATE_UID and NONE).
+
+    seccomp_fd: a file descriptor to read runner.machine_filter() from. Bubblewrap applies it to
+    its own process 1 in the sandbox as well, which runs as the learner's uid in a user namespace
+    and which the learner could otherwise take over (ptrace, /proc/1/mem) to act unfiltered.
+    """
     if kind not in (Isolation.USER_NAMESPACE, Isolation.ROOT_NAMESPACES):
         return []
     args = ["bwrap", "--unshare-pid", "--unshare-net", "--unshare-ipc", "--unshare-uts", "--unshare-cgroup-try",
             "--die-with-parent", "--new-session", "--proc", "/proc", "--dev", "/dev"]
+    if seccomp_fd is not None:
+        args += ["--seccomp", str(seccomp_fd)]
     if kind is Isolation.USER_NAMESPACE:
         args += ["--unshare-user", "--uid", str(SANDBOX_UID), "--gid", str(SANDBOX_UID)]
     # /tmp first: a Python or venv that lives under /tmp is mounted inside it below, not hidden by it.
@@ -259,14 +266,26 @@ def descendants(root: int, table: dict) -> list[int]:
     return found
 
 
-def private_memory(pid: int) -> int:
-    """Bytes of memory a process holds that no other process shares (resident minus shared pages)."""
+def resident_memory(pid: int) -> int:
+    """Bytes of a process in memory, shared pages included (cheap: an upper bound of its share)."""
     try:
         with open(f"/proc/{pid}/statm") as stream:
-            fields = stream.read().split()
-        return max(int(fields[1]) - int(fields[2]), 0) * resource.getpagesize()
+            return int(stream.read().split()[1]) * resource.getpagesize()
     except (OSError, IndexError, ValueError):
         return 0
+
+
+def proportional_memory(pid: int) -> int:
+    """Bytes of anonymous and shared memory a process holds, each page divided among the processes
+    that map it (copy-on-write pages of a fork count once in all), libraries and files left out."""
+    try:
+        with open(f"/proc/{pid}/smaps_rollup") as stream:
+            fields = {line.split(":")[0]: int(line.split()[1]) for line in stream if line.endswith("kB\n")}
+    except (OSError, IndexError, ValueError):
+        return 0
+    if "Pss_Anon" in fields:
+        return (fields["Pss_Anon"] + fields.get("Pss_Shmem", 0)) * 1024
+    return fields.get("Pss", 0) * 1024
 
 
 def kill_everything_of(uid: int) -> None:
@@ -284,14 +303,31 @@ def kill_everything_of(uid: int) -> None:
     raise OSError(f"processes of uid {uid} could not be stopped")
 
 
-SHARED_TEMPORARY = ("/tmp", "/var/tmp", "/dev/shm")
+@cache
+def shared_folders() -> tuple[str, ...]:
+    """Folders of this machine where any user may create files (/tmp, /var/tmp, /dev/shm, /run/lock,
+    ...), looked for two levels deep: all a learner without namespaces can write to."""
+    found = set()
+    for top in ("/", "/run", "/var", "/dev", tempfile.gettempdir()):
+        try:
+            entries = [os.path.realpath(top)] + [entry.path for entry in os.scandir(top)
+                                                 if entry.is_dir(follow_symlinks=False)]
+        except OSError:
+            continue
+        for path in entries:
+            try:
+                if os.stat(path).st_mode & 0o002 and not path.startswith(("/proc", "/sys")):
+                    found.add(os.path.realpath(path))
+            except OSError:
+                pass
+    return tuple(sorted(found))
 
 
 def files_of(uid: int) -> list[str]:
-    """SEPARATE_UID: what `uid` made at the top of the machine's shared temporary folders (a learner
-    can create nothing deeper, except inside what it made)."""
+    """SEPARATE_UID: what `uid` made at the top of the machine's shared folders (a learner can
+    create nothing deeper, except inside what it made)."""
     found = []
-    for top in {*SHARED_TEMPORARY, tempfile.gettempdir()}:
+    for top in shared_folders():
         try:
             entries = list(os.scandir(top))
         except OSError:
@@ -309,7 +345,7 @@ def size_of(path: str) -> int:
 
 
 def remove_files_of(uid: int) -> None:
-    """SEPARATE_UID: delete what the learner wrote in the machine's shared temporary folders."""
+    """SEPARATE_UID: delete what the learner wrote in the machine's shared folders."""
     for path in files_of(uid):
         if os.path.isdir(path) and not os.path.islink(path):
             shutil.rmtree(path, ignore_errors=True)
@@ -356,12 +392,24 @@ class LearnerProcess:
                 self.folder = home = tempfile.mkdtemp(prefix="learner-")
             config = {"memory_bytes": limits.memory_bytes, "processes": limits.processes,
                       "file_bytes": limits.file_bytes, "output_chars": limits.output_chars}
-            command = command_prefix(kind, self.lease, limits) + [sys.executable, "-I", "-c", RUNNER_SOURCE,
-                                                                  json.dumps(config)]
-            self.process = subprocess.Popen(
-                command, stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=subprocess.DEVNULL,
-                env=learner_environment(home), cwd=self.folder or "/", start_new_session=True, **user)
-            self.reply_fd = self.process.stdout.fileno()
+            program = runner.machine_filter()
+            filter_fd = None
+            if program is not None and kind in (Isolation.USER_NAMESPACE, Isolation.ROOT_NAMESPACES):
+                filter_fd, writer = os.pipe()
+                os.write(writer, program)
+                os.close(writer)
+            command = command_prefix(kind, self.lease, limits, filter_fd) + [
+                sys.executable, "-I", "-c", RUNNER_SOURCE, json.dumps(config)]
+            try:
+                self.process = subprocess.Popen(
+                    command, stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=subprocess.DEVNULL,
+                    env=learner_environment(home), cwd=self.folder or "/", start_new_session=True,
+                    pass_fds=() if filter_fd is None else (filter_fd,), **user)
+            finally:
+                if filter_fd is not None:
+                    os.close(filter_fd)
+            self.reply_fd, self.request_fd = self.process.stdout.fileno(), self.process.stdin.fileno()
+            os.set_blocking(self.request_fd, False)  # a learner that stops reading must not block the grader
             self.next_memory_check = time.monotonic() + MEMORY_CHECK_SECONDS
             if self.receive(time.monotonic() + START_SECONDS).get("op") != "ready":
                 raise LearnerProcessDied("the learner's Python did not start")
@@ -375,18 +423,20 @@ class LearnerProcess:
 
         helpers: {helper name: {key: recorded answer}}: the learner's process may ask for the
         answer to one key at a time while it works on this request. The reply's "seconds" is
-        the time the grader waited for it (the learner's own clock is not trusted).
+        the time the grader waited for it, and a reply later than `seconds` is a time-out, whatever
+        the learner's process says (its own clock and alarm are not trusted).
         """
-        try:
-            runner.write_message(self.process.stdin, dict(message, timeout=seconds))
-        except (BrokenPipeError, OSError, ValueError):
-            raise LearnerProcessDied(self.ended())
         start = time.monotonic()
         deadline, questions = start + seconds + GRACE_SECONDS, 0
+        self.send(dict(message, timeout=seconds), deadline)
         while True:
             reply = self.receive(deadline, reply_bytes or self.limits.reply_bytes)
             if reply.get("op") != "helper":
                 reply["seconds"] = time.monotonic() - start
+                timed_out = isinstance(reply.get("error"), dict) and reply["error"].get("type") == "TimeLimit"
+                if reply["seconds"] > seconds and not timed_out:  # its own alarm did not stop it: it cheated
+                    self.stop()
+                    raise LearnerTimeout()
                 return reply
             questions += 1
             if helpers is None or questions > MAX_HELPER_QUESTIONS:
@@ -395,9 +445,23 @@ class LearnerProcess:
             name, key = reply.get("name"), reply.get("key")
             answers = helpers.get(name) if isinstance(name, str) else None
             answer = answers.get(key) if answers is not None and isinstance(key, str) else None
+            self.send({"ok": answer is not None, "answer": runner.encode(answer)}, deadline)
+
+    def send(self, message: dict, deadline: float) -> None:
+        """Write one framed message to the learner's process, giving up at `deadline`."""
+        data = memoryview(runner.frame(message))
+        while data:
+            wait = deadline - time.monotonic()
+            if wait <= 0:
+                self.stop()
+                raise LearnerTimeout()
+            if not select.select([], [self.request_fd], [], min(wait, MEMORY_CHECK_SECONDS))[1]:
+                continue
             try:
-                runner.write_message(self.process.stdin, {"ok": answer is not None, "answer": runner.encode(answer)})
-            except (BrokenPipeError, OSError, ValueError):
+                data = data[os.write(self.request_fd, data[:1 << 20]):]
+            except BlockingIOError:
+                continue
+            except OSError:  # the pipe is closed: the process has ended
                 raise LearnerProcessDied(self.ended())
 
     def receive(self, deadline: float, reply_bytes: int | None = None) -> dict:
@@ -448,9 +512,11 @@ class LearnerProcess:
         return descendants(self.process.pid, table)
 
     def memory_in_use(self) -> int:
-        """Private memory of all the learner's processes, plus what its /tmp holds."""
+        """Memory of all the learner's processes, plus what its /tmp (or its files) hold."""
         pids = self.members()
-        used = sum(private_memory(pid) for pid in pids)
+        used = sum(resident_memory(pid) for pid in pids)
+        if used > self.limits.memory_bytes:  # the cheap bound says maybe: count shared pages once
+            used = sum(proportional_memory(pid) for pid in pids)
         if self.kind is Isolation.SEPARATE_UID:
             for path in files_of(self.lease.uid) + [self.folder]:
                 try:

@@ -6,6 +6,7 @@ the cells are replayed, leaving out the ones that killed it, so the remaining ex
 still graded. The whole submission has a wall-clock budget; once it is spent nothing more runs.
 Everything the learner's process says is capped before it goes anywhere else.
 """
+import re
 import time
 
 from . import runner
@@ -29,6 +30,8 @@ class LearnerSession:
 
     def __init__(self, cells: list[tuple[int, str]], limits: Limits, kind: Isolation, modules: dict | None = None):
         self.cells, self.limits, self.kind, self.modules = cells, limits, kind, modules or {}
+        self.sources = dict(cells)
+        self.names = set(re.findall(r"[A-Za-z_][A-Za-z0-9_]*", "\n".join(self.sources.values())))
         self.cell_problems: dict[int, str] = {}  # cell index -> what went wrong, for feedback
         self.fatal_cells: set[int] = set()  # cells that killed or hung the process: never replayed
         self.restarts = 0
@@ -68,7 +71,7 @@ class LearnerSession:
                     self.out_of_time = self.seconds_left(1) <= 0
                     break
                 if not reply.get("ok"):
-                    error = capped_error(reply.get("error"))
+                    error = self.learner_error(reply.get("error"))
                     self.cell_problems.setdefault(index, error_text(error))
                     if error["type"] == "TimeLimit":
                         self.fatal_cells.add(index)  # stopped in time, but not worth its wait again
@@ -96,7 +99,7 @@ class LearnerSession:
                    "helpers": sorted(helpers or {})}
         seconds = self.seconds_left(self.limits.call_seconds)
         try:
-            reply = self.process.request(message, seconds, helpers or {}, reply_bytes)
+            reply = self.process.request(message, seconds, helpers or None, reply_bytes)
         except (LearnerProcessDied, LearnerTimeout) as error:
             self.restarts += 1
             self.out_of_time = self.seconds_left(1) <= 0
@@ -105,15 +108,40 @@ class LearnerSession:
             kind = "TimeLimit" if isinstance(error, LearnerTimeout) else "ProcessDied"
             return failure(kind, describe_failure(error, seconds))
         if not reply.get("ok"):
-            error = capped_error(reply.get("error"))
+            error = self.learner_error(reply.get("error"))
             if error["type"] in STANDARD_MESSAGES:
                 error["message"] = STANDARD_MESSAGES[error["type"]].format(name=name)
-            return {"ok": False, "error": error, "globals_used": capped_names(reply)}
+            return {"ok": False, "error": error, "globals_used": self.source_names(reply.get("globals_used"))}
         try:
             result = runner.decode(reply.get("result"))
         except Exception as error:  # whatever the learner's process sent, it is its own problem
             return failure("BadReply", f"its result could not be read as plain data ({type(error).__name__})")
-        return {"ok": True, "result": result, "seconds": reply["seconds"], "globals_used": capped_names(reply)}
+        return {"ok": True, "result": result, "seconds": reply["seconds"],
+                "globals_used": self.source_names(reply.get("globals_used"))}
+
+    def learner_error(self, error) -> dict:
+        """An error description from the learner's process, made safe to show: every field a short
+        string, the line read from the grader's own copy of the cells (the learner's code can
+        rewrite what Python reports), and a NameError's name only if the learner's code has it."""
+        error = capped_error(error)
+        error["line"] = self.source_line(error["line"])
+        if error["type"] == "NameError":
+            match = re.fullmatch(r"name '(\w+)' is not defined", error["message"])
+            if not match or match[1] not in self.names:
+                error["message"] = "a name is not defined"
+        return error
+
+    def source_line(self, line: str | None) -> str | None:
+        """'cell N, line L: code' with the code taken from the cell as the grader sent it."""
+        match = re.match(r"cell (\d+), line (\d+):", line or "")
+        lines = self.sources.get(int(match[1]), "").splitlines() if match else []
+        if not match or not 1 <= int(match[2]) <= len(lines):
+            return None
+        return f"cell {match[1]}, line {match[2]}: {lines[int(match[2]) - 1].strip()}"[:runner.MAX_LINE]
+
+    def source_names(self, names) -> list[str]:
+        """The notebook variables a function read (three at most), only names the learner's code has."""
+        return [n for n in names if isinstance(n, str) and n in self.names][:3] if isinstance(names, list) else []
 
     def close(self) -> None:
         if self.process is not None:
@@ -133,12 +161,6 @@ def capped_error(error) -> dict:
     return {"type": text(error.get("type"), MAX_ERROR_TYPE) or "Error",
             "message": text(error.get("message"), runner.MAX_TEXT) or "",
             "line": text(error.get("line"), runner.MAX_LINE)}
-
-
-def capped_names(reply: dict) -> list[str]:
-    """The notebook variables a function read (three at most, each a short name)."""
-    names = reply.get("globals_used")
-    return [name[:60] for name in names[:3] if isinstance(name, str)] if isinstance(names, list) else []
 
 
 def describe_failure(error: Exception, seconds: float) -> str:
