@@ -7,10 +7,13 @@
   only with --unsandboxed, saying so.
 - A non-editable install puts the course package, reference data included, inside the venv the
   sandbox mounts: the sandbox hides it.
+- Learner code cannot reach the network (a server listening on this machine's loopback), as
+  root and as a normal user.
 """
 import csv
 import json
 import shutil
+import socket
 import subprocess
 import sys
 from pathlib import Path
@@ -148,3 +151,53 @@ def test_a_package_installed_inside_the_venv_is_hidden_in_the_sandbox(monkeypatc
         assert seen.stdout.strip() == "[]"
     finally:
         shutil.rmtree(inside)
+
+
+# zero_pad works only while the grader's machine answers on the network.
+PHONE_HOME = """import socket
+_original_zero_pad = zero_pad
+def zero_pad(X, pad):
+    with socket.create_connection(("127.0.0.1", PORT), timeout=1) as connection:
+        connection.sendall(repr(X.ravel()[:3]).encode())
+    return _original_zero_pad(X, pad)
+"""
+
+
+@pytest.mark.parametrize("mode", ["root", "user"])
+def test_learner_code_cannot_reach_the_network(mode, tmp_path):
+    if not bubblewrap_works():
+        unavailable("needs bubblewrap")
+    listener = socket.create_server(("127.0.0.1", 0))
+    listener.settimeout(0.1)
+    notebook = nbformat.read(str(SOURCE), as_version=4)
+    notebook.cells.append(nbformat.v4.new_code_cell(PHONE_HOME.replace("PORT", str(listener.getsockname()[1]))))
+    command = [sys.executable, "-m", "autograder", "grade", "{notebook}", "--results-dir", "{results}"]
+    try:
+        if mode == "root":
+            nbformat.write(notebook, str(tmp_path / "caller.ipynb"))
+            graded = subprocess.run([w.format(notebook=tmp_path / "caller.ipynb", results=tmp_path / "results")
+                                     for w in command], capture_output=True, text=True, timeout=120)
+            results = tmp_path / "results"
+        else:
+            with throwaway_user() as user:
+                home = Path(user.pw_dir)
+                nbformat.write(notebook, str(home / "caller.ipynb"))
+                give(home, user)
+                graded = run_as(user.pw_name, [w.format(notebook=home / "caller.ipynb", results=home / "results")
+                                               for w in command], cwd=ROOT, timeout=120)
+                results = tmp_path / "results"
+                shutil.copytree(home / "results", results)
+        try:
+            connection, _ = listener.accept()
+            connection.close()
+            reached = True
+        except TimeoutError:
+            reached = False
+    finally:
+        listener.close()
+    assert graded.returncode == 0, graded.stderr
+    result = json.loads((results / "caller.json").read_text())
+    zero_pad = [test for test in result["tests"] if test["name"] == "zero_pad"][0]
+    assert not reached
+    assert zero_pad["score"] == 0 and "raised" in zero_pad["output"]
+    assert result["score"] == 90
