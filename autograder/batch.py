@@ -27,7 +27,8 @@ from tqdm import tqdm
 
 from . import paths
 from .assignments import exercises
-from .grade import blank_tests, detect_assignment, grade_notebook, read_submission
+from .grade import detect_assignment, grade_notebook, read_submission
+from .results import Results
 from .sandbox import Limits, NoIsolation
 
 NBGRADER_FOLDERS = ("submitted", "autograded")
@@ -191,12 +192,12 @@ def write_atomically(path: Path, text: str) -> None:
         raise
 
 
-def previous_results(path: Path, digest: str) -> dict | None:
+def previous_results(path: Path, digest: str) -> Results | None:
     try:
-        results = json.loads(path.read_text(encoding="utf-8"))
-    except (OSError, ValueError):
+        results = Results.from_gradescope(json.loads(path.read_text(encoding="utf-8")))
+    except (OSError, ValueError, KeyError, TypeError, IndexError):
         return None
-    return results if results.get("extra_data", {}).get("digest") == digest else None
+    return results if results.extra.get("digest") == digest else None
 
 
 def check_file(path: Path) -> None:
@@ -220,19 +221,18 @@ def own_assignment(submission: Submission, assignment: str | None) -> str:
         return paths.ASSIGNMENTS[0]
 
 
-def failure_results(submission: Submission, assignment: str | None, reason: str, **extra) -> dict:
+def failure_results(submission: Submission, assignment: str | None, reason: str, **extra) -> Results:
     """Score 0 with a one-line reason: the results of a submission that could not be graded."""
     name = own_assignment(submission, assignment)
+    output = f"This submission was not graded: {reason}."
     try:
-        tests = blank_tests(name, reason)
+        return Results.blank(name, reason, output, **extra)
     except Exception:  # the report of a failure must not fail in turn
-        tests = []
-    return {"score": 0.0, "execution_time": 0, "tests": tests, "output": f"This submission was not graded: {reason}.",
-            "extra_data": {"assignment": name, **extra}}
+        return Results(name, [], output, 0.0, extra)
 
 
 def grade_one(submission: Submission, out: Path, assignment, limits, force,
-              unsandboxed=False) -> tuple[dict, bool, bool]:
+              unsandboxed=False) -> tuple[Results, bool, bool]:
     """Grade (or reuse) one submission and write its results file to `out`.
 
     Returns (results, graded now, results file written). Never raises for this submission's
@@ -245,7 +245,7 @@ def grade_one(submission: Submission, out: Path, assignment, limits, force,
         if not force and (results := previous_results(out, digest)):
             return results, False, True
         results = grade_notebook(submission.path, assignment or submission.assignment, limits, unsandboxed=unsandboxed)
-        results["extra_data"].update(digest=digest)
+        results.extra.update(digest=digest)
     except NoIsolation:
         raise
     except NotASubmission as error:
@@ -255,31 +255,22 @@ def grade_one(submission: Submission, out: Path, assignment, limits, force,
         results = failure_results(  # only the kind of error: its message could hold hidden data
             submission, assignment, f"the grader failed ({type(error).__name__}); please tell your instructor",
             grader_error=traceback.format_exc(limit=5))
-    results["extra_data"].update(student=submission.student, file=str(submission.path))
+    results.extra.update(student=submission.student, file=str(submission.path))
     try:
-        write_atomically(out, json.dumps(results, indent=1) + "\n")
+        write_atomically(out, json.dumps(results.to_gradescope(), indent=1) + "\n")
     except Exception as error:
         print(f"error: could not write {printable(str(out))}: {printable(str(error))[:200]}", file=sys.stderr)
         return results, True, False
     return results, True, True
 
 
-def exercise_scores(results: dict) -> dict[str, float]:
-    """{exercise name: score} summed over the exercise's parts."""
-    scores = {}
-    for test in results["tests"]:
-        name = test["tags"][0]
-        scores[name] = round(scores.get(name, 0.0) + test["score"], 2)
-    return scores
-
-
-def gradebook_csv(graded: list[tuple[Submission, dict]], names: list[str]) -> str:
+def gradebook_csv(graded: list[tuple[Submission, Results]], names: list[str]) -> str:
     stream = io.StringIO()
     writer = csv.writer(stream, lineterminator="\n")
     writer.writerow(["student", *names, "total"])
     for submission, results in graded:
-        scores = exercise_scores(results)
-        writer.writerow([submission.student, *(scores.get(name, 0.0) for name in names), results["score"]])
+        scores = results.exercise_scores()
+        writer.writerow([submission.student, *(scores.get(name, 0.0) for name in names), results.score])
     return stream.getvalue()
 
 
@@ -289,16 +280,16 @@ def shown_id(student: str) -> str:
     return student if len(student) <= SHOWN_ID_CHARS else student[:SHOWN_ID_CHARS - 3] + "..."
 
 
-def table(graded: list[tuple[Submission, dict]], assignment_exercises) -> str:
+def table(graded: list[tuple[Submission, Results]], assignment_exercises) -> str:
     """A plain-text table: a row per submission, a numbered column per exercise, and a legend."""
     names = [ex.name for ex in assignment_exercises]
     width = max([7] + [len(shown_id(s.student)) for s, _ in graded])
     header = f"{'student':<{width}} " + " ".join(f"{n:>6}" for n in range(1, len(names) + 1)) + "   total"
     rows = [header]
     for submission, results in graded:
-        scores = exercise_scores(results)
+        scores = results.exercise_scores()
         rows.append(f"{shown_id(submission.student):<{width}} " + " ".join(f"{scores.get(n, 0.0):>6.1f}" for n in names)
-                    + f" {results['score']:>7.1f}")
+                    + f" {results.score:>7.1f}")
     legend = ", ".join(f"{n} {ex.name} ({ex.points})" for n, ex in enumerate(assignment_exercises, 1))
     return "\n".join(rows + [f"exercises: {legend}"])
 
@@ -315,7 +306,7 @@ def writable_folder(folder: Path) -> str | None:
 
 def grade_batch(submissions: list[Submission], results_dir: Path, jobs: int, force: bool = False,
                 assignment: str | None = None, limits: Limits = Limits(),
-                unsandboxed: bool = False) -> list[tuple[Submission, dict]]:
+                unsandboxed: bool = False) -> list[tuple[Submission, Results]]:
     """Grade every submission (jobs at a time), write results and the gradebook; print a table.
 
     submissions: with distinct ids, as find_submissions gives them. Returns (submission, results)
@@ -338,7 +329,7 @@ def grade_batch(submissions: list[Submission], results_dir: Path, jobs: int, for
     ordered = [(s, results) for s, (results, _, _) in zip(submissions, outcomes)]
     written = [(s, results) for s, (results, _, ok) in zip(submissions, outcomes) if ok]
     if ordered:
-        present = {results["extra_data"]["assignment"] for _, results in ordered}
+        present = {results.assignment for _, results in ordered}
         assignment_exercises = [ex for name in paths.ASSIGNMENTS if name in present for ex in exercises(name)]
         try:
             write_atomically(results_dir / "gradebook.csv",

@@ -8,6 +8,7 @@ from .assignments import exercises
 from .judge import judge_assignment
 from .notebook_code import learner_code_cells, nbgrader_metadata
 from .reference import read_all_cases
+from .results import Results, TestResult
 from .sandbox import Limits, NoIsolation, exposed_to_learner, isolation
 from .session import LearnerSession
 
@@ -59,25 +60,9 @@ def refuse_if_exposed(kind, paths) -> None:
                           "(chmod -R go-rwx <folder>), or grade where bubblewrap works.")
 
 
-def blank_tests(assignment: str, reason: str) -> list[dict]:
-    tests = []
-    cases = read_all_cases(paths.reference_file(paths.REPO_ROOT, assignment))
-    for ex in exercises(assignment):
-        parts = list(dict.fromkeys(ex.part(case.inputs) if ex.part else None for case in cases[ex.name]))
-        for part in parts:
-            tests.append(test_entry(ex, part, 0.0, ex.points / len(parts), f"Not graded: {reason}"))
-    return tests
-
-
-def test_entry(ex, part, score, max_score, output) -> dict:
-    name = ex.name if part is None else f"{ex.name} ({part})"
-    return {"name": name, "score": score, "max_score": round(max_score, 2), "output": output,
-            "visibility": "visible", "tags": [ex.name]}
-
-
 def grade_notebook(path: Path, assignment: str | None = None, limits: Limits = Limits(),
-                   unsandboxed: bool = False) -> dict:
-    """Grade one submission; always returns a results dict (Gradescope's results.json schema).
+                   unsandboxed: bool = False) -> Results:
+    """Grade one submission; always returns its Results, whatever the notebook holds.
 
     Raises sandbox.NoIsolation when no sandbox can be had here and `unsandboxed` is False.
     """
@@ -85,11 +70,9 @@ def grade_notebook(path: Path, assignment: str | None = None, limits: Limits = L
     try:
         notebook = read_submission(path)
     except InvalidSubmission as error:
-        assignment = assignment or paths.ASSIGNMENTS[0]
-        return {"score": 0.0, "execution_time": round(time.monotonic() - start, 3),
-                "output": f"This submission could not be graded: {error}. Nothing in it was run.",
-                "tests": blank_tests(assignment, "the notebook could not be read"),
-                "extra_data": {"assignment": assignment, "invalid": str(error)}}
+        return Results.blank(assignment or paths.ASSIGNMENTS[0], "the notebook could not be read",
+                             f"This submission could not be graded: {error}. Nothing in it was run.",
+                             invalid=str(error))
     assignment = detect_assignment(notebook, path, assignment)
     kind = isolation(unsandboxed)
     refuse_if_exposed(kind, [path])
@@ -103,7 +86,7 @@ def grade_notebook(path: Path, assignment: str | None = None, limits: Limits = L
         if session is not None:
             session.close()
 
-    tests = [test_entry(v.exercise, part.name, part.score, part.max_score, part.feedback)
+    tests = [TestResult(v.exercise.name, part.name, part.score, part.max_score, part.feedback)
              for v in verdicts for part in v.parts()]
     notes = [f"Cell {index} failed: {problem}" if index >= 0 else f"Not graded: {problem}"
              for index, problem in sorted(session.cell_problems.items())]
@@ -113,8 +96,5 @@ def grade_notebook(path: Path, assignment: str | None = None, limits: Limits = L
         notes.append(f"Grading stopped: the submission used up its time budget of {limits.submission_seconds:g} s.")
     score = round(sum(v.score for v in verdicts), 2)
     total = sum(ex.points for ex in exercises(assignment))
-    return {"score": score, "execution_time": round(time.monotonic() - start, 3),
-            "output": "\n".join([f"{assignment}: {score} of {total} points.", *notes]),
-            "tests": tests,
-            "extra_data": {"assignment": assignment, "isolation": kind.name.lower(),
-                           "restarts": session.restarts}}
+    return Results(assignment, tests, "\n".join([f"{assignment}: {score} of {total} points.", *notes]),
+                   time.monotonic() - start, {"isolation": kind.name.lower(), "restarts": session.restarts})

@@ -20,7 +20,7 @@ import zipfile
 from pathlib import Path
 
 from . import paths
-from .grade import blank_tests
+from .results import Results
 
 GRADING_PACKAGES = ("numpy", "h5py", "tqdm")
 ZIP_DATE = (1980, 1, 1, 0, 0, 0)
@@ -139,10 +139,9 @@ def setup_script(root: Path) -> str:
 
 def run_script(assignment: str) -> str:
     """run_autograder, with the assignment's tests at 0 for when there is nothing to grade."""
-    blank = {"score": 0.0, "execution_time": 0,
-             "output": "The autograder failed on this submission; please tell your instructor.",
-             "tests": blank_tests(assignment, "see the message above the tests"),
-             "extra_data": {"assignment": assignment, "graded": False}}
+    blank = Results.blank(assignment, "see the message above the tests",
+                          "The autograder failed on this submission; please tell your instructor.",
+                          graded=False).to_gradescope()
     return RUN_AUTOGRADER.replace("@ASSIGNMENT@", assignment).replace("@BLANK@", json.dumps(blank, indent=1))
 
 

@@ -41,6 +41,7 @@ from traitlets.log import get_logger
 
 from . import sandbox
 from .grade import InvalidSubmission, grade_notebook, read_submission
+from .results import Results
 
 HIDDEN_BEGIN, HIDDEN_END = "### BEGIN HIDDEN TESTS", "### END HIDDEN TESTS"
 #: What nbgrader's submit writes beside the notebooks, and release_feedback reads back.
@@ -67,17 +68,6 @@ def visible_part(source: str) -> str:
     return source
 
 
-def verdicts_by_exercise(results: dict) -> dict[str, tuple[float, str]]:
-    """{exercise: (points, feedback)} from a results.json dict, the parts of an exercise joined."""
-    found = {}
-    for test in results["tests"]:
-        name = test["tags"][0]
-        points, text = found.get(name, (0.0, ""))
-        label = f"[{test['name']}] " if test["name"] != name else ""
-        found[name] = (round(points + test["score"], 2), (text + "\n" if text else "") + label + test["output"])
-    return found
-
-
 class IsolatedAutograde(NbGraderPreprocessor):
     """Grade the notebook with the isolated grader and write the verdicts into its grade cells."""
 
@@ -92,8 +82,8 @@ class IsolatedAutograde(NbGraderPreprocessor):
             verdicts, summary, isolation = {}, f"Not graded: {invalid}", "none, nothing was run"
         else:
             results = self.grade(nb, info["assignment"])
-            verdicts, summary = verdicts_by_exercise(results), results["output"]
-            isolation = results["extra_data"].get("isolation", "unknown")
+            verdicts, summary = results.exercise_feedback(), results.output
+            isolation = results.extra.get("isolation", "unknown")
         self.log.info("Isolated grader (isolation: %s): %s", isolation, summary.splitlines()[0])
         with Gradebook(info["db_url"]) as gradebook:
             grade_cells = gradebook.find_notebook(info["notebook"], info["assignment"]).grade_cells
@@ -109,7 +99,7 @@ class IsolatedAutograde(NbGraderPreprocessor):
                             new_output("execute_result", data={"text/plain": repr(points)}, execution_count=1)]
         return nb, resources
 
-    def grade(self, nb, assignment: str) -> dict:
+    def grade(self, nb, assignment: str) -> Results:
         """grade_notebook's results for this notebook. NoIsolation is logged and raised: nbgrader then
         fails this submission (no autograded notebook, no scores saved) and exits with an error."""
         with tempfile.TemporaryDirectory() as folder:
