@@ -47,7 +47,7 @@ def release_path() -> Path:
     return paths.release_dir(ROOT, ASSIGNMENT) / f"{ASSIGNMENT}.ipynb"
 
 
-# ---- the browser tests: JupyterLab on loopback and headless Chromium (tests/jupyterlab.py) -------
+# ---- the browser tests: JupyterLab on loopback and headless Chromium (tests/lab_in_browser.py) -------
 
 @pytest.fixture(scope="session")
 def screenshots(tmp_path_factory) -> Path:
@@ -67,7 +67,7 @@ def browser():
 
     from playwright.sync_api import sync_playwright
 
-    from jupyterlab import CHROMIUM_FLAGS, alive, chromium_executable, descendants
+    from lab_in_browser import CHROMIUM_FLAGS, alive, chromium_executable, descendants
 
     executable = chromium_executable()
     if executable is None:
@@ -93,7 +93,7 @@ def browser():
 @pytest.fixture(scope="session")
 def lab(tmp_path_factory):
     """JupyterLab serving an empty temporary folder, from a temporary home; stopped by its own Popen."""
-    from jupyterlab import JupyterLab
+    from lab_in_browser import JupyterLab
 
     server = JupyterLab(tmp_path_factory.mktemp("lab-root"), tmp_path_factory.mktemp("lab-home")).start()
     try:

@@ -16,9 +16,11 @@ from autograder import paths
 from autograder.notebook_images import referenced_images
 from autograder.reference import read_all_cases
 from conftest import ROOT, grade_id
-from jupyterlab import (chromium_executable, input_text, markdown_images, open_notebook, output_images,
+from lab_in_browser import (chromium_executable, input_text, markdown_images, open_notebook, output_images,
                         output_text, run_all, run_cell, screenshot, scroll_to_top, shows_traceback, shown,
                         wait_until_executed)
+
+pytestmark = pytest.mark.slow  # left out of the quick run: pytest -m "not slow"
 
 if chromium_executable() is None:
     pytest.skip("no Chromium executable (Debian: apt-get install chromium)", allow_module_level=True)

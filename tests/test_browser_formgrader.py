@@ -15,7 +15,9 @@ import nbformat
 import pytest
 
 from conftest import ASSIGNMENT, ROOT, grade_id
-from jupyterlab import JupyterLab, chromium_executable, menu, screenshot
+from lab_in_browser import JupyterLab, chromium_executable, menu, screenshot
+
+pytestmark = pytest.mark.slow  # left out of the quick run: pytest -m "not slow"
 
 if chromium_executable() is None:
     pytest.skip("no Chromium executable (Debian: apt-get install chromium)", allow_module_level=True)

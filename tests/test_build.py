@@ -5,8 +5,11 @@ import subprocess
 import sys
 
 import nbformat
+import pytest
 
 from conftest import ASSIGNMENT, ROOT
+
+pytestmark = pytest.mark.slow  # left out of the quick run: pytest -m "not slow"
 
 COPIED = ["nbgrader_config.py", "source", "release", "notebooks", "images", "autograder/reference"]
 

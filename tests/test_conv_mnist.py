@@ -16,6 +16,8 @@ from autograder.reference import read_all_cases
 from autograder.assignments.conv_mnist import materialised
 from conftest import ROOT, execute, grade_id, output_text
 
+pytestmark = pytest.mark.slow  # left out of the quick run: pytest -m "not slow"
+
 ASSIGNMENT = "conv_mnist"
 SOURCE = paths.source_notebook(ROOT, ASSIGNMENT)
 RELEASE = paths.release_dir(ROOT, ASSIGNMENT) / f"{ASSIGNMENT}.ipynb"

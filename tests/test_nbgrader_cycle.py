@@ -20,6 +20,8 @@ from autograder.reference import read_all_cases
 from autograder.sandbox import Isolation
 from conftest import ASSIGNMENT, ROOT, grade_id
 
+pytestmark = pytest.mark.slow  # left out of the quick run: pytest -m "not slow"
+
 COURSE_ID = "conv-from-scratch"
 TAMPERING = """np.allclose = lambda *args, **kwargs: True
 np.isclose = lambda a, b, *args, **kwargs: np.ones(np.shape(a), dtype=bool)

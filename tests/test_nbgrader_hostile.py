@@ -37,6 +37,8 @@ from autograder.nbgrader_run import run_nbgrader
 from autograder.sandbox import Isolation
 from conftest import ASSIGNMENT, ROOT, grade_id
 
+pytestmark = pytest.mark.slow  # left out of the quick run: pytest -m "not slow"
+
 MARKER = "XSS-"
 FORMULA = "$E = mc^2$"
 TEXT = "my own words, **in bold**"
@@ -280,7 +282,7 @@ def test_the_course_text_is_shown_as_written(course):
 def test_formgrader_in_a_browser_runs_no_student_script(course, browser, tmp_path):
     """Formgrader itself, in JupyterLab's server, opened in Chromium: no alert of the student's
     fires, no javascript: link is there to click, and her HTML file is not served."""
-    from jupyterlab import JupyterLab
+    from lab_in_browser import JupyterLab
 
     with Gradebook(f"sqlite:///{course['root'] / 'gradebook.db'}") as gradebook:
         submission = gradebook.find_submission_notebook(ASSIGNMENT, ASSIGNMENT, "mallory").id

@@ -8,6 +8,8 @@ from autograder import paths
 from autograder.nbgrader_run import run_nbgrader
 from conftest import ROOT
 
+pytestmark = pytest.mark.slow  # left out of the quick run: pytest -m "not slow"
+
 
 @pytest.mark.parametrize("assignment", paths.ASSIGNMENTS)
 def test_generate_assignment_matches_committed_release(tmp_path, assignment):

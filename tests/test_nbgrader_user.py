@@ -22,6 +22,8 @@ import pytest
 from conftest import ASSIGNMENT, ROOT, grade_id
 from deployments import bubblewrap_works, give, path_without_bubblewrap, run_as, throwaway_user, unavailable
 
+pytestmark = pytest.mark.slow  # left out of the quick run: pytest -m "not slow"
+
 NONCE = f"{secrets.randbelow(10**8):08d}"
 
 
