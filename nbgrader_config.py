@@ -8,6 +8,7 @@ The plug-ins are named, not imported: nbgrader only logs an exception raised whi
 is read and goes on with its defaults, which would run student code in its own kernel. Named,
 a plug-in that cannot be imported makes autograde fail instead.
 """
+
 import os
 
 c = get_config()  # noqa: F821 (provided by nbgrader when it loads this file)
@@ -27,10 +28,15 @@ c.Exchange.root = os.environ.get("NBGRADER_EXCHANGE", "/srv/nbgrader/exchange")
 # Autograde: nbgrader's own steps, with its Execute step replaced by the isolated grader, and
 # the student's HTML cleaned in the autograded notebook (what feedback and Formgrader render).
 c.Autograde.autograde_preprocessors = [
-    PLUGIN + "IsolatedAutograde", PLUGIN + "SanitizeStudentHTML", "nbgrader.preprocessors.IgnorePattern",
-    "nbconvert.preprocessors.ClearMetadataPreprocessor", "nbgrader.preprocessors.LimitOutput",
-    "nbgrader.preprocessors.SaveAutoGrades", "nbgrader.preprocessors.AssignLatePenalties",
-    "nbgrader.preprocessors.CheckCellMetadata"]
+    PLUGIN + "IsolatedAutograde",
+    PLUGIN + "SanitizeStudentHTML",
+    "nbgrader.preprocessors.IgnorePattern",
+    "nbconvert.preprocessors.ClearMetadataPreprocessor",
+    "nbgrader.preprocessors.LimitOutput",
+    "nbgrader.preprocessors.SaveAutoGrades",
+    "nbgrader.preprocessors.AssignLatePenalties",
+    "nbgrader.preprocessors.CheckCellMetadata",
+]
 c.Autograde.pre_convert_hook = PLUGIN + "stand_in_for_invalid_submissions"
 c.Autograde.post_convert_hook = PLUGIN + "drop_student_files"
 # Where no sandbox can be had, autograde fails with the reason; True grades anyway, with student

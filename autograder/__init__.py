@@ -4,4 +4,5 @@
 def check(fn) -> None:
     """Print a short verdict for one of your functions, e.g. check(conv_forward)."""
     from .check import check as run_check  # imported on use: keeps `import autograder` light
+
     run_check(fn)

@@ -1,10 +1,11 @@
 """Command line of the course tools.
 
-    python -m autograder build [--check]         regenerate (or check) everything generated
-    python -m autograder grade PATH... [options]  grade submitted notebooks in isolation
-    python -m autograder gradescope ASSIGNMENT [-o autograder.zip]
-                                                  build the Gradescope autograder zip of an assignment
+python -m autograder build [--check]         regenerate (or check) everything generated
+python -m autograder grade PATH... [options]  grade submitted notebooks in isolation
+python -m autograder gradescope ASSIGNMENT [-o autograder.zip]
+                                              build the Gradescope autograder zip of an assignment
 """
+
 import argparse
 import os
 import sys
@@ -14,45 +15,68 @@ from . import paths
 
 
 def main(argv=None) -> int:
-    parser = argparse.ArgumentParser(prog="python -m autograder", description=__doc__,
-                                     formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser = argparse.ArgumentParser(
+        prog="python -m autograder", description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
+    )
     commands = parser.add_subparsers(dest="command", required=True)
 
     build_parser = commands.add_parser(
-        "build", help="regenerate the release, figures and reference data from the source notebooks")
-    build_parser.add_argument("--check", action="store_true",
-                              help="write nothing; exit 1 and name the stale files if the build would change any")
-    build_parser.add_argument("--root", type=Path, default=paths.REPO_ROOT,
-                              help="the course repository (default: the one this package is in)")
+        "build", help="regenerate the release, figures and reference data from the source notebooks"
+    )
+    build_parser.add_argument(
+        "--check",
+        action="store_true",
+        help="write nothing; exit 1 and name the stale files if the build would change any",
+    )
+    build_parser.add_argument(
+        "--root", type=Path, default=paths.REPO_ROOT, help="the course repository (default: the one this package is in)"
+    )
 
     grade_parser = commands.add_parser("grade", help="grade submitted notebooks in isolation")
-    grade_parser.add_argument("paths", nargs="+", type=Path,
-                              help="notebooks, or folders searched for them (nbgrader's submitted/<student>/<assignment>/ "
-                                   "gives the student id)")
-    grade_parser.add_argument("--results-dir", type=Path, default=Path("results"),
-                              help="where <student>.json and gradebook.csv go (default: results)")
-    grade_parser.add_argument("--jobs", type=int, default=os.cpu_count() or 1,
-                              help="submissions graded at once (default: one per core)")
+    grade_parser.add_argument(
+        "paths",
+        nargs="+",
+        type=Path,
+        help="notebooks, or folders searched for them (nbgrader's submitted/<student>/<assignment>/ "
+        "gives the student id)",
+    )
+    grade_parser.add_argument(
+        "--results-dir",
+        type=Path,
+        default=Path("results"),
+        help="where <student>.json and gradebook.csv go (default: results)",
+    )
+    grade_parser.add_argument(
+        "--jobs", type=int, default=os.cpu_count() or 1, help="submissions graded at once (default: one per core)"
+    )
     grade_parser.add_argument("--force", action="store_true", help="grade again even if nothing changed")
-    grade_parser.add_argument("--assignment", choices=paths.ASSIGNMENTS,
-                              help="the assignment (default: taken from each notebook)")
+    grade_parser.add_argument(
+        "--assignment", choices=paths.ASSIGNMENTS, help="the assignment (default: taken from each notebook)"
+    )
     grade_parser.add_argument("--cell-timeout", type=float, default=10.0, help="seconds per notebook cell (default 10)")
     grade_parser.add_argument("--call-timeout", type=float, default=10.0, help="seconds per function call (default 10)")
-    grade_parser.add_argument("--memory", type=float, default=2.0,
-                              help="memory cap of one submission's processes and files, GiB (default 2)")
-    grade_parser.add_argument("--budget", type=float, default=180.0,
-                              help="wall-clock seconds one submission may take in all (default 180)")
-    grade_parser.add_argument("--unsandboxed", action="store_true",
-                              help="grade even where no sandbox is possible: learner code then runs as you "
-                                   "and can read and change everything you can")
+    grade_parser.add_argument(
+        "--memory", type=float, default=2.0, help="memory cap of one submission's processes and files, GiB (default 2)"
+    )
+    grade_parser.add_argument(
+        "--budget", type=float, default=180.0, help="wall-clock seconds one submission may take in all (default 180)"
+    )
+    grade_parser.add_argument(
+        "--unsandboxed",
+        action="store_true",
+        help="grade even where no sandbox is possible: learner code then runs as you "
+        "and can read and change everything you can",
+    )
     gradescope_parser = commands.add_parser("gradescope", help="build the Gradescope autograder zip of an assignment")
     gradescope_parser.add_argument("assignment", choices=paths.ASSIGNMENTS)
-    gradescope_parser.add_argument("-o", "--output", type=Path, default=Path("autograder.zip"),
-                                   help="the zip to write (default: autograder.zip)")
+    gradescope_parser.add_argument(
+        "-o", "--output", type=Path, default=Path("autograder.zip"), help="the zip to write (default: autograder.zip)"
+    )
     args = parser.parse_args(argv)
 
     if args.command == "build":
         from .build import build
+
         stale = build(args.root.resolve(), check=args.check)
         if args.check:
             if stale:
@@ -66,6 +90,7 @@ def main(argv=None) -> int:
 
     if args.command == "gradescope":
         from .gradescope import build_bundle
+
         names = build_bundle(args.assignment, args.output)
         print(f"Gradescope autograder for {args.assignment}: {args.output} ({len(names)} files).")
         return 0
@@ -73,6 +98,7 @@ def main(argv=None) -> int:
     from .batch import find_submissions, grade_batch
     from .grade import refuse_if_exposed
     from .sandbox import Limits, NoIsolation, isolation
+
     try:
         submissions = find_submissions(args.paths)
     except FileNotFoundError as error:
@@ -88,10 +114,15 @@ def main(argv=None) -> int:
         print(f"error: {error}", file=sys.stderr)
         return 2
     print(f"isolation: {kind.value}", file=sys.stderr)
-    limits = Limits(memory_bytes=int(args.memory * 2**30), cell_seconds=args.cell_timeout,
-                    call_seconds=args.call_timeout, submission_seconds=args.budget)
-    graded = grade_batch(submissions, args.results_dir, args.jobs, args.force, args.assignment, limits,
-                         args.unsandboxed)
+    limits = Limits(
+        memory_bytes=int(args.memory * 2**30),
+        cell_seconds=args.cell_timeout,
+        call_seconds=args.call_timeout,
+        submission_seconds=args.budget,
+    )
+    graded = grade_batch(
+        submissions, args.results_dir, args.jobs, args.force, args.assignment, limits, args.unsandboxed
+    )
     return 0 if len(graded) == len(submissions) else 1
 
 

@@ -7,6 +7,7 @@ whose file, place and grader are unchanged since its results were written is not
 Students are adversaries here too: nothing inside a student's own folder decides anyone's id,
 and no single submission (its file, its id, a grader bug it triggers) can stop the batch.
 """
+
 import csv
 import hashlib
 import io
@@ -73,8 +74,11 @@ def find_submissions(targets: list[Path]) -> list[Submission]:
                 found.append(submission)
     if ignored:
         shown = ", ".join(printable(str(path)) for path in ignored[:3]) + (", ..." if len(ignored) > 3 else "")
-        print(f"note: {len(ignored)} notebook(s) not directly in a <student>/<assignment>/ folder were not "
-              f"graded: {shown}", file=sys.stderr)
+        print(
+            f"note: {len(ignored)} notebook(s) not directly in a <student>/<assignment>/ folder were not "
+            f"graded: {shown}",
+            file=sys.stderr,
+        )
     for submission, student in zip(found, distinct_ids([s.student for s in found])):
         submission.student = student
     return found
@@ -149,9 +153,11 @@ def results_names(ids: list[str]) -> dict[str, str]:
     a leading dot) becomes a readable prefix, "~" and a hash of the whole id. "~" is never in a
     plain stem, so a hashed stem cannot be another student's id.
     """
+
     def hashed(student):
         prefix = re.sub(r"[^A-Za-z0-9._-]", "_", student)[:SHOWN_ID_CHARS].lstrip(".")
         return f"{prefix}~{hashlib.sha256(student.encode('utf-8', 'surrogateescape')).hexdigest()[:12]}"
+
     names = {student: student if SAFE_NAME.fullmatch(student) else hashed(student) for student in ids}
     clashes = Counter(name.casefold() for name in names.values())
     return {student: name if clashes[name.casefold()] == 1 else hashed(student) for student, name in names.items()}
@@ -231,8 +237,9 @@ def failure_results(submission: Submission, assignment: str | None, reason: str,
         return Results(name, [], output, 0.0, extra)
 
 
-def grade_one(submission: Submission, out: Path, assignment, limits, force,
-              unsandboxed=False) -> tuple[Results, bool, bool]:
+def grade_one(
+    submission: Submission, out: Path, assignment, limits, force, unsandboxed=False
+) -> tuple[Results, bool, bool]:
     """Grade (or reuse) one submission and write its results file to `out`.
 
     Returns (results, graded now, results file written). Never raises for this submission's
@@ -253,8 +260,11 @@ def grade_one(submission: Submission, out: Path, assignment, limits, force,
     except Exception as error:  # a grader bug must not cost the batch or this student their result
         print(f"error: grading {printable(submission.student)} failed: {printable(repr(error))[:200]}", file=sys.stderr)
         results = failure_results(  # only the kind of error: its message could hold hidden data
-            submission, assignment, f"the grader failed ({type(error).__name__}); please tell your instructor",
-            grader_error=traceback.format_exc(limit=5))
+            submission,
+            assignment,
+            f"the grader failed ({type(error).__name__}); please tell your instructor",
+            grader_error=traceback.format_exc(limit=5),
+        )
     results.extra.update(student=submission.student, file=str(submission.path))
     try:
         write_atomically(out, json.dumps(results.to_gradescope(), indent=1) + "\n")
@@ -277,7 +287,7 @@ def gradebook_csv(graded: list[tuple[Submission, Results]], names: list[str]) ->
 def shown_id(student: str) -> str:
     """The id as the table shows it: printable, and long ones cut (the gradebook has them whole)."""
     student = printable(student)
-    return student if len(student) <= SHOWN_ID_CHARS else student[:SHOWN_ID_CHARS - 3] + "..."
+    return student if len(student) <= SHOWN_ID_CHARS else student[: SHOWN_ID_CHARS - 3] + "..."
 
 
 def table(graded: list[tuple[Submission, Results]], assignment_exercises) -> str:
@@ -288,8 +298,11 @@ def table(graded: list[tuple[Submission, Results]], assignment_exercises) -> str
     rows = [header]
     for submission, results in graded:
         scores = results.exercise_scores()
-        rows.append(f"{shown_id(submission.student):<{width}} " + " ".join(f"{scores.get(n, 0.0):>6.1f}" for n in names)
-                    + f" {results.score:>7.1f}")
+        rows.append(
+            f"{shown_id(submission.student):<{width}} "
+            + " ".join(f"{scores.get(n, 0.0):>6.1f}" for n in names)
+            + f" {results.score:>7.1f}"
+        )
     legend = ", ".join(f"{n} {ex.name} ({ex.points})" for n, ex in enumerate(assignment_exercises, 1))
     return "\n".join(rows + [f"exercises: {legend}"])
 
@@ -304,9 +317,15 @@ def writable_folder(folder: Path) -> str | None:
         return error.strerror or type(error).__name__
 
 
-def grade_batch(submissions: list[Submission], results_dir: Path, jobs: int, force: bool = False,
-                assignment: str | None = None, limits: Limits = Limits(),
-                unsandboxed: bool = False) -> list[tuple[Submission, Results]]:
+def grade_batch(
+    submissions: list[Submission],
+    results_dir: Path,
+    jobs: int,
+    force: bool = False,
+    assignment: str | None = None,
+    limits: Limits = Limits(),
+    unsandboxed: bool = False,
+) -> list[tuple[Submission, Results]]:
     """Grade every submission (jobs at a time), write results and the gradebook; print a table.
 
     submissions: with distinct ids, as find_submissions gives them. Returns (submission, results)
@@ -320,8 +339,12 @@ def grade_batch(submissions: list[Submission], results_dir: Path, jobs: int, for
     names = results_names([s.student for s in submissions])
     outcomes, fresh = [None] * len(submissions), 0
     with ThreadPoolExecutor(max_workers=max(1, jobs)) as pool:
-        futures = {pool.submit(grade_one, s, results_dir / f"{names[s.student]}.json", assignment, limits, force,
-                               unsandboxed): index for index, s in enumerate(submissions)}
+        futures = {
+            pool.submit(
+                grade_one, s, results_dir / f"{names[s.student]}.json", assignment, limits, force, unsandboxed
+            ): index
+            for index, s in enumerate(submissions)
+        }
         progress = tqdm(as_completed(futures), total=len(futures), unit="notebook", disable=len(futures) < 2)
         for future in progress:
             outcomes[futures[future]] = future.result()
@@ -332,13 +355,17 @@ def grade_batch(submissions: list[Submission], results_dir: Path, jobs: int, for
         present = {results.assignment for _, results in ordered}
         assignment_exercises = [ex for name in paths.ASSIGNMENTS if name in present for ex in exercises(name)]
         try:
-            write_atomically(results_dir / "gradebook.csv",
-                             gradebook_csv(ordered, [ex.name for ex in assignment_exercises]))
+            write_atomically(
+                results_dir / "gradebook.csv", gradebook_csv(ordered, [ex.name for ex in assignment_exercises])
+            )
         except OSError as error:
-            print(f"error: cannot write the gradebook in {printable(str(results_dir))}: {error.strerror}",
-                  file=sys.stderr)
+            print(
+                f"error: cannot write the gradebook in {printable(str(results_dir))}: {error.strerror}", file=sys.stderr
+            )
             written = []
         print(table(ordered, assignment_exercises))
-    print(f"{len(ordered)} submission(s): {fresh} graded, {len(ordered) - fresh} unchanged since last time; "
-          f"results in {results_dir}/")
+    print(
+        f"{len(ordered)} submission(s): {fresh} graded, {len(ordered) - fresh} unchanged since last time; "
+        f"results in {results_dir}/"
+    )
     return written

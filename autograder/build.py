@@ -13,6 +13,7 @@ Generated, per assignment:
                                    the self-study edition (check(...) cells), with its figures
                                    and the provided modules it imports
 """
+
 import importlib.util
 import shutil
 import tempfile

@@ -1,6 +1,7 @@
 """Checking in the learner's own kernel: check(fn) in the self-study notebook, and the hidden
 part of the source notebook's grade cells. Same cases, judge and hints as the isolated grader;
 no isolation (the learner is only checking their own work)."""
+
 from . import paths, runner
 from .assignments import exercise, exercises
 from .judge import judge_exercise
@@ -10,12 +11,14 @@ from .reference import read_all_cases
 
 def in_process_call(namespace: dict):
     """A judge `call` that runs functions from `namespace` here, with the grader's plain-data round trip."""
+
     def call(name, args, kwargs, helpers, reply_bytes=None):
         lookups = {helper: runner.table_lookup(helper, answers) for helper, answers in (helpers or {}).items()}
         reply = runner.call_function(namespace, name, args, kwargs, lookups)
         if reply["ok"]:
             reply["result"] = runner.decode(runner.encode(reply["result"]))
         return reply
+
     return call
 
 
@@ -33,8 +36,9 @@ def judge_in_namespace(name: str, namespace: dict):
     call = in_process_call(namespace)
     wrong = set()
     for helper in ex.helpers:
-        if helper in namespace and not all(v.passed for v in judge_exercise(exercise(assignment, helper),
-                                                                           cases[helper], call).cases):
+        if helper in namespace and not all(
+            v.passed for v in judge_exercise(exercise(assignment, helper), cases[helper], call).cases
+        ):
             wrong.add(helper)
     return judge_exercise(ex, cases[name], call, frozenset(wrong))
 

@@ -7,6 +7,7 @@ shapes, error messages, how outputs relate to the expected ones (off by exactly 
 to the other pooling mode's result) and which cases fail (only stride > 1, only pad = 0, only
 overlapping windows).
 """
+
 import numpy as np
 
 from .problems import ProblemKind
@@ -15,6 +16,7 @@ MAX_HINTS = 2
 
 
 # ------------------------------------------------------------------ what a case looks like ---
+
 
 def stride(case):
     return case.inputs.get("stride")
@@ -69,14 +71,19 @@ def fails_exactly_where(verdicts, condition) -> bool:
 
 # ------------------------------------------------------------------ the recognisers ----------
 
+
 def wrong_axes_padded(ex, verdicts):
     """zero_pad padding the batch or channel axis as well as height and width."""
     if ex.name != "zero_pad":
         return None
     for v in verdicts:
         out, x = first_array(v), v.case.inputs["X"]
-        if out is not None and out.ndim == 4 and v.case.inputs["pad"] > 0 and \
-                (out.shape[0] != x.shape[0] or out.shape[3] != x.shape[3]):
+        if (
+            out is not None
+            and out.ndim == 4
+            and v.case.inputs["pad"] > 0
+            and (out.shape[0] != x.shape[0] or out.shape[3] != x.shape[3])
+        ):
             return "Only the height and width axes (1 and 2) get padding; the batch and channel axes keep their size."
     return None
 
@@ -85,10 +92,13 @@ def scalar_conversion(ex, verdicts):
     """float() or int() on an array with dimensions, which current NumPy refuses."""
     for v in verdicts:
         kind, message = error(v)
-        if kind == "TypeError" and ("0-dimensional" in message or "size-1 arrays" in message
-                                    or "length-1 arrays" in message):
-            return ("float() or int() on an array with dimensions (such as b, of shape (1, 1, 1)) fails on current "
-                    "NumPy: take its single value with .item() or by indexing.")
+        if kind == "TypeError" and (
+            "0-dimensional" in message or "size-1 arrays" in message or "length-1 arrays" in message
+        ):
+            return (
+                "float() or int() on an array with dimensions (such as b, of shape (1, 1, 1)) fails on current "
+                "NumPy: take its single value with .item() or by indexing."
+            )
     return None
 
 
@@ -99,8 +109,10 @@ def array_instead_of_scalar(ex, verdicts):
     for v in verdicts:
         out = first_array(v)
         if out is not None and v.case.expected[0].shape == () and out.size == 1 and out.ndim > 0:
-            return (f"{ex.name} returns an array of shape {out.shape}; it should return a single number. Adding the "
-                    "(1, 1, 1) bias array to a number gives an array.")
+            return (
+                f"{ex.name} returns an array of shape {out.shape}; it should return a single number. Adding the "
+                "(1, 1, 1) bias array to a number gives an array."
+            )
     return None
 
 
@@ -131,8 +143,10 @@ def not_floored(ex, verdicts):
     for v in verdicts:
         kind, message = error(v)
         if kind == "TypeError" and "float" in message and "integer" in message:
-            return ("A size or an index is a float: the output-size formula needs floor division (//) so that "
-                    "n_H and n_W are whole numbers.")
+            return (
+                "A size or an index is a float: the output-size formula needs floor division (//) so that "
+                "n_H and n_W are whole numbers."
+            )
     return None
 
 
@@ -156,8 +170,12 @@ def output_size_off_by_one(ex, verdicts):
         return None
     for v in verdicts:
         out, expected = first_array(v), v.case.expected[0]
-        if out is not None and out.ndim == 4 and out.shape != expected.shape and \
-                max(abs(a - b) for a, b in zip(out.shape, expected.shape)) == 1:
+        if (
+            out is not None
+            and out.ndim == 4
+            and out.shape != expected.shape
+            and max(abs(a - b) for a, b in zip(out.shape, expected.shape)) == 1
+        ):
             return "The output height or width is off by one: check the output-size formula, its + 1 and its floor."
     return None
 
@@ -165,35 +183,46 @@ def output_size_off_by_one(ex, verdicts):
 def dA_indexed_by_input_position(ex, verdicts):
     """pool_backward reading dA at the window's corner (h * stride) instead of the output position h."""
     if ex.name == "pool_backward" and fails_exactly_where(verdicts, lambda case: stride(case) > 1):
-        return ("Cases with stride 1 pass and cases with stride > 1 fail: the upstream gradient is read at the "
-                "output position, dA[i, h, w, c], not at the window's corner (vert_start, horiz_start).")
+        return (
+            "Cases with stride 1 pass and cases with stride > 1 fail: the upstream gradient is read at the "
+            "output position, dA[i, h, w, c], not at the window's corner (vert_start, horiz_start)."
+        )
     return None
 
 
 def stride_misapplied(ex, verdicts):
     """The stride applied twice, or in the wrong place, when the window moves."""
-    if ex.name in ("conv_forward", "pool_forward", "conv_backward") and \
-            fails_exactly_where(verdicts, lambda case: stride(case) > 1):
-        return ("Cases with stride 1 pass and cases with stride > 1 fail: check the window's corners, "
-                "vert_start = h * stride and horiz_start = w * stride, with the stride applied once.")
+    if ex.name in ("conv_forward", "pool_forward", "conv_backward") and fails_exactly_where(
+        verdicts, lambda case: stride(case) > 1
+    ):
+        return (
+            "Cases with stride 1 pass and cases with stride > 1 fail: check the window's corners, "
+            "vert_start = h * stride and horiz_start = w * stride, with the stride applied once."
+        )
     return None
 
 
 def empty_crop_when_pad_is_zero(ex, verdicts):
     """x[pad:-pad] cropping, which is empty when pad == 0."""
-    if ex.name in ("conv_backward", "conv_forward", "zero_pad") and \
-            fails_exactly_where(verdicts, lambda case: pad(case) == 0):
-        return ("Only the cases with pad = 0 fail. A crop such as [pad:-pad] is empty when pad is 0; "
-                "give the end explicitly (pad:pad + n_H_prev).")
+    if ex.name in ("conv_backward", "conv_forward", "zero_pad") and fails_exactly_where(
+        verdicts, lambda case: pad(case) == 0
+    ):
+        return (
+            "Only the cases with pad = 0 fail. A crop such as [pad:-pad] is empty when pad is 0; "
+            "give the end explicitly (pad:pad + n_H_prev)."
+        )
     return None
 
 
 def no_accumulation(ex, verdicts):
     """= instead of += where windows overlap."""
-    if ex.name in ("conv_backward", "pool_backward") and \
-            fails_exactly_where(verdicts, lambda case: stride(case) < window(case)):
-        return ("Only cases whose windows overlap (stride < f) fail: add each window's gradient with += "
-                "instead of overwriting what an earlier window wrote.")
+    if ex.name in ("conv_backward", "pool_backward") and fails_exactly_where(
+        verdicts, lambda case: stride(case) < window(case)
+    ):
+        return (
+            "Only cases whose windows overlap (stride < f) fail: add each window's gradient with += "
+            "instead of overwriting what an earlier window wrote."
+        )
     return None
 
 
@@ -207,7 +236,7 @@ def mode_ignored(ex, verdicts):
         other = "average" if mode == "max" else "max"
         twin = by_name.get(v.case.name.removesuffix(mode) + other)
         if not v.passed and twin is not None and close(first_array(v), twin.case.expected[0]):
-            return f"With mode=\"{mode}\" your function returns the {other} result: check that it follows mode."
+            return f'With mode="{mode}" your function returns the {other} result: check that it follows mode.'
     return None
 
 
@@ -218,16 +247,20 @@ def whole_array_distributed(ex, verdicts):
     for v in verdicts:
         kind, message = error(v)
         if v.case.inputs["mode"] == "average" and kind == "ValueError" and "broadcast" in message:
-            return ("In average mode, distribute_value takes one number, dA[i, h, w, c], and the window's "
-                    "shape (f, f): not the whole dA array.")
+            return (
+                "In average mode, distribute_value takes one number, dA[i, h, w, c], and the window's "
+                "shape (f, f): not the whole dA array."
+            )
     return None
 
 
 def mask_from_wrong_window(ex, verdicts):
     """The max-pool mask built from the wrong slice (all channels, or a padded input)."""
     if ex.name == "pool_backward" and fails_exactly_where(verdicts, lambda case: case.inputs["mode"] == "max"):
-        return ("Max mode fails while average mode passes: build the mask from one channel of the layer's input, "
-                "A_prev[i, vert_start:vert_end, horiz_start:horiz_end, c].")
+        return (
+            "Max mode fails while average mode passes: build the mask from one channel of the layer's input, "
+            "A_prev[i, vert_start:vert_end, horiz_start:horiz_end, c]."
+        )
     return None
 
 
@@ -256,9 +289,11 @@ def transposed_filters(ex, verdicts):
 
 def non_square_mixup(ex, verdicts):
     """Heights and widths mixed up: fine on square inputs, wrong on the others."""
+
     def square(case):
         x = image(case)
         return x is None or x.shape[1] == x.shape[2]
+
     if fails_exactly_where(verdicts, lambda case: not square(case)):
         return "Only non-square inputs fail: heights go with n_H and vert_*, widths with n_W and horiz_*."
     return None
@@ -270,12 +305,16 @@ def reads_notebook_variables(ex, verdicts):
         names = v.reply.get("globals_used") or []
         if not v.passed and names:
             listed = ", ".join(f"`{name}`" for name in names[:3])
-            return f"{ex.name} reads the notebook variable {listed} instead of its arguments: use only what is passed in."
+            return (
+                f"{ex.name} reads the notebook variable {listed} instead of its arguments: use only what is passed in."
+            )
         kind, message = error(v)
         if kind == "NameError" and message.startswith("name '"):
             name = message.split("'")[1]
-            return (f"{ex.name} uses `{name}`, which is neither one of its arguments nor defined inside it: a "
-                    "variable from another cell is not there when your function is graded.")
+            return (
+                f"{ex.name} uses `{name}`, which is neither one of its arguments nor defined inside it: a "
+                "variable from another cell is not there when your function is graded."
+            )
     return None
 
 
@@ -290,9 +329,12 @@ def has_tied_window(case) -> bool:
 def gradient_to_every_tie(ex, verdicts):
     """Fast max-pool backward sending a window's gradient to all its tied maxima (the mask of assignment 1)."""
     if ex.name == "pool_backward_fast" and fails_exactly_where(
-            [v for v in verdicts if "sample" not in v.case.inputs], has_tied_window):
-        return ("Only windows with tied maxima go wrong: send each window's gradient to one maximum, the first in "
-                "reading order as np.argmax gives it, not to every tied position.")
+        [v for v in verdicts if "sample" not in v.case.inputs], has_tied_window
+    ):
+        return (
+            "Only windows with tied maxima go wrong: send each window's gradient to one maximum, the first in "
+            "reading order as np.argmax gives it, not to every tied position."
+        )
     return None
 
 
@@ -308,19 +350,38 @@ def softmax_overflow(ex, verdicts):
 
 def train_step_needs_the_layers(ex, verdicts):
     """train_step failing: it is built from the learner's own layers."""
-    if ex.name == "train_step" and not all(v.problem and v.problem.kind is ProblemKind.NOT_IMPLEMENTED
-                                           for v in verdicts):
-        return ("train_step runs your fast layers and loss: if one of them fails its own checks, fix it first; "
-                "then compare your gradients with the numerical gradient check.")
+    if ex.name == "train_step" and not all(
+        v.problem and v.problem.kind is ProblemKind.NOT_IMPLEMENTED for v in verdicts
+    ):
+        return (
+            "train_step runs your fast layers and loss: if one of them fails its own checks, fix it first; "
+            "then compare your gradients with the numerical gradient check."
+        )
     return None
 
 
 RECOGNISERS = [
-    reads_notebook_variables, scalar_conversion, array_instead_of_scalar, bias_missing_or_repeated,
-    wrong_axes_padded, not_floored, stride_ignored, output_size_off_by_one, transposed_filters,
-    outputs_in_wrong_order, mode_ignored, whole_array_distributed, dA_indexed_by_input_position,
-    no_accumulation, empty_crop_when_pad_is_zero, stride_misapplied, mask_from_wrong_window, non_square_mixup,
-    gradient_to_every_tie, softmax_overflow, train_step_needs_the_layers,
+    reads_notebook_variables,
+    scalar_conversion,
+    array_instead_of_scalar,
+    bias_missing_or_repeated,
+    wrong_axes_padded,
+    not_floored,
+    stride_ignored,
+    output_size_off_by_one,
+    transposed_filters,
+    outputs_in_wrong_order,
+    mode_ignored,
+    whole_array_distributed,
+    dA_indexed_by_input_position,
+    no_accumulation,
+    empty_crop_when_pad_is_zero,
+    stride_misapplied,
+    mask_from_wrong_window,
+    non_square_mixup,
+    gradient_to_every_tie,
+    softmax_overflow,
+    train_step_needs_the_layers,
 ]
 
 

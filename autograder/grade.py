@@ -1,4 +1,5 @@
 """Grading one submitted notebook in isolation, into Gradescope's results.json form."""
+
 import json
 import time
 from pathlib import Path
@@ -26,14 +27,16 @@ def read_submission(path: Path) -> dict:
     try:
         text = path.read_text(encoding="utf-8")
     except (OSError, UnicodeDecodeError) as error:
-        raise InvalidSubmission(f"the file could not be read as text ({error.__class__.__name__})")
+        raise InvalidSubmission(f"the file could not be read as text ({error.__class__.__name__})") from None
     try:
         notebook = json.loads(text)
     except json.JSONDecodeError as error:
-        raise InvalidSubmission(f"the file is not valid JSON (line {error.lineno}, column {error.colno}): "
-                                "it may have been saved incompletely or edited outside Jupyter")
+        raise InvalidSubmission(
+            f"the file is not valid JSON (line {error.lineno}, column {error.colno}): "
+            "it may have been saved incompletely or edited outside Jupyter"
+        ) from None
     except RecursionError:
-        raise InvalidSubmission("the file is JSON nested too deeply to be a notebook")
+        raise InvalidSubmission("the file is JSON nested too deeply to be a notebook") from None
     if not isinstance(notebook, dict) or not isinstance(notebook.get("cells"), list):
         raise InvalidSubmission("the file is JSON but not a Jupyter notebook (it has no list of cells)")
     return notebook
@@ -55,13 +58,16 @@ def refuse_if_exposed(kind, paths) -> None:
     package, its reference data and the submissions must not be readable by other users."""
     exposed = exposed_to_learner(kind, paths)
     if exposed:
-        raise NoIsolation("Learner code would run as a separate uid without namespaces here, and other users "
-                          "can read " + ", ".join(map(str, exposed)) + ": make them private "
-                          "(chmod -R go-rwx <folder>), or grade where bubblewrap works.")
+        raise NoIsolation(
+            "Learner code would run as a separate uid without namespaces here, and other users "
+            "can read " + ", ".join(map(str, exposed)) + ": make them private "
+            "(chmod -R go-rwx <folder>), or grade where bubblewrap works."
+        )
 
 
-def grade_notebook(path: Path, assignment: str | None = None, limits: Limits = Limits(),
-                   unsandboxed: bool = False) -> Results:
+def grade_notebook(
+    path: Path, assignment: str | None = None, limits: Limits = Limits(), unsandboxed: bool = False
+) -> Results:
     """Grade one submission; always returns its Results, whatever the notebook holds.
 
     Raises sandbox.NoIsolation when no sandbox can be had here and `unsandboxed` is False.
@@ -70,9 +76,12 @@ def grade_notebook(path: Path, assignment: str | None = None, limits: Limits = L
     try:
         notebook = read_submission(path)
     except InvalidSubmission as error:
-        return Results.blank(assignment or paths.ASSIGNMENTS[0], "the notebook could not be read",
-                             f"This submission could not be graded: {error}. Nothing in it was run.",
-                             invalid=str(error))
+        return Results.blank(
+            assignment or paths.ASSIGNMENTS[0],
+            "the notebook could not be read",
+            f"This submission could not be graded: {error}. Nothing in it was run.",
+            invalid=str(error),
+        )
     assignment = detect_assignment(notebook, path, assignment)
     kind = isolation(unsandboxed)
     refuse_if_exposed(kind, [path])
@@ -86,15 +95,25 @@ def grade_notebook(path: Path, assignment: str | None = None, limits: Limits = L
         if session is not None:
             session.close()
 
-    tests = [TestResult(v.exercise.name, part.name, part.score, part.max_score, part.feedback)
-             for v in verdicts for part in v.parts()]
-    notes = [f"Cell {index} failed: {problem}" if index >= 0 else f"Not graded: {problem}"
-             for index, problem in sorted(session.cell_problems.items())]
+    tests = [
+        TestResult(v.exercise.name, part.name, part.score, part.max_score, part.feedback)
+        for v in verdicts
+        for part in v.parts()
+    ]
+    notes = [
+        f"Cell {index} failed: {problem}" if index >= 0 else f"Not graded: {problem}"
+        for index, problem in sorted(session.cell_problems.items())
+    ]
     if not cells:
         notes.append("The notebook has no code cells of yours.")
     if session.out_of_time:
         notes.append(f"Grading stopped: the submission used up its time budget of {limits.submission_seconds:g} s.")
     score = round(sum(v.score for v in verdicts), 2)
     total = sum(ex.points for ex in exercises(assignment))
-    return Results(assignment, tests, "\n".join([f"{assignment}: {score} of {total} points.", *notes]),
-                   time.monotonic() - start, {"isolation": kind.name.lower(), "restarts": session.restarts})
+    return Results(
+        assignment,
+        tests,
+        "\n".join([f"{assignment}: {score} of {total} points.", *notes]),
+        time.monotonic() - start,
+        {"isolation": kind.name.lower(), "restarts": session.restarts},
+    )

@@ -13,6 +13,7 @@ The bundle holds only:
     release/<a>/*.py    the provided modules the learner's notebook imports, if any
 The zip is deterministic: sorted entries, fixed timestamps and permissions.
 """
+
 import json
 import re
 import tomllib
@@ -132,23 +133,30 @@ def minimum_python(pyproject: Path) -> tuple[int, ...]:
 def setup_script(root: Path) -> str:
     """setup.sh, with the Python floor of pyproject.toml and the pins of requirements.txt."""
     version = minimum_python(root / "pyproject.toml")
-    return (SETUP_SH.replace("@PINS@", " ".join(pinned_versions(root / "requirements.txt")))
-            .replace("@PYTHON_MIN@", ", ".join(map(str, version)))
-            .replace("@PYTHON_MIN_DOTTED@", ".".join(map(str, version))))
+    return (
+        SETUP_SH.replace("@PINS@", " ".join(pinned_versions(root / "requirements.txt")))
+        .replace("@PYTHON_MIN@", ", ".join(map(str, version)))
+        .replace("@PYTHON_MIN_DOTTED@", ".".join(map(str, version)))
+    )
 
 
 def run_script(assignment: str) -> str:
     """run_autograder, with the assignment's tests at 0 for when there is nothing to grade."""
-    blank = Results.blank(assignment, "see the message above the tests",
-                          "The autograder failed on this submission; please tell your instructor.",
-                          graded=False).to_gradescope()
+    blank = Results.blank(
+        assignment,
+        "see the message above the tests",
+        "The autograder failed on this submission; please tell your instructor.",
+        graded=False,
+    ).to_gradescope()
     return RUN_AUTOGRADER.replace("@ASSIGNMENT@", assignment).replace("@BLANK@", json.dumps(blank, indent=1))
 
 
 def bundle_files(root: Path, assignment: str) -> dict[str, tuple[bytes, int]]:
     """{path in the zip: (content, permissions)} of everything the bundle holds."""
-    files = {"setup.sh": (setup_script(root).encode(), 0o755),
-             "run_autograder": (run_script(assignment).encode(), 0o755)}
+    files = {
+        "setup.sh": (setup_script(root).encode(), 0o755),
+        "run_autograder": (run_script(assignment).encode(), 0o755),
+    }
     package = root / "autograder"
     for path in package.rglob("*.py"):
         if "__pycache__" not in path.parts:

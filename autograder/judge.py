@@ -10,6 +10,7 @@ message is text the learner's code chose and may hold the hidden inputs it was c
 Whatever a reply holds, judging it cannot fail: an error while judging a case is that case's
 verdict.
 """
+
 import builtins
 from dataclasses import dataclass, field
 
@@ -22,8 +23,9 @@ from .reference import Case
 from .runner import Unsupported
 
 RTOL = 1e-6
-BUILTIN_EXCEPTIONS = {name for name, value in vars(builtins).items()
-                      if isinstance(value, type) and issubclass(value, BaseException)}
+BUILTIN_EXCEPTIONS = {
+    name for name, value in vars(builtins).items() if isinstance(value, type) and issubclass(value, BaseException)
+}
 
 
 @dataclass
@@ -73,8 +75,14 @@ class ExerciseVerdict:
         for name in names:
             verdicts = [verdict for verdict in self.cases if verdict.part == name]
             passed = sum(verdict.passed for verdict in verdicts)
-            parts.append(PartScore(name, round(passed * points_per_case, 2), round(len(verdicts) * points_per_case, 2),
-                                   self.feedback(verdicts)))
+            parts.append(
+                PartScore(
+                    name,
+                    round(passed * points_per_case, 2),
+                    round(len(verdicts) * points_per_case, 2),
+                    self.feedback(verdicts),
+                )
+            )
         return parts
 
     def feedback(self, verdicts=None) -> str:
@@ -83,15 +91,19 @@ class ExerciseVerdict:
         lines = [f"{passed} of {len(verdicts)} cases pass."]
         failing = [(number, verdict) for number, verdict in enumerate(verdicts, 1) if not verdict.passed]
         if len(failing) > 1 and len({verdict.problem for _, verdict in failing}) == 1:
-            lines.append(f"  {'every case' if not passed else 'cases ' + ', '.join(str(n) for n, _ in failing)}: "
-                         f"{failing[0][1].problem}")
+            lines.append(
+                f"  {'every case' if not passed else 'cases ' + ', '.join(str(n) for n, _ in failing)}: "
+                f"{failing[0][1].problem}"
+            )
         else:
             lines += [f"  case {number} ({verdict.label}): {verdict.problem}" for number, verdict in failing]
         fixed = sorted({helper for verdict in verdicts for helper in verdict.fixed_by})
         if fixed:
             names = " and ".join(fixed)
-            lines.append(f"Your {self.exercise.name} is right when it is given a correct {names}: "
-                         f"those cases count as passed here; fix {names} to make the notebook work.")
+            lines.append(
+                f"Your {self.exercise.name} is right when it is given a correct {names}: "
+                f"those cases count as passed here; fix {names} to make the notebook work."
+            )
         lines += [f"Hint: {hint}" for hint in self.hints if any(not v.passed for v in verdicts)]
         return "\n".join(lines)
 
@@ -148,8 +160,10 @@ def reply_problem(ex: Exercise, case: Case, reply: dict) -> Problem | None:
     try:
         return judge_reply(ex, case, reply)
     except Exception as error:  # a result of a shape no check foresaw: the learner's problem, not the batch's
-        return Problem(ProblemKind.UNJUDGEABLE, f"the result could not be judged ({type(error).__name__}): "
-                                                "check its form against the docstring")
+        return Problem(
+            ProblemKind.UNJUDGEABLE,
+            f"the result could not be judged ({type(error).__name__}): check its form against the docstring",
+        )
 
 
 def judge_reply(ex: Exercise, case: Case, reply: dict) -> Problem | None:
@@ -168,9 +182,11 @@ def judge_reply(ex: Exercise, case: Case, reply: dict) -> Problem | None:
         return Problem(kind, said + (f" — at {line}" if line else ""))
     allowed, seconds = case.inputs.get("seconds_allowed"), reply.get("seconds") or 0.0
     if allowed and seconds > allowed:
-        return Problem(ProblemKind.TOO_SLOW,
-                       f"took {seconds:.2f} s on a large case that must finish within {allowed:g} s: loops over "
-                       "every position are too slow here, use whole-array operations")
+        return Problem(
+            ProblemKind.TOO_SLOW,
+            f"took {seconds:.2f} s on a large case that must finish within {allowed:g} s: loops over "
+            "every position are too slow here, use whole-array operations",
+        )
     try:
         outputs = ex.outputs(reply.get("result"), case.inputs)
     except WrongReturn as error:
@@ -195,8 +211,17 @@ def judge_exercise(ex: Exercise, cases: list[Case], call, wrong_helpers=frozense
     for case in cases:
         part = ex.part(case.inputs) if ex.part else None
         if given_up:
-            verdicts.append(CaseVerdict(case, part, {"ok": False}, Problem(
-                ProblemKind.NOT_RUN, "not run: an earlier case of this exercise ran out of time or ended the process")))
+            verdicts.append(
+                CaseVerdict(
+                    case,
+                    part,
+                    {"ok": False},
+                    Problem(
+                        ProblemKind.NOT_RUN,
+                        "not run: an earlier case of this exercise ran out of time or ended the process",
+                    ),
+                )
+            )
             continue
         args, kwargs = ex.arguments(case.inputs)
         helpers = {helper: case.helpers.get(helper, {}) for helper in ex.helpers if helper in wrong_helpers}

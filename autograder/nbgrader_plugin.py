@@ -20,6 +20,7 @@
 
 Folders are the course's (nbgrader_config.py): release/, submitted/, autograded/, source/.
 """
+
 import csv
 import html
 import json
@@ -49,12 +50,52 @@ NBGRADER_FILES = {"timestamp.txt", "submission_secret.txt"}
 RASTER_IMAGES = {".png", ".jpg", ".jpeg", ".gif", ".webp"}
 
 #: What rendered notebook markdown needs: text, lists, tables, code (highlighted), images, links.
-NOTEBOOK_TAGS = sorted(bleach.ALLOWED_TAGS | {
-    "p", "br", "hr", "h1", "h2", "h3", "h4", "h5", "h6", "pre", "span", "div", "img", "table", "thead", "tbody",
-    "tr", "th", "td", "del", "s", "u", "sub", "sup", "kbd", "dl", "dt", "dd", "details", "summary"})
-NOTEBOOK_ATTRIBUTES = {**bleach.ALLOWED_ATTRIBUTES, "a": ["href", "title", "class"],
-                       "img": ["src", "alt", "title", "width", "height"], "th": ["style"], "td": ["style"],
-                       "span": ["class"], "div": ["class"], "code": ["class"], "pre": ["class"]}
+NOTEBOOK_TAGS = sorted(
+    bleach.ALLOWED_TAGS
+    | {
+        "p",
+        "br",
+        "hr",
+        "h1",
+        "h2",
+        "h3",
+        "h4",
+        "h5",
+        "h6",
+        "pre",
+        "span",
+        "div",
+        "img",
+        "table",
+        "thead",
+        "tbody",
+        "tr",
+        "th",
+        "td",
+        "del",
+        "s",
+        "u",
+        "sub",
+        "sup",
+        "kbd",
+        "dl",
+        "dt",
+        "dd",
+        "details",
+        "summary",
+    }
+)
+NOTEBOOK_ATTRIBUTES = {
+    **bleach.ALLOWED_ATTRIBUTES,
+    "a": ["href", "title", "class"],
+    "img": ["src", "alt", "title", "width", "height"],
+    "th": ["style"],
+    "td": ["style"],
+    "span": ["class"],
+    "div": ["class"],
+    "code": ["class"],
+    "pre": ["class"],
+}
 # data: URLs carry images pasted into a notebook; a data: document never shares the page's origin.
 NOTEBOOK_PROTOCOLS = sorted(bleach.ALLOWED_PROTOCOLS | {"data"})
 
@@ -71,8 +112,11 @@ def visible_part(source: str) -> str:
 class IsolatedAutograde(NbGraderPreprocessor):
     """Grade the notebook with the isolated grader and write the verdicts into its grade cells."""
 
-    unsandboxed = Bool(False, help="Grade even where no sandbox can be had: learner code then runs as the "
-                                   "instructor, able to read and change everything they can.").tag(config=True)
+    unsandboxed = Bool(
+        False,
+        help="Grade even where no sandbox can be had: learner code then runs as the "
+        "instructor, able to read and change everything they can.",
+    ).tag(config=True)
 
     def preprocess(self, nb, resources):
         """Grade the submission (unless it was not readable) and fill in its grade cells."""
@@ -95,8 +139,10 @@ class IsolatedAutograde(NbGraderPreprocessor):
             name = meta["grade_id"].removeprefix("test_")
             points, feedback = verdicts.get(name, (0.0, summary if invalid else f"{name} was not graded."))
             cell.source = visible_part(cell.source)
-            cell.outputs = [new_output("stream", name="stdout", text=feedback + "\n"),
-                            new_output("execute_result", data={"text/plain": repr(points)}, execution_count=1)]
+            cell.outputs = [
+                new_output("stream", name="stdout", text=feedback + "\n"),
+                new_output("execute_result", data={"text/plain": repr(points)}, execution_count=1),
+            ]
         return nb, resources
 
     def grade(self, nb, assignment: str) -> Results:
@@ -108,8 +154,11 @@ class IsolatedAutograde(NbGraderPreprocessor):
             try:
                 return grade_notebook(path, assignment, unsandboxed=self.unsandboxed)
             except sandbox.NoIsolation as error:
-                self.log.error("Isolated grader refuses to grade: %s (nbgrader: set "
-                               "c.IsolatedAutograde.unsandboxed = True to grade without a sandbox)", error)
+                self.log.error(
+                    "Isolated grader refuses to grade: %s (nbgrader: set "
+                    "c.IsolatedAutograde.unsandboxed = True to grade without a sandbox)",
+                    error,
+                )
                 raise
 
 
@@ -121,10 +170,19 @@ def restore_missing_grade_cells(nb, points_by_grade_id: dict[str, float]) -> Non
         if grade_id in present:
             continue
         name = grade_id.removeprefix("test_")
-        cell = new_code_cell(f"# Hidden tests for {name} ({points:g} points): this cell was missing from the "
-                             "submission and was put back by the grader.")
-        cell.metadata["nbgrader"] = {"grade": True, "grade_id": grade_id, "locked": True, "points": points,
-                                     "schema_version": 3, "solution": False, "task": False}
+        cell = new_code_cell(
+            f"# Hidden tests for {name} ({points:g} points): this cell was missing from the "
+            "submission and was put back by the grader."
+        )
+        cell.metadata["nbgrader"] = {
+            "grade": True,
+            "grade_id": grade_id,
+            "locked": True,
+            "points": points,
+            "schema_version": 3,
+            "solution": False,
+            "task": False,
+        }
         after = [i for i, c in enumerate(nb.cells) if c.metadata.get("nbgrader", {}).get("grade_id") == name]
         nb.cells.insert(after[0] + 1 if after else len(nb.cells), cell)
 
@@ -159,9 +217,15 @@ class SanitizeStudentHTML(SanitizeHTML):
 
     def sanitize_html_tags(self, html_str):
         """SanitizeHTML's bleach call, with data: URLs allowed (images pasted into the notebook)."""
-        return bleach.clean(html_str, tags=self.tags, attributes=self.attributes, protocols=NOTEBOOK_PROTOCOLS,
-                            strip=self.strip, strip_comments=self.strip_comments,
-                            css_sanitizer=CSSSanitizer(allowed_css_properties=self.styles))
+        return bleach.clean(
+            html_str,
+            tags=self.tags,
+            attributes=self.attributes,
+            protocols=NOTEBOOK_PROTOCOLS,
+            strip=self.strip,
+            strip_comments=self.strip_comments,
+            css_sanitizer=CSSSanitizer(allowed_css_properties=self.styles),
+        )
 
     def cleaned_markdown(self, source: str, attachments: dict) -> str:
         """Markdown that renders as `source` rendered and cleaned: one line of clean HTML in a <div>.
@@ -231,10 +295,14 @@ def stand_in(path: Path, release: Path) -> str | None:
         return None
     copy = nbformat.read(str(release), as_version=4)
     copy.metadata["autograder"] = {"invalid": reason}
-    copy.cells.insert(0, new_markdown_cell(
-        f"**Your submitted `{path.name}` could not be graded:** {reason}. It is kept unchanged as "
-        f"`{path.name}.invalid`; this copy of the assignment stands in for it so that your grade and "
-        "feedback say why. Ask your instructor if you think your work was lost."))
+    copy.cells.insert(
+        0,
+        new_markdown_cell(
+            f"**Your submitted `{path.name}` could not be graded:** {reason}. It is kept unchanged as "
+            f"`{path.name}.invalid`; this copy of the assignment stands in for it so that your grade and "
+            "feedback say why. Ask your instructor if you think your work was lost."
+        ),
+    )
     path.replace(path.with_name(path.name + ".invalid"))
     nbformat.write(copy, str(path))
     return reason
@@ -257,8 +325,12 @@ def drop_student_files(assignment: str, student: str, notebooks=None, course_roo
         graded, course = root / "autograded" / student_and_assignment, root / "source" / submitted.name
         for path in sorted(graded.rglob("*")):
             name = path.relative_to(graded)
-            kept = ((course / name).is_file() or str(name) in NBGRADER_FILES or path.suffix.lower() in RASTER_IMAGES
-                    or (path.suffix == ".ipynb" and len(name.parts) == 1))
+            kept = (
+                (course / name).is_file()
+                or str(name) in NBGRADER_FILES
+                or path.suffix.lower() in RASTER_IMAGES
+                or (path.suffix == ".ipynb" and len(name.parts) == 1)
+            )
             if kept or (path.is_dir() and not path.is_symlink()):
                 continue
             try:

@@ -1,4 +1,5 @@
 """Run nbgrader's command line from this Python environment."""
+
 import os
 import subprocess
 import sys
@@ -12,5 +13,4 @@ def run_nbgrader(args: list[str], cwd: Path) -> subprocess.CompletedProcess:
     this interpreter's scripts goes first on PATH: the venv need not be activated.
     """
     env = dict(os.environ, PATH=os.pathsep.join([str(Path(sys.executable).parent), os.environ.get("PATH", "")]))
-    return subprocess.run([sys.executable, "-m", "nbgrader", *args], cwd=cwd, env=env,
-                          capture_output=True, text=True)
+    return subprocess.run([sys.executable, "-m", "nbgrader", *args], cwd=cwd, env=env, capture_output=True, text=True)

@@ -5,6 +5,7 @@ course's own (nbgrader grade cells, and read-only cells other than the setup cel
 data loading, training, plots). IPython magics and shell escapes are not Python; they are
 blanked out.
 """
+
 import json
 import sys
 from pathlib import Path

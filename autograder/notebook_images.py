@@ -1,4 +1,5 @@
 """Find the image files a notebook's markdown shows."""
+
 import re
 
 IMAGE_PATTERNS = [

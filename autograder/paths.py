@@ -1,4 +1,5 @@
 """Where things live in the course repository, relative to its root."""
+
 from pathlib import Path
 
 #: The repository this package was imported from (an editable install points here).

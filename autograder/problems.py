@@ -2,6 +2,7 @@
 
 The sentence never holds a hidden input or a reference value (see judge.py).
 """
+
 import enum
 from dataclasses import dataclass
 
@@ -36,7 +37,11 @@ class Problem:
 
 # The error kinds the runner and the session report by name, and what they mean here.
 ERROR_KINDS = {
-    "NotImplementedError": ProblemKind.NOT_IMPLEMENTED, "Missing": ProblemKind.MISSING,
-    "TimeLimit": ProblemKind.TIME_LIMIT, "ProcessDied": ProblemKind.PROCESS_DIED, "NotRun": ProblemKind.NOT_RUN,
-    "BadReply": ProblemKind.BAD_REPLY, "HelperNotRecorded": ProblemKind.HELPER_NOT_RECORDED,
+    "NotImplementedError": ProblemKind.NOT_IMPLEMENTED,
+    "Missing": ProblemKind.MISSING,
+    "TimeLimit": ProblemKind.TIME_LIMIT,
+    "ProcessDied": ProblemKind.PROCESS_DIED,
+    "NotRun": ProblemKind.NOT_RUN,
+    "BadReply": ProblemKind.BAD_REPLY,
+    "HelperNotRecorded": ProblemKind.HELPER_NOT_RECORDED,
 }

@@ -11,6 +11,7 @@ Layout of <assignment>.h5:
 Cases keep their order through the attribute `order` on each case group. The recorded helper
 answers let the grader replace a learner's wrong helper without shipping any solution code.
 """
+
 import copy
 from dataclasses import dataclass, field
 from functools import lru_cache
@@ -45,6 +46,7 @@ def run_recording_helpers(ref: dict, ex, inputs: dict) -> tuple[tuple, dict]:
             answer = originals[helper](*args, **kwargs)
             recorded[helper][helper_key(args)] = copy.deepcopy(answer)
             return answer
+
         return wrapper
 
     ref.update({helper: recording(helper) for helper in ex.helpers})
@@ -74,8 +76,9 @@ def write_reference(path: Path, assignment: str, ref: dict) -> None:
                         continue
                     helper_group = case.create_group(f"helpers/{helper}")
                     helper_group.create_dataset("keys", data=np.array(list(answers), dtype="S40"), track_times=False)
-                    helper_group.create_dataset("values", data=np.stack([np.asarray(a) for a in answers.values()]),
-                                                track_times=False)
+                    helper_group.create_dataset(
+                        "values", data=np.stack([np.asarray(a) for a in answers.values()]), track_times=False
+                    )
 
 
 def write_inputs(group, inputs: dict) -> None:
@@ -108,8 +111,9 @@ def read_helpers(group) -> dict:
     helpers = {}
     for helper, data in group.items():
         values = data["values"][()]
-        helpers[helper] = {key.decode(): (value.item() if value.ndim == 0 else value)
-                           for key, value in zip(data["keys"][()], values)}
+        helpers[helper] = {
+            key.decode(): (value.item() if value.ndim == 0 else value) for key, value in zip(data["keys"][()], values)
+        }
     return helpers
 
 
@@ -121,9 +125,12 @@ def read_all_cases(path: Path) -> dict[str, list[Case]]:
         for exercise, group in h5.items():
             names = sorted(group, key=lambda name: group[name].attrs["order"])
             result[exercise] = [
-                Case(name, read_inputs(group[name]["inputs"]),
-                     tuple(group[name]["outputs"][str(k)][()] for k in range(len(group[name]["outputs"]))),
-                     read_helpers(group[name]["helpers"]) if "helpers" in group[name] else {})
+                Case(
+                    name,
+                    read_inputs(group[name]["inputs"]),
+                    tuple(group[name]["outputs"][str(k)][()] for k in range(len(group[name]["outputs"]))),
+                    read_helpers(group[name]["helpers"]) if "helpers" in group[name] else {},
+                )
                 for name in names
             ]
     return result
@@ -136,13 +143,16 @@ def same_content(path_a: Path, path_b: Path, rtol: float = 1e-9) -> bool:
     tolerance): a sum's order, and so its rounding, depends on the machine's BLAS, its threads
     and its processor, and the committed file must not go stale from one machine to the next.
     """
+
     def flatten(path):
         items = {}
         with h5py.File(path, "r") as h5:
+
             def visit(name, obj):
                 items[name + "@attrs"] = {k: np.asarray(v).tolist() for k, v in obj.attrs.items()}
                 if isinstance(obj, h5py.Dataset):
                     items[name] = obj[()]
+
             h5.visititems(visit)
         return items
 

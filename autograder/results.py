@@ -5,6 +5,7 @@ A Results holds a test per graded part of each exercise (Gradescope's unit: "poo
 results.json (to_gradescope, read back with from_gradescope), the gradebook's row and the
 console table (exercise_scores), nbgrader's grade cells (exercise_feedback).
 """
+
 from dataclasses import dataclass, field
 
 from . import paths
@@ -44,8 +45,10 @@ class Results:
         tests = []
         for ex in exercises(assignment):
             parts = list(dict.fromkeys(ex.part(case.inputs) if ex.part else None for case in cases[ex.name]))
-            tests += [TestResult(ex.name, part, 0.0, round(ex.points / len(parts), 2), f"Not graded: {reason}")
-                      for part in parts]
+            tests += [
+                TestResult(ex.name, part, 0.0, round(ex.points / len(parts), 2), f"Not graded: {reason}")
+                for part in parts
+            ]
         return cls(assignment, tests, output, 0.0, {"assignment": assignment, **extra})
 
     def exercise_scores(self) -> dict[str, float]:
@@ -66,21 +69,41 @@ class Results:
 
     def to_gradescope(self) -> dict:
         """Gradescope's results.json: a test per part, tagged with its exercise."""
-        return {"score": self.score, "execution_time": round(self.execution_time, 3), "output": self.output,
-                "tests": [{"name": test.name, "score": test.score, "max_score": test.max_score,
-                           "output": test.output, "visibility": "visible", "tags": [test.exercise]}
-                          for test in self.tests],
-                "extra_data": {"assignment": self.assignment, **self.extra}}
+        return {
+            "score": self.score,
+            "execution_time": round(self.execution_time, 3),
+            "output": self.output,
+            "tests": [
+                {
+                    "name": test.name,
+                    "score": test.score,
+                    "max_score": test.max_score,
+                    "output": test.output,
+                    "visibility": "visible",
+                    "tags": [test.exercise],
+                }
+                for test in self.tests
+            ],
+            "extra_data": {"assignment": self.assignment, **self.extra},
+        }
 
     @classmethod
     def from_gradescope(cls, data: dict) -> "Results":
         """The Results a results.json dict was written from."""
-        tests = [TestResult(test["tags"][0], part_of(test["name"], test["tags"][0]), test["score"], test["max_score"],
-                            test["output"]) for test in data["tests"]]
+        tests = [
+            TestResult(
+                test["tags"][0],
+                part_of(test["name"], test["tags"][0]),
+                test["score"],
+                test["max_score"],
+                test["output"],
+            )
+            for test in data["tests"]
+        ]
         extra = dict(data.get("extra_data", {}))
         return cls(extra.pop("assignment"), tests, data.get("output", ""), data.get("execution_time", 0.0), extra)
 
 
 def part_of(name: str, exercise: str) -> str | None:
     """'max' from 'pool_forward (max)'; None from 'pool_forward'."""
-    return name[len(exercise) + 2:-1] if name != exercise else None
+    return name[len(exercise) + 2 : -1] if name != exercise else None

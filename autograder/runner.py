@@ -13,6 +13,7 @@ Values cross the process boundary as JSON (arrays as dtype + shape + base64 byte
 pickles: whatever the learner's code returns, the grader only ever decodes numbers, strings,
 lists, tuples, dicts and numeric arrays.
 """
+
 import base64
 import copy
 import ctypes
@@ -54,6 +55,7 @@ class HelperNotRecorded(Exception):
 
 # ---------------------------------------------------------------- plain data -----------------
 
+
 def encode(value, depth=0):
     """A JSON-ready form of `value`; anything that is not plain data becomes an Unsupported marker."""
     if depth > MAX_DEPTH:
@@ -67,8 +69,11 @@ def encode(value, depth=0):
         if array.dtype.kind not in ARRAY_KINDS:
             return {"__unsupported__": f"array of dtype {array.dtype}"}
         array = array.copy(order="C")  # (np.ascontiguousarray would make a 0-d array 1-d)
-        return {"__array__": base64.b64encode(array.tobytes()).decode("ascii"),
-                "dtype": array.dtype.str, "shape": list(array.shape)}
+        return {
+            "__array__": base64.b64encode(array.tobytes()).decode("ascii"),
+            "dtype": array.dtype.str,
+            "shape": list(array.shape),
+        }
     if type(value) is tuple:
         return {"__tuple__": [encode(item, depth + 1) for item in value]}
     if type(value) is list:
@@ -138,6 +143,7 @@ def read_message(stream) -> dict | None:
 
 # ---------------------------------------------------------------- calling --------------------
 
+
 def helper_key(args) -> str:
     """A fingerprint of a helper's arguments, by their values only (shapes and dtypes aside)."""
     digest = hashlib.sha1()
@@ -153,6 +159,7 @@ def recorded_helper(name: str, lookup):
     lookup(key) -> the recorded answer, or raises HelperNotRecorded. In the sandbox it asks the
     grader, so only the answers for arguments actually passed ever reach the learner's process.
     """
+
     def helper(*args, **kwargs):
         try:
             key = helper_key(args)
@@ -161,16 +168,19 @@ def recorded_helper(name: str, lookup):
         if key is None:
             raise HelperNotRecorded(f"{name} was called with arguments the reference solution never uses")
         return lookup(key)
+
     helper.__name__ = name
     return helper
 
 
 def table_lookup(name: str, answers: dict):
     """A lookup over recorded answers held here (check() in the learner's own kernel)."""
+
     def lookup(key):
         if key not in answers:
             raise HelperNotRecorded(f"{name} was called with arguments the reference solution never uses")
         return copy.deepcopy(answers[key])
+
     return lookup
 
 
@@ -195,8 +205,14 @@ def notebook_globals_used(fn, namespace: dict) -> list[str]:
         current = stack.pop()
         names.update(current.co_names)
         stack.extend(const for const in current.co_consts if hasattr(const, "co_names"))
-    return sorted(name for name in names if name in namespace and not name.startswith("__")
-                  and not callable(namespace[name]) and type(namespace[name]).__name__ != "module")
+    return sorted(
+        name
+        for name in names
+        if name in namespace
+        and not name.startswith("__")
+        and not callable(namespace[name])
+        and type(namespace[name]).__name__ != "module"
+    )
 
 
 def call_function(namespace: dict, name: str, args, kwargs, helpers=None) -> dict:
@@ -209,8 +225,11 @@ def call_function(namespace: dict, name: str, args, kwargs, helpers=None) -> dic
     """
     fn = namespace.get(name)
     if not callable(fn):
-        return {"ok": False, "error": {"type": "Missing", "message": f"{name} is not defined", "line": None},
-                "globals_used": []}
+        return {
+            "ok": False,
+            "error": {"type": "Missing", "message": f"{name} is not defined", "line": None},
+            "globals_used": [],
+        }
     saved = {helper: namespace.get(helper) for helper in helpers or {}}
     namespace.update({helper: recorded_helper(helper, lookup) for helper, lookup in (helpers or {}).items()})
     args, kwargs = copy.deepcopy(args), copy.deepcopy(kwargs)
@@ -228,6 +247,7 @@ def call_function(namespace: dict, name: str, args, kwargs, helpers=None) -> dic
 
 # ---------------------------------------------------------------- serving (in the sandbox) ---
 
+
 class CappedText:
     """A stand-in for sys.stdout/sys.stderr that keeps only the first `limit` characters."""
 
@@ -237,7 +257,7 @@ class CappedText:
     def write(self, text):
         text = str(text)
         room = self.limit - self.size
-        self.parts.append(text[:max(room, 0)])
+        self.parts.append(text[: max(room, 0)])
         self.size += min(len(text), max(room, 0))
         self.dropped += max(len(text) - max(room, 0), 0)
         return len(text)
@@ -285,10 +305,10 @@ def run_cell(namespace: dict, index: int, source: str) -> dict:
 # outright: unshare, setns; add_key, request_key, keyctl; memfd_create, shmget, msgget, semget,
 # mq_open (memory no process maps, or that outlives it); ptrace, process_vm_readv,
 # process_vm_writev, pidfd_getfd, kcmp (reaching into another process).
-SYSCALLS = {"x86_64": (0xC000003E, 317, 56, 435, (272, 308, 248, 249, 250, 319, 29, 68, 64, 240,
-                                                  101, 310, 311, 438, 312)),
-            "aarch64": (0xC00000B7, 277, 220, 435, (97, 268, 217, 218, 219, 279, 194, 186, 190, 180,
-                                                    117, 270, 271, 438, 272))}
+SYSCALLS = {
+    "x86_64": (0xC000003E, 317, 56, 435, (272, 308, 248, 249, 250, 319, 29, 68, 64, 240, 101, 310, 311, 438, 312)),
+    "aarch64": (0xC00000B7, 277, 220, 435, (97, 268, 217, 218, 219, 279, 194, 186, 190, 180, 117, 270, 271, 438, 272)),
+}
 NEW_NAMESPACE_FLAGS = 0x7E020080  # CLONE_NEWNS | NEWCGROUP | NEWUTS | NEWIPC | NEWUSER | NEWPID | NEWNET | NEWTIME
 
 
@@ -298,22 +318,28 @@ def syscall_filter(arch: int, clone: int, clone3: int, denied) -> bytes:
     foreign-ABI calls. clone3 answers ENOSYS, so that libc falls back to clone, whose flags a
     filter can read."""
     load, jump_eq, jump_ge, jump_set, ret = 0x20, 0x15, 0x35, 0x45, 0x06
-    program = [(load, None, None, 4),  # seccomp_data.arch
-               (jump_eq, None, "deny", arch),
-               (load, None, None, 0),  # seccomp_data.nr
-               (jump_ge, "deny", None, 0x40000000)]
+    program = [
+        (load, None, None, 4),  # seccomp_data.arch
+        (jump_eq, None, "deny", arch),
+        (load, None, None, 0),  # seccomp_data.nr
+        (jump_ge, "deny", None, 0x40000000),
+    ]
     program += [(jump_eq, "deny", None, number) for number in denied]
-    program += [(jump_eq, "nosys", None, clone3),
-                (jump_eq, None, "allow", clone),
-                (load, None, None, 16),  # low half of clone's first argument, the flags
-                (jump_set, "deny", None, NEW_NAMESPACE_FLAGS)]
+    program += [
+        (jump_eq, "nosys", None, clone3),
+        (jump_eq, None, "allow", clone),
+        (load, None, None, 16),  # low half of clone's first argument, the flags
+        (jump_set, "deny", None, NEW_NAMESPACE_FLAGS),
+    ]
     labels = {"allow": len(program), "deny": len(program) + 1, "nosys": len(program) + 2}
     program += [(ret, None, None, 0x7FFF0000), (ret, None, None, 0x00050000 | 1), (ret, None, None, 0x00050000 | 38)]
 
     def offset(index, label):
         return 0 if label is None else labels[label] - index - 1
-    return b"".join(struct.pack("HBBI", code, offset(i, jt), offset(i, jf), k)
-                    for i, (code, jt, jf, k) in enumerate(program))
+
+    return b"".join(
+        struct.pack("HBBI", code, offset(i, jt), offset(i, jf), k) for i, (code, jt, jf, k) in enumerate(program)
+    )
 
 
 def machine_filter() -> bytes | None:
@@ -327,8 +353,12 @@ def machine_filter() -> bytes | None:
 def confine(config: dict) -> None:
     """Limit this process and all it starts, before any learner code: memory, processes, file size,
     no core files, no new privileges; on x86_64 and aarch64 Linux the system call filter above."""
-    for name, value in (("RLIMIT_AS", config["memory_bytes"]), ("RLIMIT_NPROC", config["processes"]),
-                        ("RLIMIT_FSIZE", config["file_bytes"]), ("RLIMIT_CORE", 0)):
+    for name, value in (
+        ("RLIMIT_AS", config["memory_bytes"]),
+        ("RLIMIT_NPROC", config["processes"]),
+        ("RLIMIT_FSIZE", config["file_bytes"]),
+        ("RLIMIT_CORE", 0),
+    ):
         resource.setrlimit(getattr(resource, name), (value, value))
     code = machine_filter()
     if code is None:
@@ -354,6 +384,7 @@ class Grader:
 
     def lookup(self, name: str):
         """A helper lookup that asks the grader for the recorded answer to one set of arguments."""
+
         def lookup(key):
             # A time limit must not strike between question and answer: the answer would be read
             # as the next request. It strikes right after instead.
@@ -366,6 +397,7 @@ class Grader:
             if not answer.get("ok"):
                 raise HelperNotRecorded(f"{name} was called with arguments the reference solution never uses")
             return decode(answer["answer"])
+
         return lookup
 
 

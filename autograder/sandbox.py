@@ -20,6 +20,7 @@ memory, process and file-size limits, no new privileges, no keyrings, no new nam
 process count is the learner's alone (its own uid or user namespace), and the grader counts
 the memory of all the learner's processes and of its /tmp together while it waits for a reply.
 """
+
 import enum
 import fcntl
 import json
@@ -87,8 +88,10 @@ HOW_TO_ISOLATE = (
     "bubblewrap) and allow unprivileged user namespaces (sysctl kernel.unprivileged_userns_clone=1, "
     "user.max_user_namespaces > 0; on Ubuntu 24.04 also kernel.apparmor_restrict_unprivileged_userns=0), "
     "or grade as root (without namespaces, as in a container, the learner then runs as a uid of its own, "
-    "so the grader's Python must be one every user can run, such as /usr/bin/python3). To grade anyway, with learner code running as you and able to read and change "
-    "everything you can, pass --unsandboxed (in nbgrader_config.py: c.IsolatedAutograde.unsandboxed = True).")
+    "so the grader's Python must be one every user can run, such as /usr/bin/python3). To grade anyway, "
+    "with learner code running as you and able to read and change everything you can, pass --unsandboxed "
+    "(in nbgrader_config.py: c.IsolatedAutograde.unsandboxed = True)."
+)
 
 
 def isolation(unsandboxed: bool = False) -> Isolation:
@@ -131,6 +134,7 @@ def works(kind: Isolation) -> bool:
 
 # ---------------------------------------------------------------- leased uids ----------------
 
+
 def lock_folder() -> Path:
     """Root's folder of uid lock files, not writable by anyone else."""
     base = Path("/run/lock") if Path("/run/lock").is_dir() else Path(tempfile.gettempdir())
@@ -169,7 +173,6 @@ class UidLease:
             self.handle = None
 
 
-
 # ---------------------------------------------------------------- the sandbox command ---------
 
 SYSTEM_DIRS = ("/usr", "/lib", "/lib64", "/lib32", "/bin", "/sbin")
@@ -194,8 +197,20 @@ def command_prefix(kind: Isolation, lease: UidLease | None, limits: Limits, secc
     """
     if kind not in (Isolation.USER_NAMESPACE, Isolation.ROOT_NAMESPACES):
         return []
-    args = ["bwrap", "--unshare-pid", "--unshare-net", "--unshare-ipc", "--unshare-uts", "--unshare-cgroup-try",
-            "--die-with-parent", "--new-session", "--proc", "/proc", "--dev", "/dev"]
+    args = [
+        "bwrap",
+        "--unshare-pid",
+        "--unshare-net",
+        "--unshare-ipc",
+        "--unshare-uts",
+        "--unshare-cgroup-try",
+        "--die-with-parent",
+        "--new-session",
+        "--proc",
+        "/proc",
+        "--dev",
+        "/dev",
+    ]
     if seccomp_fd is not None:
         args += ["--seccomp", str(seccomp_fd)]
     if kind is Isolation.USER_NAMESPACE:
@@ -220,20 +235,36 @@ def command_prefix(kind: Isolation, lease: UidLease | None, limits: Limits, secc
         args += ["--perms", "0555", "--size", "4096", "--tmpfs", str(PACKAGE_DIR)]
     args += ["--chdir", "/tmp", "--remount-ro", "/dev", "--remount-ro", "/"]
     if kind is Isolation.ROOT_NAMESPACES:
-        args += ["/usr/bin/setpriv", f"--reuid={lease.uid}", f"--regid={lease.uid}", "--clear-groups",
-                 "--inh-caps=-all", "--bounding-set=-all", "--"]
+        args += [
+            "/usr/bin/setpriv",
+            f"--reuid={lease.uid}",
+            f"--regid={lease.uid}",
+            "--clear-groups",
+            "--inh-caps=-all",
+            "--bounding-set=-all",
+            "--",
+        ]
     return args
 
 
 def learner_environment(home: str) -> dict:
-    env = {"PATH": "/usr/bin:/bin", "HOME": home, "TMPDIR": home, "LANG": "C.UTF-8", "MPLBACKEND": "Agg",
-           "OPENBLAS_NUM_THREADS": "1", "OMP_NUM_THREADS": "1", "MKL_NUM_THREADS": "1"}
+    env = {
+        "PATH": "/usr/bin:/bin",
+        "HOME": home,
+        "TMPDIR": home,
+        "LANG": "C.UTF-8",
+        "MPLBACKEND": "Agg",
+        "OPENBLAS_NUM_THREADS": "1",
+        "OMP_NUM_THREADS": "1",
+        "MKL_NUM_THREADS": "1",
+    }
     # Some processors need these OpenBLAS settings to compute correctly; keep them if set.
     env.update({k: v for k, v in os.environ.items() if k in ("OPENBLAS_CORETYPE", "OPENBLAS_L2_SIZE")})
     return env
 
 
 # ---------------------------------------------------------------- the learner's processes ----
+
 
 def live_processes() -> dict[int, tuple[int, int]]:
     """{pid: (parent pid, uid)} of every process that is not a zombie."""
@@ -310,8 +341,9 @@ def shared_folders() -> tuple[str, ...]:
     found = set()
     for top in ("/", "/run", "/var", "/dev", tempfile.gettempdir()):
         try:
-            entries = [os.path.realpath(top)] + [entry.path for entry in os.scandir(top)
-                                                 if entry.is_dir(follow_symlinks=False)]
+            entries = [os.path.realpath(top)] + [
+                entry.path for entry in os.scandir(top) if entry.is_dir(follow_symlinks=False)
+            ]
         except OSError:
             continue
         for path in entries:
@@ -340,8 +372,11 @@ def size_of(path: str) -> int:
     """Bytes held by a file, or by everything under a folder (links not followed)."""
     if not os.path.isdir(path) or os.path.islink(path):
         return os.lstat(path).st_blocks * 512
-    return sum(os.lstat(os.path.join(folder, name)).st_blocks * 512
-               for folder, dirs, files in os.walk(path) for name in dirs + files)
+    return sum(
+        os.lstat(os.path.join(folder, name)).st_blocks * 512
+        for folder, dirs, files in os.walk(path)
+        for name in dirs + files
+    )
 
 
 def remove_files_of(uid: int) -> None:
@@ -390,8 +425,12 @@ class LearnerProcess:
                 user = {"user": self.lease.uid, "group": self.lease.uid, "extra_groups": []}
             elif kind is Isolation.NONE:
                 self.folder = home = tempfile.mkdtemp(prefix="learner-")
-            config = {"memory_bytes": limits.memory_bytes, "processes": limits.processes,
-                      "file_bytes": limits.file_bytes, "output_chars": limits.output_chars}
+            config = {
+                "memory_bytes": limits.memory_bytes,
+                "processes": limits.processes,
+                "file_bytes": limits.file_bytes,
+                "output_chars": limits.output_chars,
+            }
             program = runner.machine_filter()
             filter_fd = None
             if program is not None and kind in (Isolation.USER_NAMESPACE, Isolation.ROOT_NAMESPACES):
@@ -399,12 +438,24 @@ class LearnerProcess:
                 os.write(writer, program)
                 os.close(writer)
             command = command_prefix(kind, self.lease, limits, filter_fd) + [
-                sys.executable, "-I", "-c", RUNNER_SOURCE, json.dumps(config)]
+                sys.executable,
+                "-I",
+                "-c",
+                RUNNER_SOURCE,
+                json.dumps(config),
+            ]
             try:
                 self.process = subprocess.Popen(
-                    command, stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=subprocess.DEVNULL,
-                    env=learner_environment(home), cwd=self.folder or "/", start_new_session=True,
-                    pass_fds=() if filter_fd is None else (filter_fd,), **user)
+                    command,
+                    stdin=subprocess.PIPE,
+                    stdout=subprocess.PIPE,
+                    stderr=subprocess.DEVNULL,
+                    env=learner_environment(home),
+                    cwd=self.folder or "/",
+                    start_new_session=True,
+                    pass_fds=() if filter_fd is None else (filter_fd,),
+                    **user,
+                )
             finally:
                 if filter_fd is not None:
                     os.close(filter_fd)
@@ -417,8 +468,9 @@ class LearnerProcess:
             self.stop()
             raise
 
-    def request(self, message: dict, seconds: float, helpers: dict | None = None,
-                reply_bytes: int | None = None) -> dict:
+    def request(
+        self, message: dict, seconds: float, helpers: dict | None = None, reply_bytes: int | None = None
+    ) -> dict:
         """Send `message`; return the reply, or raise LearnerTimeout / LearnerProcessDied.
 
         helpers: {helper name: {key: recorded answer}}: the learner's process may ask for the
@@ -458,11 +510,11 @@ class LearnerProcess:
             if not select.select([], [self.request_fd], [], min(wait, MEMORY_CHECK_SECONDS))[1]:
                 continue
             try:
-                data = data[os.write(self.request_fd, data[:1 << 20]):]
+                data = data[os.write(self.request_fd, data[: 1 << 20]) :]
             except BlockingIOError:
                 continue
             except OSError:  # the pipe is closed: the process has ended
-                raise LearnerProcessDied(self.ended())
+                raise LearnerProcessDied(self.ended()) from None
 
     def receive(self, deadline: float, reply_bytes: int | None = None) -> dict:
         """One message from the learner's process, bounded in size, nesting and count of items."""
@@ -470,8 +522,9 @@ class LearnerProcess:
         (length,) = struct.unpack(">I", self.read(4, deadline))
         if length > cap:
             self.stop()
-            raise LearnerProcessDied(f"it sent a reply of {length / 2**20:.1f} MiB, more than the "
-                                     f"{cap / 2**20:g} MiB the grader reads")
+            raise LearnerProcessDied(
+                f"it sent a reply of {length / 2**20:.1f} MiB, more than the {cap / 2**20:g} MiB the grader reads"
+            )
         data = self.read(length, deadline)
         try:
             if data.count(b",") + data.count(b"[") + data.count(b"{") > runner.MAX_ITEMS:
@@ -536,8 +589,9 @@ class LearnerProcess:
     def check_memory(self) -> None:
         if self.memory_in_use() > self.limits.memory_bytes:
             self.stop()
-            raise LearnerProcessDied(f"its processes and files used more than the memory limit of "
-                                     f"{self.limits.memory_bytes / 2**30:g} GiB")
+            raise LearnerProcessDied(
+                f"its processes and files used more than the memory limit of {self.limits.memory_bytes / 2**30:g} GiB"
+            )
 
     def ended(self) -> str:
         self.stop()

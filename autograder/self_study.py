@@ -4,11 +4,14 @@ Self-learners have no instructor to grade them, so each hidden-test cell becomes
 `autograder.check`, which runs the function on the same public and hidden cases as the grader
 and prints a short verdict with a hint.
 """
+
 import nbformat
 
 GRADING_SENTENCE = "The cell after each check,\nmarked `# Hidden tests`, is where grading happens: leave it as it is."
-SELF_STUDY_SENTENCE = ("After each check, a `check(...)` cell runs\nyour function on the hidden cases a grader "
-                       "would use, and names what is wrong with a hint.")
+SELF_STUDY_SENTENCE = (
+    "After each check, a `check(...)` cell runs\nyour function on the hidden cases a grader "
+    "would use, and names what is wrong with a hint."
+)
 
 
 def self_study_edition(release_notebook):
@@ -26,13 +29,15 @@ def self_study_edition(release_notebook):
             name = meta["grade_id"].removeprefix("test_")
             cell.source = f"check({name})"
         elif meta.get("grade_id") == "setup":
-            cell.source = cell.source.replace("import numpy as np\n",
-                                              "import numpy as np\n\nfrom autograder import check\n", 1)
+            cell.source = cell.source.replace(
+                "import numpy as np\n", "import numpy as np\n\nfrom autograder import check\n", 1
+            )
         elif meta.get("locked") and cell.cell_type == "code":
             cell.metadata["tags"] = [*cell.metadata.get("tags", []), "raises-exception"]
         elif cell.cell_type == "markdown" and GRADING_SENTENCE in cell.source:
             cell.source = cell.source.replace(GRADING_SENTENCE, SELF_STUDY_SENTENCE)
     if not any(SELF_STUDY_SENTENCE in cell.source for cell in notebook.cells):
-        raise RuntimeError("the source's introduction no longer has the sentence about grading cells; "
-                           "update autograder/self_study.py")
+        raise RuntimeError(
+            "the source's introduction no longer has the sentence about grading cells; update autograder/self_study.py"
+        )
     return notebook

@@ -6,11 +6,12 @@ the cells are replayed, leaving out the ones that killed it, so the remaining ex
 still graded. The whole submission has a wall-clock budget; once it is spent nothing more runs.
 Everything the learner's process says is capped before it goes anywhere else.
 """
+
 import re
 import time
 
 from . import runner
-from .sandbox import Isolation, Limits, LearnerProcess, LearnerProcessDied, LearnerTimeout
+from .sandbox import Isolation, LearnerProcess, LearnerProcessDied, LearnerTimeout, Limits
 
 MAX_ERROR_TYPE = 80
 # Error kinds the judge reports by their message: from the learner's process they get the grader's
@@ -19,7 +20,9 @@ STANDARD_MESSAGES = {
     "Missing": "{name} is not defined",
     "TimeLimit": "time limit exceeded",
     "HelperNotRecorded": "a helper was called with arguments the reference solution never uses",
-    "NotRun": "not run", "ProcessDied": "ended the learner's process", "BadReply": "its reply could not be read",
+    "NotRun": "not run",
+    "ProcessDied": "ended the learner's process",
+    "BadReply": "its reply could not be read",
 }
 
 
@@ -91,12 +94,18 @@ class LearnerSession:
         """
         if self.out_of_time or self.seconds_left(1) <= 0:
             self.out_of_time = True
-            return failure("NotRun", f"not run: the submission used up its time budget of "
-                                     f"{self.limits.submission_seconds:g} s")
+            return failure(
+                "NotRun", f"not run: the submission used up its time budget of {self.limits.submission_seconds:g} s"
+            )
         if self.broken:
             return failure("NotRun", "not run: the learner's process had to be restarted too often")
-        message = {"op": "call", "name": name, "args": runner.encode(args), "kwargs": runner.encode(kwargs),
-                   "helpers": sorted(helpers or {})}
+        message = {
+            "op": "call",
+            "name": name,
+            "args": runner.encode(args),
+            "kwargs": runner.encode(kwargs),
+            "helpers": sorted(helpers or {}),
+        }
         seconds = self.seconds_left(self.limits.call_seconds)
         try:
             reply = self.process.request(message, seconds, helpers or None, reply_bytes)
@@ -116,8 +125,12 @@ class LearnerSession:
             result = runner.decode(reply.get("result"))
         except Exception as error:  # whatever the learner's process sent, it is its own problem
             return failure("BadReply", f"its result could not be read as plain data ({type(error).__name__})")
-        return {"ok": True, "result": result, "seconds": reply["seconds"],
-                "globals_used": self.source_names(reply.get("globals_used"))}
+        return {
+            "ok": True,
+            "result": result,
+            "seconds": reply["seconds"],
+            "globals_used": self.source_names(reply.get("globals_used")),
+        }
 
     def learner_error(self, error) -> dict:
         """An error description from the learner's process, made safe to show: every field a short
@@ -137,7 +150,7 @@ class LearnerSession:
         lines = self.sources.get(int(match[1]), "").splitlines() if match else []
         if not match or not 1 <= int(match[2]) <= len(lines):
             return None
-        return f"cell {match[1]}, line {match[2]}: {lines[int(match[2]) - 1].strip()}"[:runner.MAX_LINE]
+        return f"cell {match[1]}, line {match[2]}: {lines[int(match[2]) - 1].strip()}"[: runner.MAX_LINE]
 
     def source_names(self, names) -> list[str]:
         """The notebook variables a function read (three at most), only names the learner's code has."""
@@ -158,9 +171,12 @@ def capped_error(error) -> dict:
 
     def text(value, limit):
         return value[:limit] if isinstance(value, str) else None
-    return {"type": text(error.get("type"), MAX_ERROR_TYPE) or "Error",
-            "message": text(error.get("message"), runner.MAX_TEXT) or "",
-            "line": text(error.get("line"), runner.MAX_LINE)}
+
+    return {
+        "type": text(error.get("type"), MAX_ERROR_TYPE) or "Error",
+        "message": text(error.get("message"), runner.MAX_TEXT) or "",
+        "line": text(error.get("line"), runner.MAX_LINE),
+    }
 
 
 def describe_failure(error: Exception, seconds: float) -> str:

@@ -24,6 +24,7 @@ How to run
 Everything is written inside a temporary folder that is removed at the end. Timings are
 printed, never asserted; the exit status is 1 only when a grader produced no results.
 """
+
 import argparse
 import json
 import os
@@ -126,8 +127,16 @@ def timed(function, *args):
 
 def run_ours(targets: list[Path], results_dir: Path, jobs: int | None) -> subprocess.CompletedProcess:
     """`python -m autograder grade TARGETS --results-dir DIR --force [--jobs J]`, output captured."""
-    command = [sys.executable, "-m", "autograder", "grade", *map(str, targets),
-               "--results-dir", str(results_dir), "--force"]
+    command = [
+        sys.executable,
+        "-m",
+        "autograder",
+        "grade",
+        *map(str, targets),
+        "--results-dir",
+        str(results_dir),
+        "--force",
+    ]
     if jobs:
         command += ["--jobs", str(jobs)]
     return subprocess.run(command, capture_output=True, text=True, cwd=results_dir.parent)
@@ -146,6 +155,7 @@ def our_scores(results_dir: Path, students: list[str]) -> dict[str, float]:
 def nbgrader_scores(course: Path, students: list[str]) -> dict[str, float]:
     """{student: total score} from nbgrader's gradebook (students it did not grade left out)."""
     from nbgrader.api import Gradebook, MissingEntry
+
     scores = {}
     with Gradebook(f"sqlite:///{course / 'gradebook.db'}") as gradebook:
         for student in students:
@@ -201,8 +211,12 @@ def report_grader(name: str, seconds: float, scores: dict, rows) -> None:
 def main(argv=None) -> int:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--n", type=int, default=100, help="submissions in the batch (default 100)")
-    parser.add_argument("--jobs", type=int, default=os.cpu_count() or 1,
-                        help="submissions our grader grades at once (default: one per core)")
+    parser.add_argument(
+        "--jobs",
+        type=int,
+        default=os.cpu_count() or 1,
+        help="submissions our grader grades at once (default: one per core)",
+    )
     args = parser.parse_args(argv)
     rows = plan(args.n)
     students = [s for s, _, _ in rows]
@@ -221,19 +235,25 @@ def main(argv=None) -> int:
         theirs = nbgrader_scores(course, students)
         print("grading one submission alone, 5 runs ...", flush=True)
         single, single_runs = single_submission_median(work)
-        isolation = next((json.loads((work / "results" / f"{s}.json").read_text())["extra_data"].get("isolation")
-                          for s in ours), "unknown")
+        isolation = next(
+            (json.loads((work / "results" / f"{s}.json").read_text())["extra_data"].get("isolation") for s in ours),
+            "unknown",
+        )
 
     print()
     print(f"machine          {machine()}")
-    print(f"submissions      {args.n} ({sum(c == 'correct' for _, c, _ in rows)} correct, "
-          f"{sum(c == 'partly wrong' for _, c, _ in rows)} partly wrong, {sum(c == 'blank' for _, c, _ in rows)} blank)")
+    print(
+        f"submissions      {args.n} ({sum(c == 'correct' for _, c, _ in rows)} correct, "
+        f"{sum(c == 'partly wrong' for _, c, _ in rows)} partly wrong, {sum(c == 'blank' for _, c, _ in rows)} blank)"
+    )
     print(f"jobs (ours)      {args.jobs}; isolation: {isolation}")
     report_grader("ours (python -m autograder grade)", ours_seconds, ours, rows)
     report_grader("nbgrader autograde", theirs_seconds, theirs, rows)
     print(f"ratio (nbgrader / ours): {theirs_seconds / ours_seconds:.1f}x   (target >= {TARGET_RATIO:.0f}x)")
-    print(f"one submission alone: median {single:.2f} s of {SINGLE_RUNS} runs "
-          f"({', '.join(f'{s:.2f}' for s in single_runs)})   (target < {TARGET_SINGLE_SECONDS:.0f} s)")
+    print(
+        f"one submission alone: median {single:.2f} s of {SINGLE_RUNS} runs "
+        f"({', '.join(f'{s:.2f}' for s in single_runs)})   (target < {TARGET_SINGLE_SECONDS:.0f} s)"
+    )
     differing = disagreements(ours, theirs, rows)
     print(f"submissions scored differently: {len(differing)}" + "".join(f"\n{line}" for line in differing))
 

@@ -28,6 +28,7 @@ How to run
 
 Timings are printed, never asserted.
 """
+
 import argparse
 import os
 import platform
@@ -66,9 +67,14 @@ def he_params(dtype, seed=0):
     """The network's parameters (He initialisation), NumPy layout: W (f, f, C_prev, C), W3 (784, 10)."""
     rng = np.random.default_rng(seed)
     he = lambda shape, fan_in: (rng.standard_normal(shape) * np.sqrt(2.0 / fan_in)).astype(dtype)
-    return {"W1": he((5, 5, 1, 8), 25), "b1": np.zeros((1, 1, 1, 8), dtype),
-            "W2": he((5, 5, 8, 16), 200), "b2": np.zeros((1, 1, 1, 16), dtype),
-            "W3": he((784, 10), 784), "b3": np.zeros((1, 10), dtype)}
+    return {
+        "W1": he((5, 5, 1, 8), 25),
+        "b1": np.zeros((1, 1, 1, 8), dtype),
+        "W2": he((5, 5, 8, 16), 200),
+        "b2": np.zeros((1, 1, 1, 16), dtype),
+        "W3": he((784, 10), 784),
+        "b3": np.zeros((1, 10), dtype),
+    }
 
 
 def batch(dtype, seed=0):
@@ -85,8 +91,10 @@ def numpy_cases(ref, dtype):
     params = he_params(dtype)
     X, Y, _ = batch(dtype)
     cases = {}
-    inputs = {"conv1": (X, params["W1"], params["b1"]),
-              "conv2": (rng.random((BATCH, 14, 14, 8)).astype(dtype), params["W2"], params["b2"])}
+    inputs = {
+        "conv1": (X, params["W1"], params["b1"]),
+        "conv2": (rng.random((BATCH, 14, 14, 8)).astype(dtype), params["W2"], params["b2"]),
+    }
     for name, (A, W, b) in inputs.items():
         Z, cache = ref["conv_forward_fast"](A, W, b, CONV)
         dZ = rng.standard_normal(Z.shape).astype(dtype)
@@ -124,7 +132,8 @@ def torch_cases(torch, dtype):
         dz = rand(*z.shape)
         cases[f"{name} forward"] = lambda x=x, w=w, b=b: F.conv2d(x.detach(), w.detach(), b.detach(), padding=2)
         cases[f"{name} backward"] = lambda z=z, x=x, w=w, b=b, dz=dz: torch.autograd.grad(
-            z, (x, w, b), dz, retain_graph=True)
+            z, (x, w, b), dz, retain_graph=True
+        )
     for name, (channels, size) in {"pool1": (8, 28), "pool2": (16, 14)}.items():
         a = rand(BATCH, channels, size, size).clamp_(min=0).requires_grad_()
         p = F.max_pool2d(a, 2)
@@ -154,9 +163,16 @@ def torch_train_step(torch, tdtype, labels, X_nhwc):
     """One SGD-with-momentum step of the same network in PyTorch, as a zero-argument function."""
     nn = torch.nn
     torch.manual_seed(0)
-    net = nn.Sequential(nn.Conv2d(1, 8, 5, padding=2), nn.ReLU(), nn.MaxPool2d(2),
-                        nn.Conv2d(8, 16, 5, padding=2), nn.ReLU(), nn.MaxPool2d(2),
-                        nn.Flatten(), nn.Linear(784, 10)).to(tdtype)
+    net = nn.Sequential(
+        nn.Conv2d(1, 8, 5, padding=2),
+        nn.ReLU(),
+        nn.MaxPool2d(2),
+        nn.Conv2d(8, 16, 5, padding=2),
+        nn.ReLU(),
+        nn.MaxPool2d(2),
+        nn.Flatten(),
+        nn.Linear(784, 10),
+    ).to(tdtype)
     optimizer = torch.optim.SGD(net.parameters(), lr=0.01, momentum=0.9)
     X = X_nhwc.permute(0, 3, 1, 2).contiguous()
 
@@ -185,8 +201,10 @@ def machine_info(torch):
         blas = f"{blas.get('name', '?')} {blas.get('version', '')}".strip()
     except Exception:  # the layout of show_config's dict is not a stable API
         blas = "unknown BLAS"
-    lines = [f"machine: {cpu}, {os.cpu_count()} logical cores, {platform.system()} {platform.release()}",
-             f"python {platform.python_version()}, numpy {np.__version__} ({blas})"]
+    lines = [
+        f"machine: {cpu}, {os.cpu_count()} logical cores, {platform.system()} {platform.release()}",
+        f"python {platform.python_version()}, numpy {np.__version__} ({blas})",
+    ]
     if torch is not None:
         lines.append(f"torch {torch.__version__}, {torch.get_num_threads()} threads")
     return lines

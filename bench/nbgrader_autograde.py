@@ -27,6 +27,7 @@ How to run
 Everything is written inside a temporary folder that is removed at the end. Timings are
 printed, never asserted; the exit status is 1 only when a run produced no scores.
 """
+
 import argparse
 import shutil
 import sys
@@ -57,49 +58,49 @@ c.ExportApp.plugin_class = _ExportApp.class_traits()["plugin_class"].default()
 """
 
 #: The cell the tamperer adds after the imports: every NumPy comparison says "equal".
-TAMPER_CELL = '''\
+TAMPER_CELL = """\
 np.allclose = lambda *a, **k: True
 np.testing.assert_allclose = lambda *a, **k: None
 np.array_equal = lambda *a, **k: True
 np.isclose = lambda a, b, *rest, **k: np.ones(np.shape(a), dtype=bool)  # right shape: every value 'close'
-'''
+"""
 
 #: The tamperer's "solutions": grade_id -> a function returning zeros of a plausible shape.
 ZERO_STUBS = {
-    "zero_pad": '''\
+    "zero_pad": """\
 def zero_pad(X, pad):
     m, n_H, n_W, n_C = X.shape
-    return np.zeros((m, n_H + 2 * pad, n_W + 2 * pad, n_C))''',
-    "conv_single_step": '''\
+    return np.zeros((m, n_H + 2 * pad, n_W + 2 * pad, n_C))""",
+    "conv_single_step": """\
 def conv_single_step(a_slice_prev, W, b):
-    return 0.0''',
-    "conv_forward": '''\
+    return 0.0""",
+    "conv_forward": """\
 def conv_forward(A_prev, W, b, hparameters):
     m, n_H_prev, n_W_prev, _ = A_prev.shape
     f, _, _, n_C = W.shape
     s, p = hparameters["stride"], hparameters["pad"]
     Z = np.zeros((m, (n_H_prev + 2 * p - f) // s + 1, (n_W_prev + 2 * p - f) // s + 1, n_C))
-    return Z, (A_prev, W, b, hparameters)''',
-    "pool_forward": '''\
+    return Z, (A_prev, W, b, hparameters)""",
+    "pool_forward": """\
 def pool_forward(A_prev, hparameters, mode="max"):
     m, n_H_prev, n_W_prev, n_C = A_prev.shape
     f, s = hparameters["f"], hparameters["stride"]
     A = np.zeros((m, (n_H_prev - f) // s + 1, (n_W_prev - f) // s + 1, n_C))
-    return A, (A_prev, hparameters)''',
-    "conv_backward": '''\
+    return A, (A_prev, hparameters)""",
+    "conv_backward": """\
 def conv_backward(dZ, cache):
     A_prev, W, b, _ = cache
-    return np.zeros_like(A_prev), np.zeros_like(W), np.zeros_like(b)''',
-    "create_mask_from_window": '''\
+    return np.zeros_like(A_prev), np.zeros_like(W), np.zeros_like(b)""",
+    "create_mask_from_window": """\
 def create_mask_from_window(x):
-    return np.zeros(np.shape(x), dtype=bool)''',
-    "distribute_value": '''\
+    return np.zeros(np.shape(x), dtype=bool)""",
+    "distribute_value": """\
 def distribute_value(dz, shape):
-    return np.zeros(shape)''',
-    "pool_backward": '''\
+    return np.zeros(shape)""",
+    "pool_backward": """\
 def pool_backward(dA, cache, mode="max"):
     A_prev, _ = cache
-    return np.zeros_like(A_prev)''',
+    return np.zeros_like(A_prev)""",
 }
 
 
@@ -168,9 +169,11 @@ def main(argv=None) -> int:
     (stock_seconds, _, stock), (course_seconds, _, course) = runs["stock"], runs["course"]
     print()
     print(f"machine          {grading.machine()}")
-    print(f"submissions      {args.n} ({sum(c == 'correct' for _, c, _ in rows)} correct, "
-          f"{sum(c == 'partly wrong' for _, c, _ in rows)} partly wrong, {sum(c == 'blank' for _, c, _ in rows)} "
-          f"blank) + 1 tamperer; per-submission times divide by {len(students)}")
+    print(
+        f"submissions      {args.n} ({sum(c == 'correct' for _, c, _ in rows)} correct, "
+        f"{sum(c == 'partly wrong' for _, c, _ in rows)} partly wrong, {sum(c == 'blank' for _, c, _ in rows)} "
+        f"blank) + 1 tamperer; per-submission times divide by {len(students)}"
+    )
     for name, (seconds, _, scores) in runs.items():
         label = "stock nbgrader (its Execute step)" if name == "stock" else "course nbgrader_config.py"
         print(f"{label}:")
@@ -185,8 +188,10 @@ def main(argv=None) -> int:
 
     empty = [(name, run) for name, (_, run, scores) in runs.items() if not scores]
     for name, run in empty:
-        print(f"\nerror: the {name} run produced no scores (exit {run.returncode}):\n{run.stderr[-2000:]}",
-              file=sys.stderr)
+        print(
+            f"\nerror: the {name} run produced no scores (exit {run.returncode}):\n{run.stderr[-2000:]}",
+            file=sys.stderr,
+        )
     for name, (_, run, scores) in runs.items():
         if run.returncode != 0 and scores:
             print(f"\nwarning: the {name} run exited {run.returncode}:\n{run.stderr[-2000:]}", file=sys.stderr)

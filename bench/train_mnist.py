@@ -26,6 +26,7 @@ How to run
     python bench/train_mnist.py [--data digits|fashion|both]
 
 """
+
 import argparse
 import gzip
 import os
@@ -48,10 +49,28 @@ POOL = {"f": 2, "stride": 2}
 #: Hyperparameters per data set: the learning rate is multiplied by `decay` every `decay_every` epochs;
 #: max_shift > 0 moves each training image by up to that many pixels at random (digits only).
 SETTINGS = {
-    "digits": {"batch_size": 32, "learning_rate": 0.05, "momentum": 0.9, "epochs": 15,
-               "decay": 0.5, "decay_every": 5, "max_shift": 1, "target_accuracy": 0.96, "target_seconds": 60},
-    "fashion": {"batch_size": 128, "learning_rate": 0.05, "momentum": 0.9, "epochs": 16,
-                "decay": 0.3, "decay_every": 6, "max_shift": 0, "target_accuracy": 0.90, "target_seconds": 600},
+    "digits": {
+        "batch_size": 32,
+        "learning_rate": 0.05,
+        "momentum": 0.9,
+        "epochs": 15,
+        "decay": 0.5,
+        "decay_every": 5,
+        "max_shift": 1,
+        "target_accuracy": 0.96,
+        "target_seconds": 60,
+    },
+    "fashion": {
+        "batch_size": 128,
+        "learning_rate": 0.05,
+        "momentum": 0.9,
+        "epochs": 16,
+        "decay": 0.3,
+        "decay_every": 6,
+        "max_shift": 0,
+        "target_accuracy": 0.90,
+        "target_seconds": 600,
+    },
 }
 
 
@@ -74,7 +93,7 @@ def read_idx(stem):
     path = FASHION_DIR / stem
     data = path.read_bytes() if path.exists() else gzip.open(f"{path}.gz").read()
     n_dims = data[3]
-    shape = [int.from_bytes(data[4 + 4 * k:8 + 4 * k], "big") for k in range(n_dims)]
+    shape = [int.from_bytes(data[4 + 4 * k : 8 + 4 * k], "big") for k in range(n_dims)]
     return np.frombuffer(data, dtype=np.uint8, offset=4 + 4 * n_dims).reshape(shape)
 
 
@@ -83,24 +102,33 @@ def load_fashion():
     if not any(FASHION_DIR.glob("train-images-idx3-ubyte*")):
         return None
     images = lambda stem: (read_idx(stem).reshape(-1, 28, 28, 1) / np.float32(255)).astype(np.float32)
-    return (images("train-images-idx3-ubyte"), read_idx("train-labels-idx1-ubyte").astype(np.int64),
-            images("t10k-images-idx3-ubyte"), read_idx("t10k-labels-idx1-ubyte").astype(np.int64))
+    return (
+        images("train-images-idx3-ubyte"),
+        read_idx("train-labels-idx1-ubyte").astype(np.int64),
+        images("t10k-images-idx3-ubyte"),
+        read_idx("t10k-labels-idx1-ubyte").astype(np.int64),
+    )
 
 
 def he_params(seed=0, dtype=np.float32):
     """The network's parameters, He-initialised: W ~ N(0, 2 / fan_in), biases 0."""
     rng = np.random.default_rng(seed)
     he = lambda shape, fan_in: (rng.standard_normal(shape) * np.sqrt(2.0 / fan_in)).astype(dtype)
-    return {"W1": he((5, 5, 1, 8), 25), "b1": np.zeros((1, 1, 1, 8), dtype),
-            "W2": he((5, 5, 8, 16), 200), "b2": np.zeros((1, 1, 1, 16), dtype),
-            "W3": he((784, 10), 784), "b3": np.zeros((1, 10), dtype)}
+    return {
+        "W1": he((5, 5, 1, 8), 25),
+        "b1": np.zeros((1, 1, 1, 8), dtype),
+        "W2": he((5, 5, 8, 16), 200),
+        "b2": np.zeros((1, 1, 1, 16), dtype),
+        "W3": he((784, 10), 784),
+        "b3": np.zeros((1, 10), dtype),
+    }
 
 
 def predict(ref, params, X, chunk=1000):
     """Predicted classes of X, computed `chunk` images at a time with the reference layers."""
     classes = []
     for start in range(0, len(X), chunk):
-        Z1, _ = ref["conv_forward_fast"](X[start:start + chunk], params["W1"], params["b1"], CONV)
+        Z1, _ = ref["conv_forward_fast"](X[start : start + chunk], params["W1"], params["b1"], CONV)
         P1, _ = ref["pool_forward_fast"](np.maximum(Z1, 0), POOL)
         Z2, _ = ref["conv_forward_fast"](P1, params["W2"], params["b2"], CONV)
         P2, _ = ref["pool_forward_fast"](np.maximum(Z2, 0), POOL)
@@ -131,13 +159,14 @@ def train(ref, X, labels, settings, seed=0):
         order = rng.permutation(len(X))
         losses = []
         for first in range(0, len(X), size):
-            batch = order[first:first + size]
+            batch = order[first : first + size]
             X_batch = shifted(X[batch], settings["max_shift"], rng)
-            params, velocity, loss = ref["train_step"](params, velocity, X_batch, Y[batch],
-                                                       rate, settings["momentum"])
+            params, velocity, loss = ref["train_step"](params, velocity, X_batch, Y[batch], rate, settings["momentum"])
             losses.append(float(loss))
-        print(f"  epoch {epoch + 1:2d}: learning rate {rate:.4f}, mean loss {np.mean(losses):.4f}, "
-              f"{time.perf_counter() - start:.1f} s")
+        print(
+            f"  epoch {epoch + 1:2d}: learning rate {rate:.4f}, mean loss {np.mean(losses):.4f}, "
+            f"{time.perf_counter() - start:.1f} s"
+        )
     return params
 
 
@@ -151,8 +180,10 @@ def run(name, ref, data):
     params = train(ref, X_train, y_train, settings)
     accuracy = np.mean(predict(ref, params, X_test) == y_test)
     seconds = time.perf_counter() - start
-    print(f"{name}: test accuracy {100 * accuracy:.2f}% (target >= {100 * settings['target_accuracy']:.0f}%), "
-          f"{seconds:.1f} s (target < {settings['target_seconds']} s)")
+    print(
+        f"{name}: test accuracy {100 * accuracy:.2f}% (target >= {100 * settings['target_accuracy']:.0f}%), "
+        f"{seconds:.1f} s (target < {settings['target_seconds']} s)"
+    )
 
 
 def main():

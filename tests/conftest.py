@@ -1,4 +1,5 @@
 """Shared helpers: where the course is, and running a notebook in a real kernel."""
+
 from pathlib import Path
 
 import nbformat
@@ -14,8 +15,13 @@ ASSIGNMENT = "conv_step_by_step"
 def execute(notebook_path: Path, allow_errors: bool = False, timeout: int = 300):
     """Run a notebook top to bottom in a fresh python3 kernel, in its own folder; return it."""
     notebook = nbformat.read(str(notebook_path), as_version=4)
-    client = NotebookClient(notebook, timeout=timeout, kernel_name="python3", allow_errors=allow_errors,
-                            resources={"metadata": {"path": str(notebook_path.parent)}})
+    client = NotebookClient(
+        notebook,
+        timeout=timeout,
+        kernel_name="python3",
+        allow_errors=allow_errors,
+        resources={"metadata": {"path": str(notebook_path.parent)}},
+    )
     client.execute()
     return notebook
 
@@ -49,12 +55,17 @@ def release_path() -> Path:
 
 # ---- the browser tests: JupyterLab on loopback and headless Chromium (tests/lab_in_browser.py) -------
 
+
 @pytest.fixture(scope="session")
 def screenshots(tmp_path_factory) -> Path:
     """Where the browser tests save what they saw: $BROWSER_SCREENSHOTS, or a pytest temporary folder."""
     import os
-    folder = Path(os.environ["BROWSER_SCREENSHOTS"]) if os.environ.get("BROWSER_SCREENSHOTS") else \
-        tmp_path_factory.mktemp("screenshots")
+
+    folder = (
+        Path(os.environ["BROWSER_SCREENSHOTS"])
+        if os.environ.get("BROWSER_SCREENSHOTS")
+        else tmp_path_factory.mktemp("screenshots")
+    )
     folder.mkdir(parents=True, exist_ok=True)
     return folder
 

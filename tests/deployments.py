@@ -5,7 +5,7 @@ Both need root to build (useradd, mount). Where this machine cannot build one, t
 need it are skipped with the reason, except when REQUIRE_ALL_MODES is set (CI): then missing
 a deployment is a failure, so that CI never passes with a mode untested.
 """
-import json
+
 import os
 import pwd
 import secrets
@@ -39,11 +39,14 @@ def unavailable(reason: str):
 
 
 def bubblewrap_works() -> bool:
-    return shutil.which("bwrap") is not None and subprocess.run(
-        ["bwrap", "--ro-bind", "/", "/", "true"], capture_output=True).returncode == 0
+    return (
+        shutil.which("bwrap") is not None
+        and subprocess.run(["bwrap", "--ro-bind", "/", "/", "true"], capture_output=True).returncode == 0
+    )
 
 
 # ---------------------------------------------------------------- a normal user --------------
+
 
 @contextmanager
 def throwaway_user():
@@ -60,8 +63,10 @@ def throwaway_user():
         user = pwd.getpwnam(name)
         probe = run_as(name, [sys.executable, "-c", "import numpy, autograder"], cwd=user.pw_dir)
         if probe.returncode != 0:
-            unavailable(f"{sys.executable} or this checkout cannot be used by another user "
-                        f"(build the venv from a Python every user can run): {probe.stderr.strip()[-300:]}")
+            unavailable(
+                f"{sys.executable} or this checkout cannot be used by another user "
+                f"(build the venv from a Python every user can run): {probe.stderr.strip()[-300:]}"
+            )
         yield user
     finally:
         subprocess.run([tool("pkill") or "pkill", "-KILL", "-u", name], capture_output=True)
@@ -71,10 +76,16 @@ def throwaway_user():
 def run_as(user: str, command: list, **options) -> subprocess.CompletedProcess:
     """Run `command` as `user` with a login-like environment (no variable of root's)."""
     home = pwd.getpwnam(user).pw_dir
-    env = {"PATH": "/usr/local/bin:/usr/bin:/bin", "HOME": home, "USER": user, "LANG": "C.UTF-8",
-           **options.pop("env", {})}
-    return subprocess.run([tool("runuser"), "-u", user, "--", *map(str, command)], env=env, capture_output=True,
-                          text=True, **options)
+    env = {
+        "PATH": "/usr/local/bin:/usr/bin:/bin",
+        "HOME": home,
+        "USER": user,
+        "LANG": "C.UTF-8",
+        **options.pop("env", {}),
+    }
+    return subprocess.run(
+        [tool("runuser"), "-u", user, "--", *map(str, command)], env=env, capture_output=True, text=True, **options
+    )
 
 
 def give(path: Path, user) -> None:
@@ -86,11 +97,13 @@ def give(path: Path, user) -> None:
 
 # ---------------------------------------------------------------- a Gradescope container -----
 
+
 def minimal_venv(folder: Path) -> Path:
     """A venv holding only what the Gradescope bundle installs (numpy, h5py, tqdm); returns its python."""
     import h5py
     import numpy
     import tqdm
+
     venv.create(folder, with_pip=False)
     site = folder / "lib" / f"python{sys.version_info.major}.{sys.version_info.minor}" / "site-packages"
     for module in (numpy, h5py, tqdm):
@@ -130,8 +143,11 @@ class Container:
         self.top = Path(tempfile.mkdtemp(prefix="gradescope-"))
         self.top.chmod(0o755)
         bundle = self.top / "autograder.zip"
-        subprocess.run([sys.executable, "-m", "autograder", "gradescope", assignment, "-o", str(bundle)],
-                       check=True, capture_output=True)
+        subprocess.run(
+            [sys.executable, "-m", "autograder", "gradescope", assignment, "-o", str(bundle)],
+            check=True,
+            capture_output=True,
+        )
         with zipfile.ZipFile(bundle) as archive:
             archive.extractall(self.top / "autograder" / "source")
         shutil.copy(self.top / "autograder" / "source" / "run_autograder", self.top / "autograder" / "run_autograder")
@@ -154,13 +170,32 @@ class Container:
         hidden = ["/tmp", "/var/tmp", "/home", str(ROOT.parent) if ROOT.parent != Path("/") else str(ROOT)]
         script = " && ".join(
             [f"{tool('mount')} --bind {self.top} {mnt}"]
-            + [f"{tool('mount')} -t tmpfs -o mode=1777,size=512m tmpfs {folder}" for folder in hidden if Path(folder).is_dir()]
-            + [f'exec {mnt}/venv/bin/python -c "$WRAPPER" {mnt}/work/report.json {mnt}/venv/bin/python '
-               f"{mnt}/work/driver.py {mnt}/autograder {mnt}/work/corpus {mnt}/work/out"])
-        env = {"PATH": f"{mnt}/bin", "AUTOGRADER_ROOT": f"{mnt}/autograder", "AUTOGRADER_PYTHON": f"{mnt}/venv/bin/python",
-               "WRAPPER": wrapper, "LANG": "C.UTF-8", "HOME": "/root", "AUTOGRADER_GRADE_OPTIONS": options}
-        subprocess.run([tool("unshare"), "--mount", "--propagation", "private", "/bin/sh", "-c", script],
-                       env=env, check=True, timeout=900, cwd="/")
+            + [
+                f"{tool('mount')} -t tmpfs -o mode=1777,size=512m tmpfs {folder}"
+                for folder in hidden
+                if Path(folder).is_dir()
+            ]
+            + [
+                f'exec {mnt}/venv/bin/python -c "$WRAPPER" {mnt}/work/report.json {mnt}/venv/bin/python '
+                f"{mnt}/work/driver.py {mnt}/autograder {mnt}/work/corpus {mnt}/work/out"
+            ]
+        )
+        env = {
+            "PATH": f"{mnt}/bin",
+            "AUTOGRADER_ROOT": f"{mnt}/autograder",
+            "AUTOGRADER_PYTHON": f"{mnt}/venv/bin/python",
+            "WRAPPER": wrapper,
+            "LANG": "C.UTF-8",
+            "HOME": "/root",
+            "AUTOGRADER_GRADE_OPTIONS": options,
+        }
+        subprocess.run(
+            [tool("unshare"), "--mount", "--propagation", "private", "/bin/sh", "-c", script],
+            env=env,
+            check=True,
+            timeout=900,
+            cwd="/",
+        )
         shutil.copytree(inside / "out", out, dirs_exist_ok=True)
         shutil.copy(inside / "report.json", report)
 

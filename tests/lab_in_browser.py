@@ -3,6 +3,7 @@ and the few things a learner does with a notebook (open it, run cells, read what
 
 Facts and selectors checked for JupyterLab 4.6 are in shared/browser-testing.md.
 """
+
 import json
 import os
 import re
@@ -19,8 +20,15 @@ from pathlib import Path
 from playwright.sync_api import TimeoutError as PlaywrightTimeout
 
 CHROMIUM_NAMES = ("chromium", "chromium-browser", "google-chrome", "google-chrome-stable")
-CHROMIUM_FLAGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking", "--disable-component-update",
-                  "--disable-sync", "--no-first-run", "--disable-dev-shm-usage"]
+CHROMIUM_FLAGS = [
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+    "--no-first-run",
+    "--disable-dev-shm-usage",
+]
 #: JupyterLab user settings for an unattended browser: no news pop-up over the page, no autosave
 #: rewriting the notebooks the tests open.
 USER_SETTINGS = {
@@ -82,9 +90,17 @@ class JupyterLab:
         self.seen: set[int] = set()  # every process the server started (kernels, ...), for stop()
 
     def environment(self) -> dict:
-        folders = {name: self.home / name.lower() for name in ("JUPYTER_CONFIG_DIR", "JUPYTER_DATA_DIR",
-                                                                "JUPYTER_RUNTIME_DIR", "IPYTHONDIR", "MPLCONFIGDIR",
-                                                                "TMPDIR")}
+        folders = {
+            name: self.home / name.lower()
+            for name in (
+                "JUPYTER_CONFIG_DIR",
+                "JUPYTER_DATA_DIR",
+                "JUPYTER_RUNTIME_DIR",
+                "IPYTHONDIR",
+                "MPLCONFIGDIR",
+                "TMPDIR",
+            )
+        }
         for folder in folders.values():
             folder.mkdir(parents=True, exist_ok=True)
         settings = folders["JUPYTER_CONFIG_DIR"] / "lab" / "user-settings"
@@ -101,11 +117,25 @@ class JupyterLab:
         self.home.mkdir(parents=True, exist_ok=True)
         self.log = open(self.home / "jupyterlab.log", "w")
         self.process = subprocess.Popen(
-            [sys.executable, "-m", "jupyter", "lab", "--no-browser", "--allow-root", "--ServerApp.ip=127.0.0.1",
-             f"--ServerApp.port={self.port}", "--ServerApp.port_retries=0", f"--IdentityProvider.token={self.token}",
-             f"--ServerApp.root_dir={self.root}"],
-            cwd=self.root, env={**self.environment(), **(extra_env or {})}, stdout=self.log, stderr=subprocess.STDOUT,
-            stdin=subprocess.DEVNULL)
+            [
+                sys.executable,
+                "-m",
+                "jupyter",
+                "lab",
+                "--no-browser",
+                "--allow-root",
+                "--ServerApp.ip=127.0.0.1",
+                f"--ServerApp.port={self.port}",
+                "--ServerApp.port_retries=0",
+                f"--IdentityProvider.token={self.token}",
+                f"--ServerApp.root_dir={self.root}",
+            ],
+            cwd=self.root,
+            env={**self.environment(), **(extra_env or {})},
+            stdout=self.log,
+            stderr=subprocess.STDOUT,
+            stdin=subprocess.DEVNULL,
+        )
         for _ in range(600):
             if self.process.poll() is not None:
                 raise RuntimeError(f"jupyter lab exited with {self.process.returncode}:\n{self.log_text()}")
@@ -122,8 +152,9 @@ class JupyterLab:
         return (self.home / "jupyterlab.log").read_text(errors="replace")
 
     def api(self, method: str, path: str):
-        request = urllib.request.Request(f"http://127.0.0.1:{self.port}{path}", method=method,
-                                         headers={"Authorization": f"token {self.token}"})
+        request = urllib.request.Request(
+            f"http://127.0.0.1:{self.port}{path}", method=method, headers={"Authorization": f"token {self.token}"}
+        )
         with urllib.request.urlopen(request, timeout=30) as response:
             body = response.read()
         return json.loads(body) if body else None
@@ -181,6 +212,7 @@ class JupyterLab:
 
 # ---- a learner's actions in the page ------------------------------------------------------------
 
+
 def open_notebook(page, lab: JupyterLab, path: str, cells: int, timeout: float = 60_000) -> None:
     """Open `path` (relative to the server's root); wait for its `cells` cells and its kernel to be idle.
 
@@ -192,7 +224,10 @@ def open_notebook(page, lab: JupyterLab, path: str, cells: int, timeout: float =
         """([selector, count]) => document.querySelectorAll(selector).length === count
             && [...document.querySelectorAll('.jp-StatusBar-TextItem')].some(
                 item => / \\| Idle$/.test(item.textContent) && !item.textContent.startsWith('No Kernel'))""",
-        arg=[CELLS, cells], timeout=timeout, polling=100)
+        arg=[CELLS, cells],
+        timeout=timeout,
+        polling=100,
+    )
 
 
 def menu(page, *labels: str) -> None:
@@ -226,12 +261,20 @@ def wait_until_executed(page, indices, timeout: float) -> None:
                 const cells = document.querySelectorAll(selector);
                 return indices.every(i => cells[i] && /^\\[\\d+\\]:$/.test(
                     cells[i].querySelector('.jp-InputArea-prompt').textContent.trim()));
-            }""", arg=[CELLS, list(indices)], timeout=timeout, polling=500)
+            }""",
+            arg=[CELLS, list(indices)],
+            timeout=timeout,
+            polling=500,
+        )
     except PlaywrightTimeout:
         prompts = page.eval_on_selector_all(
-            CELLS, "cells => cells.map(c => c.querySelector('.jp-InputArea-prompt')?.textContent.trim())")
-        waiting = {i: prompts[i] if i < len(prompts) else None for i in indices
-                   if i >= len(prompts) or not re.fullmatch(r"\[\d+\]:", prompts[i] or "")}
+            CELLS, "cells => cells.map(c => c.querySelector('.jp-InputArea-prompt')?.textContent.trim())"
+        )
+        waiting = {
+            i: prompts[i] if i < len(prompts) else None
+            for i in indices
+            if i >= len(prompts) or not re.fullmatch(r"\[\d+\]:", prompts[i] or "")
+        }
         raise AssertionError(f"cells not run after {timeout / 1000:.0f} s (index: prompt): {waiting}") from None
 
 
@@ -241,7 +284,9 @@ def shown(page, index: int):
     target.scroll_into_view_if_needed()
     page.wait_for_function(
         "cell => cell.querySelector('.jp-Cell-inputWrapper').checkVisibility({contentVisibilityAuto: true})",
-        arg=target.element_handle(), polling="raf")
+        arg=target.element_handle(),
+        polling="raf",
+    )
     return target
 
 
@@ -260,7 +305,9 @@ def output_text(page, index: int) -> str:
 
 
 def shows_traceback(page, index: int) -> bool:
-    return cell(page, index).locator('.jp-OutputArea-output[data-mime-type="application/vnd.jupyter.stderr"]').count() > 0
+    return (
+        cell(page, index).locator('.jp-OutputArea-output[data-mime-type="application/vnd.jupyter.stderr"]').count() > 0
+    )
 
 
 def markdown_images(page, count: int) -> list[dict]:
@@ -270,20 +317,29 @@ def markdown_images(page, count: int) -> list[dict]:
         """([selector, count]) => {
             const images = [...document.querySelectorAll(selector)];
             return images.length >= count && images.every(img => img.complete);
-        }""", arg=[selector, count], timeout=60_000, polling=200)
+        }""",
+        arg=[selector, count],
+        timeout=60_000,
+        polling=200,
+    )
     return page.eval_on_selector_all(
-        selector, "imgs => imgs.map(img => ({src: img.getAttribute('src'), naturalWidth: img.naturalWidth, "
-                  "alt: img.alt}))")
+        selector,
+        "imgs => imgs.map(img => ({src: img.getAttribute('src'), naturalWidth: img.naturalWidth, alt: img.alt}))",
+    )
 
 
 def output_images(page, index: int) -> list[dict]:
     """The images in cell `index`'s output, once each has loaded or failed: naturalWidth and naturalHeight."""
     target = shown(page, index)
     target.locator(".jp-OutputArea-output img").first.wait_for(state="attached")
-    page.wait_for_function("cell => [...cell.querySelectorAll('.jp-OutputArea-output img')].every(i => i.complete)",
-                           arg=target.element_handle(), polling=200)
+    page.wait_for_function(
+        "cell => [...cell.querySelectorAll('.jp-OutputArea-output img')].every(i => i.complete)",
+        arg=target.element_handle(),
+        polling=200,
+    )
     return target.locator(".jp-OutputArea-output img").evaluate_all(
-        "imgs => imgs.map(img => ({naturalWidth: img.naturalWidth, naturalHeight: img.naturalHeight}))")
+        "imgs => imgs.map(img => ({naturalWidth: img.naturalWidth, naturalHeight: img.naturalHeight}))"
+    )
 
 
 def scroll_to_top(page, index: int) -> None:

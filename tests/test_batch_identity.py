@@ -4,6 +4,7 @@ Each test builds a small folder the way a cheating (or unlucky) student would le
 `python -m autograder grade` on it, and reads the gradebook and results files an instructor gets.
 SOURCE scores 100 (the solutions), RELEASE scores 0 (the stubs).
 """
+
 import csv
 import json
 import os
@@ -22,8 +23,9 @@ RELEASE = ROOT / "release" / ASSIGNMENT / f"{ASSIGNMENT}.ipynb"
 
 
 def grade(*args):
-    return subprocess.run([sys.executable, "-m", "autograder", "grade", *map(str, args)],
-                          capture_output=True, text=True, timeout=120)
+    return subprocess.run(
+        [sys.executable, "-m", "autograder", "grade", *map(str, args)], capture_output=True, text=True, timeout=120
+    )
 
 
 def place(notebook: Path, path: Path) -> Path:
@@ -156,6 +158,7 @@ def test_a_grader_failure_is_that_submissions_result_in_its_own_assignment(tmp_p
         if "bob" in path.parts:
             raise RuntimeError("hidden value 0.123456 in a grader bug")
         return real_grade(path, *args, **kwargs)
+
     monkeypatch.setattr(batch, "grade_notebook", grade_notebook)
 
     graded = batch.grade_batch(batch.find_submissions([submitted]), tmp_path / "results", jobs=2)

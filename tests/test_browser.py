@@ -5,6 +5,7 @@ filled in, or with one mistake), opens the notebook in a fresh tab, runs it from
 cell by cell, and reads what the page shows. Screenshots go to $BROWSER_SCREENSHOTS or a pytest
 temporary folder.
 """
+
 import os
 import re
 import shutil
@@ -16,9 +17,21 @@ from autograder import paths
 from autograder.notebook_images import referenced_images
 from autograder.reference import read_all_cases
 from conftest import ROOT, grade_id
-from lab_in_browser import (chromium_executable, input_text, markdown_images, open_notebook, output_images,
-                        output_text, run_all, run_cell, screenshot, scroll_to_top, shows_traceback, shown,
-                        wait_until_executed)
+from lab_in_browser import (
+    chromium_executable,
+    input_text,
+    markdown_images,
+    open_notebook,
+    output_images,
+    output_text,
+    run_all,
+    run_cell,
+    screenshot,
+    scroll_to_top,
+    shown,
+    shows_traceback,
+    wait_until_executed,
+)
 
 pytestmark = pytest.mark.slow  # left out of the quick run: pytest -m "not slow"
 
@@ -54,14 +67,18 @@ def code_cells(notebook) -> list[int]:
 
 def check_cells(notebook) -> dict[str, int]:
     """{function name: index} of the check(...) cells."""
-    return {m.group(1): i for i, c in enumerate(notebook.cells)
-            if (m := re.fullmatch(r"check\((\w+)\)", c.source.strip()))}
+    return {
+        m.group(1): i for i, c in enumerate(notebook.cells) if (m := re.fullmatch(r"check\((\w+)\)", c.source.strip()))
+    }
 
 
 def public_cells(notebook) -> list[int]:
     """The public checks: cells that call compare(...) (not the setup cell that defines it)."""
-    return [i for i, c in enumerate(notebook.cells)
-            if c.cell_type == "code" and "compare(" in c.source and "def compare(" not in c.source]
+    return [
+        i
+        for i, c in enumerate(notebook.cells)
+        if c.cell_type == "code" and "compare(" in c.source and "def compare(" not in c.source
+    ]
 
 
 def open_and_run_all(page, lab, path: str, notebook, timeout: float = 180_000) -> None:
@@ -85,8 +102,16 @@ def test_shipped_notebook_figures_render_and_checks_say_not_yet(page, lab, scree
     run_all(page)
     wait_until_executed(page, code_cells(notebook), timeout=180_000)
     checks = check_cells(notebook)
-    assert list(checks) == ["zero_pad", "conv_single_step", "conv_forward", "pool_forward", "conv_backward",
-                            "create_mask_from_window", "distribute_value", "pool_backward"]
+    assert list(checks) == [
+        "zero_pad",
+        "conv_single_step",
+        "conv_forward",
+        "pool_forward",
+        "conv_backward",
+        "create_mask_from_window",
+        "distribute_value",
+        "pool_backward",
+    ]
     for name, index in checks.items():
         assert input_text(page, index) == f"check({name})"
         assert output_text(page, index).strip() == NOT_YET.format(name=name)
@@ -212,7 +237,9 @@ def test_convolution_explorer_stride_two_halves_the_output(page, lab, screenshot
 README_SCREENSHOT = ROOT / "images" / "screenshots" / "jupyterlab.png"
 
 
-@pytest.mark.skipif(os.environ.get("UPDATE_SCREENSHOT") != "1", reason="writes the README's screenshot: UPDATE_SCREENSHOT=1")
+@pytest.mark.skipif(
+    os.environ.get("UPDATE_SCREENSHOT") != "1", reason="writes the README's screenshot: UPDATE_SCREENSHOT=1"
+)
 def test_update_readme_screenshot(browser, lab):
     """images/screenshots/jupyterlab.png: the solved self-study notebook at the convolution explorer."""
     notebook = learner_copy(lab.root, "readme", STEP, solutions(STEP))

@@ -6,6 +6,7 @@ conv_single_step; `nbgrader autograde` grades them through the isolated grader. 
 then started in the course folder (where formgrader finds its course) and opened in Chromium:
 Nbgrader → Formgrader shows the assignment, and the students with their scores.
 """
+
 import os
 import shutil
 import subprocess
@@ -26,8 +27,9 @@ STUDENTS = {"ada": 100, "bert": 90}  # bert leaves the bias out of conv_single_s
 
 
 def nbgrader(args, course, env):
-    result = subprocess.run([sys.executable, "-m", "nbgrader", *args], cwd=course, env=env, capture_output=True,
-                            text=True)
+    result = subprocess.run(
+        [sys.executable, "-m", "nbgrader", *args], cwd=course, env=env, capture_output=True, text=True
+    )
     assert result.returncode == 0, f"nbgrader {' '.join(args)}:\n{result.stdout}\n{result.stderr}"
 
 
@@ -40,8 +42,11 @@ def course_lab(tmp_path_factory):
     shutil.copytree(ROOT / "source", course / "source", ignore=shutil.ignore_patterns("__pycache__"))
     (base / "exchange").mkdir()
     os.chmod(base / "exchange", 0o777)
-    env = dict(os.environ, NBGRADER_EXCHANGE=str(base / "exchange"),
-               PATH=os.pathsep.join([os.path.dirname(sys.executable), os.environ["PATH"]]))
+    env = dict(
+        os.environ,
+        NBGRADER_EXCHANGE=str(base / "exchange"),
+        PATH=os.pathsep.join([os.path.dirname(sys.executable), os.environ["PATH"]]),
+    )
     nbgrader(["generate_assignment", ASSIGNMENT, "--force"], course, env)
     release = nbformat.read(str(course / "release" / ASSIGNMENT / f"{ASSIGNMENT}.ipynb"), as_version=4)
     source = nbformat.read(str(course / "source" / ASSIGNMENT / f"{ASSIGNMENT}.ipynb"), as_version=4)

@@ -1,4 +1,5 @@
 """`python -m autograder build --check` passes on the committed tree and names what goes stale."""
+
 import os
 import shutil
 import subprocess
@@ -15,8 +16,12 @@ COPIED = ["nbgrader_config.py", "source", "release", "notebooks", "images", "aut
 
 
 def build_check(root, **env):
-    return subprocess.run([sys.executable, "-m", "autograder", "build", "--check", "--root", str(root)],
-                          capture_output=True, text=True, env={**os.environ, **env})
+    return subprocess.run(
+        [sys.executable, "-m", "autograder", "build", "--check", "--root", str(root)],
+        capture_output=True,
+        text=True,
+        env={**os.environ, **env},
+    )
 
 
 def copy_course(tmp_path):
@@ -51,7 +56,11 @@ def test_check_fails_and_names_files_after_a_source_edit(tmp_path):
 
     result = build_check(root)
     assert result.returncode == 1
-    for name in [f"source/{ASSIGNMENT}/{ASSIGNMENT}.ipynb", f"release/{ASSIGNMENT}/{ASSIGNMENT}.ipynb",
-                 "images/zero_pad.png", f"release/{ASSIGNMENT}/notes.txt (not made by the build)"]:
+    for name in [
+        f"source/{ASSIGNMENT}/{ASSIGNMENT}.ipynb",
+        f"release/{ASSIGNMENT}/{ASSIGNMENT}.ipynb",
+        "images/zero_pad.png",
+        f"release/{ASSIGNMENT}/notes.txt (not made by the build)",
+    ]:
         assert name in result.stdout
     assert nbformat.read(str(source), as_version=4) == notebook  # --check writes nothing

@@ -1,4 +1,5 @@
 """The in-process judge (check() and the grade cells): full, partial, none, with reasons."""
+
 import numpy as np
 import pytest
 

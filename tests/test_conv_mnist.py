@@ -1,5 +1,6 @@
 """Assignment 2 as learners and instructors meet it: the source trains, the release fails kindly,
 the grader grades it, and the fast reference layers agree with the loop versions."""
+
 import json
 import re
 import shutil
@@ -11,9 +12,9 @@ import numpy as np
 import pytest
 
 from autograder import paths
+from autograder.assignments.conv_mnist import materialised
 from autograder.notebook_code import load_namespace
 from autograder.reference import read_all_cases
-from autograder.assignments.conv_mnist import materialised
 from conftest import ROOT, execute, grade_id, output_text
 
 pytestmark = pytest.mark.slow  # left out of the quick run: pytest -m "not slow"
@@ -49,8 +50,15 @@ def test_source_public_checks_and_hidden_tests_pass(executed_source):
 
 
 def test_source_draws_every_plot(executed_source):
-    for name in ["load_data", "prepare_data", "plot_history", "plot_filters", "plot_feature_maps", "plot_confusion",
-                 "plot_mistakes"]:
+    for name in [
+        "load_data",
+        "prepare_data",
+        "plot_history",
+        "plot_filters",
+        "plot_feature_maps",
+        "plot_confusion",
+        "plot_mistakes",
+    ]:
         (cell,) = [c for c in executed_source.cells if grade_id(c) == name]
         assert [o for o in cell.outputs if "image/png" in o.get("data", {})], name
 
@@ -82,7 +90,7 @@ def loop_conv_forward(A_prev, W, b, hparameters):
         for h in range(n_h):
             for w in range(n_w):
                 for c in range(n_c):
-                    window = A[i, h * stride:h * stride + f, w * stride:w * stride + f, :]
+                    window = A[i, h * stride : h * stride + f, w * stride : w * stride + f, :]
                     Z[i, h, w, c] = np.sum(window * W[:, :, :, c]) + b[0, 0, 0, c]
     return Z, (A_prev, W, b, hparameters)
 
@@ -94,14 +102,29 @@ def test_grader_gives_source_full_marks_release_zero_and_loops_lose_the_large_ca
     shutil.copy(RELEASE, folder / "release.ipynb")
     loops = nbformat.read(str(SOURCE), as_version=4)
     import inspect
+
     (cell,) = [c for c in loops.cells if grade_id(c) == "conv_forward_fast"]
     cell.source = inspect.getsource(loop_conv_forward).replace("loop_conv_forward", "conv_forward_fast")
     nbformat.write(loops, str(folder / "loops.ipynb"))
-    result = subprocess.run([sys.executable, "-m", "autograder", "grade", str(folder), "--results-dir",
-                             str(tmp_path / "results"), "--assignment", ASSIGNMENT], capture_output=True, text=True)
+    result = subprocess.run(
+        [
+            sys.executable,
+            "-m",
+            "autograder",
+            "grade",
+            str(folder),
+            "--results-dir",
+            str(tmp_path / "results"),
+            "--assignment",
+            ASSIGNMENT,
+        ],
+        capture_output=True,
+        text=True,
+    )
     assert result.returncode == 0, result.stderr
-    scores = {name: json.loads((tmp_path / "results" / f"{name}.json").read_text()) for name in
-              ["source", "release", "loops"]}
+    scores = {
+        name: json.loads((tmp_path / "results" / f"{name}.json").read_text()) for name in ["source", "release", "loops"]
+    }
     assert scores["source"]["score"] == 100 and scores["release"]["score"] == 0
     (conv,) = [t for t in scores["loops"]["tests"] if t["name"] == "conv_forward_fast"]
     assert conv["output"].startswith("5 of 6 cases pass.")
@@ -121,7 +144,7 @@ def single_max_pool_backward(dA, A_prev, f, stride):
         for h in range(n_h):
             for w in range(n_w):
                 for c in range(n_c):
-                    window = A_prev[i, h * stride:h * stride + f, w * stride:w * stride + f, c]
+                    window = A_prev[i, h * stride : h * stride + f, w * stride : w * stride + f, c]
                     r, s = divmod(int(np.argmax(window)), f)
                     dA_prev[i, h * stride + r, w * stride + s, c] += dA[i, h, w, c]
     return dA_prev
@@ -130,21 +153,37 @@ def single_max_pool_backward(dA, A_prev, f, stride):
 def test_fast_layers_equal_the_loop_versions_on_every_hidden_case(references):
     fast, loops = references
     cases = read_all_cases(paths.reference_file(ROOT, ASSIGNMENT))
-    for case in cases["conv_forward_fast"] + cases["conv_backward_fast"] + cases["pool_forward_fast"] + \
-            cases["pool_backward_fast"]:
+    for case in (
+        cases["conv_forward_fast"]
+        + cases["conv_backward_fast"]
+        + cases["pool_forward_fast"]
+        + cases["pool_backward_fast"]
+    ):
         x = materialised(case.inputs)
         if "W" in x and "dZ" not in x:
             hp = {"stride": x["stride"], "pad": x["pad"]}
-            np.testing.assert_allclose(fast["conv_forward_fast"](x["A_prev"], x["W"], x["b"], hp)[0],
-                                       loops["conv_forward"](x["A_prev"], x["W"], x["b"], hp)[0], rtol=0, atol=1e-10)
+            np.testing.assert_allclose(
+                fast["conv_forward_fast"](x["A_prev"], x["W"], x["b"], hp)[0],
+                loops["conv_forward"](x["A_prev"], x["W"], x["b"], hp)[0],
+                rtol=0,
+                atol=1e-10,
+            )
         elif "dZ" in x:
             cache = (x["A_prev"], x["W"], x["b"], {"stride": x["stride"], "pad": x["pad"]})
             for mine, theirs in zip(fast["conv_backward_fast"](x["dZ"], cache), loops["conv_backward"](x["dZ"], cache)):
                 np.testing.assert_allclose(mine, theirs, rtol=0, atol=1e-10)
         elif "dA" in x:
-            np.testing.assert_allclose(fast["pool_backward_fast"](x["dA"], (x["A_prev"], {"f": x["f"], "stride": x["stride"]})),
-                                       single_max_pool_backward(x["dA"], x["A_prev"], x["f"], x["stride"]), rtol=0, atol=1e-10)
+            np.testing.assert_allclose(
+                fast["pool_backward_fast"](x["dA"], (x["A_prev"], {"f": x["f"], "stride": x["stride"]})),
+                single_max_pool_backward(x["dA"], x["A_prev"], x["f"], x["stride"]),
+                rtol=0,
+                atol=1e-10,
+            )
         else:
             hp = {"f": x["f"], "stride": x["stride"]}
-            np.testing.assert_allclose(fast["pool_forward_fast"](x["A_prev"], hp)[0],
-                                       loops["pool_forward"](x["A_prev"], hp, mode="max")[0], rtol=0, atol=1e-10)
+            np.testing.assert_allclose(
+                fast["pool_forward_fast"](x["A_prev"], hp)[0],
+                loops["pool_forward"](x["A_prev"], hp, mode="max")[0],
+                rtol=0,
+                atol=1e-10,
+            )

@@ -1,4 +1,5 @@
 """`python -m autograder grade` as an instructor uses it: layout, schema, gradebook, re-runs."""
+
 import csv
 import json
 import shutil
@@ -14,7 +15,9 @@ RELEASE = ROOT / "release" / ASSIGNMENT / f"{ASSIGNMENT}.ipynb"
 
 
 def grade(*args):
-    return subprocess.run([sys.executable, "-m", "autograder", "grade", *map(str, args)], capture_output=True, text=True)
+    return subprocess.run(
+        [sys.executable, "-m", "autograder", "grade", *map(str, args)], capture_output=True, text=True
+    )
 
 
 @pytest.fixture
@@ -33,9 +36,18 @@ def test_results_follow_gradescope_schema_and_student_ids(submitted, tmp_path):
     ada = json.loads((tmp_path / "results" / "ada.json").read_text())
     assert ada["score"] == 100 and isinstance(ada["execution_time"], float) and isinstance(ada["output"], str)
     names = [test["name"] for test in ada["tests"]]
-    assert names == ["zero_pad", "conv_single_step", "conv_forward", "pool_forward (max)", "pool_forward (average)",
-                     "conv_backward", "create_mask_from_window", "distribute_value", "pool_backward (max)",
-                     "pool_backward (average)"]
+    assert names == [
+        "zero_pad",
+        "conv_single_step",
+        "conv_forward",
+        "pool_forward (max)",
+        "pool_forward (average)",
+        "conv_backward",
+        "create_mask_from_window",
+        "distribute_value",
+        "pool_backward (max)",
+        "pool_backward (average)",
+    ]
     for test in ada["tests"]:
         assert set(test) == {"name", "score", "max_score", "output", "visibility", "tags"}
         assert test["score"] == test["max_score"] and test["tags"] == [test["name"].split(" ")[0]]

@@ -1,4 +1,5 @@
 """`python -m autograder gradescope`: the zip's contents, and its run_autograder run as Gradescope would."""
+
 import json
 import os
 import re
@@ -23,8 +24,11 @@ RELEASE = ROOT / "release" / ASSIGNMENT / f"{ASSIGNMENT}.ipynb"
 
 
 def build(output: Path) -> Path:
-    result = subprocess.run([sys.executable, "-m", "autograder", "gradescope", ASSIGNMENT, "-o", str(output)],
-                            capture_output=True, text=True)
+    result = subprocess.run(
+        [sys.executable, "-m", "autograder", "gradescope", ASSIGNMENT, "-o", str(output)],
+        capture_output=True,
+        text=True,
+    )
     assert result.returncode == 0, result.stderr
     return output
 
@@ -51,8 +55,11 @@ def test_zip_holds_scripts_package_and_reference_only(bundle):
     with zipfile.ZipFile(bundle) as archive:
         infos = {info.filename: info for info in archive.infolist()}
         setup = archive.read("setup.sh").decode()
-    package = {path.relative_to(ROOT).as_posix() for path in (ROOT / "autograder").rglob("*.py")
-               if "__pycache__" not in path.parts}
+    package = {
+        path.relative_to(ROOT).as_posix()
+        for path in (ROOT / "autograder").rglob("*.py")
+        if "__pycache__" not in path.parts
+    }
     reference = f"autograder/reference/{ASSIGNMENT}.h5"
     provided = {f"release/{ASSIGNMENT}/{name}.py" for name in paths.provided_modules(ROOT, ASSIGNMENT)}  # explorers
     assert set(infos) == {"setup.sh", "run_autograder", reference} | package | provided
@@ -60,8 +67,11 @@ def test_zip_holds_scripts_package_and_reference_only(bundle):
     for name in ("setup.sh", "run_autograder"):
         assert stat.S_IMODE(infos[name].external_attr >> 16) == 0o755
     assert not [name for name in infos if name.endswith(".ipynb") or name.startswith("source/")]
-    pins = [line for line in (ROOT / "requirements.txt").read_text().splitlines()
-            if line.split("==")[0] in ("numpy", "h5py", "tqdm")]
+    pins = [
+        line
+        for line in (ROOT / "requirements.txt").read_text().splitlines()
+        if line.split("==")[0] in ("numpy", "h5py", "tqdm")
+    ]
     assert len(pins) == 3 and all(pin in setup for pin in pins)
     assert "bubblewrap" in setup and "python3-venv" in setup
 
@@ -95,8 +105,9 @@ def autograder_root(bundle: Path, tmp_path: Path) -> Path:
 def run_autograder(root: Path, python: str = sys.executable) -> dict:
     """Run the bundle's run_autograder as Gradescope does; return the results.json it left."""
     env = dict(os.environ, AUTOGRADER_ROOT=str(root), AUTOGRADER_PYTHON=python)
-    result = subprocess.run([str(root / "run_autograder")], env=env, cwd=root, capture_output=True, text=True,
-                            timeout=300)
+    result = subprocess.run(
+        [str(root / "run_autograder")], env=env, cwd=root, capture_output=True, text=True, timeout=300
+    )
     assert result.returncode == 0, result.stdout + result.stderr
     results = json.loads((root / "results" / "results.json").read_text(encoding="utf-8"))
     check_gradescope_schema(results)
@@ -118,8 +129,12 @@ def check_gradescope_schema(results: dict) -> None:
 def test_run_autograder_always_leaves_results(bundle, tmp_path, case):
     root = autograder_root(bundle, tmp_path)
     # The bundle's package, not the editable install, is what the grader imports there.
-    imported = subprocess.run([sys.executable, "-c", "import autograder; print(autograder.__file__)"],
-                              cwd=root / "source", capture_output=True, text=True).stdout
+    imported = subprocess.run(
+        [sys.executable, "-c", "import autograder; print(autograder.__file__)"],
+        cwd=root / "source",
+        capture_output=True,
+        text=True,
+    ).stdout
     assert Path(imported.strip()).is_relative_to(root / "source")
     submission = root / "submission"
     if case == "source":
@@ -180,8 +195,9 @@ def test_grading_needs_only_numpy_h5py_and_tqdm(bundle, tmp_path):
         folder = Path(module.__file__).parent
         for part in (folder, folder.with_name(folder.name + ".libs")):  # .libs: the wheels' bundled shared libraries
             if part.exists():  # real files (not symlinks), for the sandbox to mount
-                shutil.copytree(part, site / part.name, copy_function=link_or_copy,
-                                ignore=shutil.ignore_patterns("__pycache__"))
+                shutil.copytree(
+                    part, site / part.name, copy_function=link_or_copy, ignore=shutil.ignore_patterns("__pycache__")
+                )
     python = str(clean / "bin" / "python")
     assert subprocess.run([python, "-c", "import nbformat"], capture_output=True).returncode != 0
     assert run_autograder(root, python)["score"] == 100

@@ -1,4 +1,5 @@
 """Every figure a notebook shows travels with its folder, and is a real image."""
+
 import shutil
 
 import nbformat

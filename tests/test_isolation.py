@@ -10,6 +10,7 @@
 - Learner code cannot reach the network (a server listening on this machine's loopback), as
   root and as a normal user.
 """
+
 import csv
 import json
 import shutil
@@ -79,8 +80,21 @@ def scores(results: Path) -> dict[str, float]:
 @pytest.mark.parametrize("jobs", [1, 2])
 @pytest.mark.parametrize("mode", ["root", "user"])
 def test_attackers_cost_their_classmates_nothing(mode, jobs, tmp_path):
-    command = [sys.executable, "-m", "autograder", "grade", "{corpus}", "--results-dir", "{results}",
-               "--jobs", str(jobs), "--cell-timeout", "5", "--call-timeout", "5"]
+    command = [
+        sys.executable,
+        "-m",
+        "autograder",
+        "grade",
+        "{corpus}",
+        "--results-dir",
+        "{results}",
+        "--jobs",
+        str(jobs),
+        "--cell-timeout",
+        "5",
+        "--call-timeout",
+        "5",
+    ]
     if not bubblewrap_works():
         unavailable("needs bubblewrap")
     if mode == "root":
@@ -113,8 +127,15 @@ def test_normal_user_without_a_sandbox_is_refused_unless_they_opt_out(tmp_path):
         give(home, user)
         path = path_without_bubblewrap(tmp_path / "bin")
         tmp_path.chmod(0o755)
-        command = [sys.executable, "-m", "autograder", "grade", str(submitted / "ada"), "--results-dir",
-                   str(home / "results")]
+        command = [
+            sys.executable,
+            "-m",
+            "autograder",
+            "grade",
+            str(submitted / "ada"),
+            "--results-dir",
+            str(home / "results"),
+        ]
         refused = run_as(user.pw_name, command, cwd=ROOT, env={"PATH": path}, timeout=120)
         assert refused.returncode == 2
         assert "will not run learner code without a sandbox" in refused.stderr
@@ -132,6 +153,7 @@ def test_a_package_installed_inside_the_venv_is_hidden_in_the_sandbox(monkeypatc
     """With `pip install .` the package (reference data included) lives inside the venv that the
     sandbox mounts: the learner sees an empty folder there."""
     import autograder.sandbox as sandbox
+
     if not bubblewrap_works():
         unavailable("needs bubblewrap")
     inside = Path(sys.prefix) / f"autograder-installed-{tmp_path.name}"
@@ -175,16 +197,24 @@ def test_learner_code_cannot_reach_the_network(mode, tmp_path):
     try:
         if mode == "root":
             nbformat.write(notebook, str(tmp_path / "caller.ipynb"))
-            graded = subprocess.run([w.format(notebook=tmp_path / "caller.ipynb", results=tmp_path / "results")
-                                     for w in command], capture_output=True, text=True, timeout=120)
+            graded = subprocess.run(
+                [w.format(notebook=tmp_path / "caller.ipynb", results=tmp_path / "results") for w in command],
+                capture_output=True,
+                text=True,
+                timeout=120,
+            )
             results = tmp_path / "results"
         else:
             with throwaway_user() as user:
                 home = Path(user.pw_dir)
                 nbformat.write(notebook, str(home / "caller.ipynb"))
                 give(home, user)
-                graded = run_as(user.pw_name, [w.format(notebook=home / "caller.ipynb", results=home / "results")
-                                               for w in command], cwd=ROOT, timeout=120)
+                graded = run_as(
+                    user.pw_name,
+                    [w.format(notebook=home / "caller.ipynb", results=home / "results") for w in command],
+                    cwd=ROOT,
+                    timeout=120,
+                )
                 results = tmp_path / "results"
                 shutil.copytree(home / "results", results)
         try:

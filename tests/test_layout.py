@@ -1,23 +1,40 @@
 """The package's structure as the README draws it: every module imports only from modules listed
 before it (shared, then grading, in-kernel checking, build, integrations, entry points), so no
 import runs back up the pipeline and a newcomer can read the modules in this order."""
+
 import ast
 
 from autograder import paths
 
 ORDER = [
     # shared
-    "paths", "problems", "assignments", "runner", "reference", "notebook_code",
+    "paths",
+    "problems",
+    "assignments",
+    "runner",
+    "reference",
+    "notebook_code",
     # grading: isolation -> session -> verdicts -> results -> one notebook -> many
-    "sandbox", "session", "diagnose", "judge", "results", "grade", "batch",
+    "sandbox",
+    "session",
+    "diagnose",
+    "judge",
+    "results",
+    "grade",
+    "batch",
     # in the learner's kernel
     "check",
     # build
-    "notebook_images", "self_study", "nbgrader_run", "build",
+    "notebook_images",
+    "self_study",
+    "nbgrader_run",
+    "build",
     # integrations
-    "nbgrader_plugin", "gradescope",
+    "nbgrader_plugin",
+    "gradescope",
     # entry points
-    "__main__", "__init__",
+    "__main__",
+    "__init__",
 ]
 PACKAGE = paths.REPO_ROOT / "autograder"
 
@@ -35,8 +52,11 @@ def imported_modules(path) -> set[str]:
 
 
 def test_every_module_is_placed():
-    modules = {path.relative_to(PACKAGE).parts[0].removesuffix(".py") for path in PACKAGE.rglob("*.py")
-               if "__pycache__" not in path.parts}
+    modules = {
+        path.relative_to(PACKAGE).parts[0].removesuffix(".py")
+        for path in PACKAGE.rglob("*.py")
+        if "__pycache__" not in path.parts
+    }
     assert modules == set(ORDER)
 
 

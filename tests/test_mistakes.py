@@ -5,6 +5,7 @@ graded together by the isolated grader (`python -m autograder grade`). The exerc
 mistake must lose points and its feedback must carry the hint; every other exercise keeps its
 full points (a wrong helper is not charged twice).
 """
+
 import json
 import subprocess
 import sys
@@ -16,49 +17,140 @@ from conftest import grade_id
 
 # (name, function edited, text replaced, replacement, words the hint must contain)
 MISTAKES = [
-    ("wrong_axes_padded", "zero_pad", "((0, 0), (pad, pad), (pad, pad), (0, 0))", "pad",
-     "Only the height and width axes"),
-    ("bias_left_out", "conv_single_step", "np.sum(a_slice_prev * W) + b.item()", "np.sum(a_slice_prev * W)",
-     "The bias b is missing"),
-    ("bias_per_element", "conv_single_step", "np.sum(a_slice_prev * W) + b.item()",
-     "np.sum(a_slice_prev * W + b.item())", "added to every product"),
+    (
+        "wrong_axes_padded",
+        "zero_pad",
+        "((0, 0), (pad, pad), (pad, pad), (0, 0))",
+        "pad",
+        "Only the height and width axes",
+    ),
+    (
+        "bias_left_out",
+        "conv_single_step",
+        "np.sum(a_slice_prev * W) + b.item()",
+        "np.sum(a_slice_prev * W)",
+        "The bias b is missing",
+    ),
+    (
+        "bias_per_element",
+        "conv_single_step",
+        "np.sum(a_slice_prev * W) + b.item()",
+        "np.sum(a_slice_prev * W + b.item())",
+        "added to every product",
+    ),
     ("float_of_array", "conv_single_step", "b.item()", "float(b)", "float() or int() on an array"),
-    ("array_not_scalar", "conv_single_step", "np.sum(a_slice_prev * W) + b.item()", "np.sum(a_slice_prev * W) + b",
-     "should return a single number"),
-    ("size_off_by_one", "conv_forward", "n_H = (n_H_prev - f + 2 * pad) // stride + 1",
-     "n_H = (n_H_prev - f + 2 * pad) // stride", "off by one"),
-    ("size_not_floored", "conv_forward", "n_H = (n_H_prev - f + 2 * pad) // stride + 1",
-     "n_H = (n_H_prev - f + 2 * pad) / stride + 1", "floor division"),
-    ("stride_twice", "conv_forward", "vert_start = h * stride", "vert_start = h * stride * stride",
-     "stride applied once"),
-    ("stride_ignored", "pool_forward", "n_H = (n_H_prev - f) // stride + 1", "n_H = n_H_prev - f + 1",
-     "the stride is not used"),
-    ("global_variable", "conv_forward", 'stride, pad = hparameters["stride"], hparameters["pad"]',
-     'stride, pad = hyper["stride"], hyper["pad"]', "`hyper`"),
-    ("cache_padded", "conv_forward", "cache = (A_prev, W, b, hparameters)\n    return",
-     "cache = (zero_pad(A_prev, pad), W, b, hparameters)\n    return",
-     "the cache should be (A_prev, W, b, hparameters)"),
-    ("transposed_filters", "conv_forward", "W[:, :, :, c], b[:, :, :, c]", "W[:, :, c, :], b[:, :, :, c]",
-     "the last axis of W counts the filters"),
-    ("average_for_max", "pool_forward", 'summarise = np.max if mode == "max" else np.mean', "summarise = np.mean",
-     "returns the average result"),
-    ("crop_pad_minus_pad", "conv_backward", "pad:pad + n_H_prev, pad:pad + n_W_prev", "pad:-pad, pad:-pad",
-     "[pad:-pad] is empty when pad is 0"),
+    (
+        "array_not_scalar",
+        "conv_single_step",
+        "np.sum(a_slice_prev * W) + b.item()",
+        "np.sum(a_slice_prev * W) + b",
+        "should return a single number",
+    ),
+    (
+        "size_off_by_one",
+        "conv_forward",
+        "n_H = (n_H_prev - f + 2 * pad) // stride + 1",
+        "n_H = (n_H_prev - f + 2 * pad) // stride",
+        "off by one",
+    ),
+    (
+        "size_not_floored",
+        "conv_forward",
+        "n_H = (n_H_prev - f + 2 * pad) // stride + 1",
+        "n_H = (n_H_prev - f + 2 * pad) / stride + 1",
+        "floor division",
+    ),
+    (
+        "stride_twice",
+        "conv_forward",
+        "vert_start = h * stride",
+        "vert_start = h * stride * stride",
+        "stride applied once",
+    ),
+    (
+        "stride_ignored",
+        "pool_forward",
+        "n_H = (n_H_prev - f) // stride + 1",
+        "n_H = n_H_prev - f + 1",
+        "the stride is not used",
+    ),
+    (
+        "global_variable",
+        "conv_forward",
+        'stride, pad = hparameters["stride"], hparameters["pad"]',
+        'stride, pad = hyper["stride"], hyper["pad"]',
+        "`hyper`",
+    ),
+    (
+        "cache_padded",
+        "conv_forward",
+        "cache = (A_prev, W, b, hparameters)\n    return",
+        "cache = (zero_pad(A_prev, pad), W, b, hparameters)\n    return",
+        "the cache should be (A_prev, W, b, hparameters)",
+    ),
+    (
+        "transposed_filters",
+        "conv_forward",
+        "W[:, :, :, c], b[:, :, :, c]",
+        "W[:, :, c, :], b[:, :, :, c]",
+        "the last axis of W counts the filters",
+    ),
+    (
+        "average_for_max",
+        "pool_forward",
+        'summarise = np.max if mode == "max" else np.mean',
+        "summarise = np.mean",
+        "returns the average result",
+    ),
+    (
+        "crop_pad_minus_pad",
+        "conv_backward",
+        "pad:pad + n_H_prev, pad:pad + n_W_prev",
+        "pad:-pad, pad:-pad",
+        "[pad:-pad] is empty when pad is 0",
+    ),
     ("outputs_reordered", "conv_backward", "return dA_prev, dW, db", "return dW, dA_prev, db", "in the wrong order"),
-    ("dA_at_input_position", "pool_backward", "dA[i, h, w, c]", "dA[i, vert_start, horiz_start, c]",
-     "read at the output position"),
-    ("whole_dA_distributed", "pool_backward", "distribute_value(dA[i, h, w, c], (f, f))", "distribute_value(dA, (f, f))",
-     "takes one number"),
-    ("mask_all_channels", "pool_backward",
-     "A_prev[i, vert_start:vert_end, horiz_start:horiz_end, c]\n", "A_prev[i, vert_start:vert_end, horiz_start:horiz_end, :]\n",
-     "build the mask from one channel"),
+    (
+        "dA_at_input_position",
+        "pool_backward",
+        "dA[i, h, w, c]",
+        "dA[i, vert_start, horiz_start, c]",
+        "read at the output position",
+    ),
+    (
+        "whole_dA_distributed",
+        "pool_backward",
+        "distribute_value(dA[i, h, w, c], (f, f))",
+        "distribute_value(dA, (f, f))",
+        "takes one number",
+    ),
+    (
+        "mask_all_channels",
+        "pool_backward",
+        "A_prev[i, vert_start:vert_end, horiz_start:horiz_end, c]\n",
+        "A_prev[i, vert_start:vert_end, horiz_start:horiz_end, :]\n",
+        "build the mask from one channel",
+    ),
     ("overwrite_not_accumulate", "pool_backward", "+= share", "= share", "with +="),
 ]
 # A wrong helper with a right caller: the caller keeps its points and is told which helper to fix.
-HELPER_MISTAKE = ("zero_pad_forgets_to_pad", "zero_pad", "np.pad(X, ((0, 0), (pad, pad), (pad, pad), (0, 0)), "
-                  'mode="constant", constant_values=0)', "X + 0.0", "")
-POINTS = {"zero_pad": 10, "conv_single_step": 10, "conv_forward": 20, "pool_forward": 15, "conv_backward": 15,
-          "create_mask_from_window": 5, "distribute_value": 5, "pool_backward": 20}
+HELPER_MISTAKE = (
+    "zero_pad_forgets_to_pad",
+    "zero_pad",
+    'np.pad(X, ((0, 0), (pad, pad), (pad, pad), (0, 0)), mode="constant", constant_values=0)',
+    "X + 0.0",
+    "",
+)
+POINTS = {
+    "zero_pad": 10,
+    "conv_single_step": 10,
+    "conv_forward": 20,
+    "pool_forward": 15,
+    "conv_backward": 15,
+    "create_mask_from_window": 5,
+    "distribute_value": 5,
+    "pool_backward": 20,
+}
 
 
 def plant(source_notebook, function, old, new):
@@ -76,10 +168,25 @@ def graded(tmp_path_factory, source_path):
     (folder / "submissions").mkdir()
     for name, function, old, new, _ in MISTAKES + [HELPER_MISTAKE]:
         nbformat.write(plant(source, function, old, new), str(folder / "submissions" / f"{name}.ipynb"))
-    result = subprocess.run([sys.executable, "-m", "autograder", "grade", str(folder / "submissions"),
-                             "--results-dir", str(folder / "results"), "--jobs", "2"], capture_output=True, text=True)
+    result = subprocess.run(
+        [
+            sys.executable,
+            "-m",
+            "autograder",
+            "grade",
+            str(folder / "submissions"),
+            "--results-dir",
+            str(folder / "results"),
+            "--jobs",
+            "2",
+        ],
+        capture_output=True,
+        text=True,
+    )
     assert result.returncode == 0, result.stderr
-    return {name: json.loads((folder / "results" / f"{name}.json").read_text()) for name, *_ in MISTAKES + [HELPER_MISTAKE]}
+    return {
+        name: json.loads((folder / "results" / f"{name}.json").read_text()) for name, *_ in MISTAKES + [HELPER_MISTAKE]
+    }
 
 
 def by_exercise(results):

@@ -1,4 +1,5 @@
 """The helper module of assignment 2 (conv_mnist): data loading, training bookkeeping, figures."""
+
 import gzip
 import math
 import sys
@@ -19,6 +20,7 @@ FASHION_ROOT = Path("/usr/share/datasets/fashion-mnist")
 # ---------------------------------------------------------------------------------------------
 # Writing small IDX files
 # ---------------------------------------------------------------------------------------------
+
 
 def idx_bytes(array, magic=None) -> bytes:
     """An IDX file's bytes for a uint8 array of 1 or 3 dimensions (magic may be overridden)."""
@@ -44,10 +46,12 @@ def write_folder(folder, n_train=12, n_test=5, compress=True, size=(28, 28)):
     folder = Path(folder)
     folder.mkdir(parents=True, exist_ok=True)
     rng = np.random.default_rng(0)
-    arrays = (rng.integers(0, 256, (n_train, *size), dtype=np.uint8),
-              rng.integers(0, 10, n_train, dtype=np.uint8),
-              rng.integers(0, 256, (n_test, *size), dtype=np.uint8),
-              rng.integers(0, 10, n_test, dtype=np.uint8))
+    arrays = (
+        rng.integers(0, 256, (n_train, *size), dtype=np.uint8),
+        rng.integers(0, 10, n_train, dtype=np.uint8),
+        rng.integers(0, 256, (n_test, *size), dtype=np.uint8),
+        rng.integers(0, 10, n_test, dtype=np.uint8),
+    )
     for name, array in zip(mt.IDX_NAMES, arrays):
         write_idx(folder / (name + (".gz" if compress else "")), array)
     return arrays
@@ -61,6 +65,7 @@ def images():
 # ---------------------------------------------------------------------------------------------
 # read_idx and load_idx_folder
 # ---------------------------------------------------------------------------------------------
+
 
 @pytest.mark.parametrize("name", ["images-idx3-ubyte", "images-idx3-ubyte.gz"])
 def test_read_idx_round_trip_images(tmp_path, images, name):
@@ -154,11 +159,11 @@ def test_empty_gzip_content(tmp_path):
 
 def test_corrupt_gzip(tmp_path, images):
     packed = gzip.compress(idx_bytes(images))
-    damaged = tmp_path / "damaged.gz"        # gzip signature, then garbage
+    damaged = tmp_path / "damaged.gz"  # gzip signature, then garbage
     damaged.write_bytes(packed[:10] + bytes(range(256)) * 4)
-    cut = tmp_path / "cut-short.gz"           # a download that stopped half way
+    cut = tmp_path / "cut-short.gz"  # a download that stopped half way
     cut.write_bytes(packed[: len(packed) // 2])
-    not_gzip = tmp_path / "not-gzip.gz"       # named .gz but something else entirely
+    not_gzip = tmp_path / "not-gzip.gz"  # named .gz but something else entirely
     not_gzip.write_bytes(b"PK\x03\x04 this is a zip archive")
     for path in (damaged, cut, not_gzip):
         with pytest.raises(mt.DataError, match="gzip") as info:
@@ -244,6 +249,7 @@ def test_swapped_files_are_caught(tmp_path):
 # The embedded digits and the real Fashion-MNIST files
 # ---------------------------------------------------------------------------------------------
 
+
 @pytest.fixture(scope="module")
 def embedded():
     return mt.load_embedded()
@@ -290,8 +296,7 @@ def test_load_digits_says_which_source(tmp_path, capsys):
 def _fashion_folder():
     if FASHION_ROOT.is_dir():
         for candidate in [FASHION_ROOT, *sorted(p for p in FASHION_ROOT.rglob("*") if p.is_dir())]:
-            if all((candidate / n).is_file() or (candidate / (n + ".gz")).is_file()
-                   for n in mt.IDX_NAMES):
+            if all((candidate / n).is_file() or (candidate / (n + ".gz")).is_file() for n in mt.IDX_NAMES):
                 return candidate
     return None
 
@@ -311,6 +316,7 @@ def test_real_fashion_mnist():
 # ---------------------------------------------------------------------------------------------
 # one_hot, split_validation, batches
 # ---------------------------------------------------------------------------------------------
+
 
 def test_one_hot():
     out = mt.one_hot(np.array([3, 0, 9], dtype=np.uint8))
@@ -357,6 +363,7 @@ def test_batches_shuffle_and_are_seeded():
 # train, with a linear softmax model standing in for the CNN
 # ---------------------------------------------------------------------------------------------
 
+
 def linear_step(params, velocity, X, Y, learning_rate, momentum):
     x = X.reshape(len(X), -1)
     z = x @ params["W"] + params["b"]
@@ -392,8 +399,19 @@ def easy_problem():
 def test_train_history_and_learning(easy_problem):
     params, X, Y, X_val, y_val = easy_problem
     before = np.mean(linear_predict(params, X_val) == y_val)
-    trained, history = mt.train(linear_step, linear_predict, params, X, Y, X_val, y_val,
-                                epochs=4, batch_size=32, learning_rate=0.002, momentum=0.9)
+    trained, history = mt.train(
+        linear_step,
+        linear_predict,
+        params,
+        X,
+        Y,
+        X_val,
+        y_val,
+        epochs=4,
+        batch_size=32,
+        learning_rate=0.002,
+        momentum=0.9,
+    )
     steps = 4 * math.ceil(400 / 32)
     assert len(history["loss"]) == steps
     assert len(history["epoch_loss"]) == len(history["val_accuracy"]) == len(history["seconds"]) == 4
@@ -417,13 +435,37 @@ def test_train_is_seeded_and_passes_velocity_and_decay(easy_problem):
         seen.append(learning_rate)
         return linear_step(params, velocity, Xb, Yb, learning_rate, momentum)
 
-    _, first = mt.train(step, linear_predict, params, X, Y, X_val, y_val, epochs=3,
-                        batch_size=100, learning_rate=0.1, momentum=0.5, seed=7,
-                        lr_decay=lambda epoch: 0.5 ** epoch)
+    _, first = mt.train(
+        step,
+        linear_predict,
+        params,
+        X,
+        Y,
+        X_val,
+        y_val,
+        epochs=3,
+        batch_size=100,
+        learning_rate=0.1,
+        momentum=0.5,
+        seed=7,
+        lr_decay=lambda epoch: 0.5**epoch,
+    )
     assert seen == [0.1] * 4 + [0.05] * 4 + [0.025] * 4
-    _, again = mt.train(linear_step, linear_predict, params, X, Y, X_val, y_val, epochs=3,
-                        batch_size=100, learning_rate=0.1, momentum=0.5, seed=7,
-                        lr_decay=lambda epoch: 0.5 ** epoch)
+    _, again = mt.train(
+        linear_step,
+        linear_predict,
+        params,
+        X,
+        Y,
+        X_val,
+        y_val,
+        epochs=3,
+        batch_size=100,
+        learning_rate=0.1,
+        momentum=0.5,
+        seed=7,
+        lr_decay=lambda epoch: 0.5**epoch,
+    )
     assert first["loss"] == again["loss"] and first["val_accuracy"] == again["val_accuracy"]
 
 
@@ -433,8 +475,9 @@ def test_train_stops_when_the_loss_blows_up(easy_problem, capsys):
     def bad_step(params, velocity, Xb, Yb, learning_rate, momentum):
         return params, velocity, float("nan")
 
-    _, history = mt.train(bad_step, linear_predict, params, X, Y, X_val, y_val, epochs=3,
-                          batch_size=100, learning_rate=1.0, momentum=0.9)
+    _, history = mt.train(
+        bad_step, linear_predict, params, X, Y, X_val, y_val, epochs=3, batch_size=100, learning_rate=1.0, momentum=0.9
+    )
     assert len(history["loss"]) == 1 and history["val_accuracy"] == []
     captured = capsys.readouterr()
     assert "smaller learning rate" in captured.out + captured.err
@@ -447,19 +490,33 @@ def test_train_checks_what_predict_returns(easy_problem):
         return X.reshape(len(X), -1) @ params["W"]
 
     with pytest.raises(ValueError, match="integer labels"):
-        mt.train(linear_step, predict_scores, params, X, Y, X_val, y_val, epochs=1,
-                 batch_size=100, learning_rate=0.1, momentum=0.9)
+        mt.train(
+            linear_step,
+            predict_scores,
+            params,
+            X,
+            Y,
+            X_val,
+            y_val,
+            epochs=1,
+            batch_size=100,
+            learning_rate=0.1,
+            momentum=0.9,
+        )
 
 
 # ---------------------------------------------------------------------------------------------
 # Figures
 # ---------------------------------------------------------------------------------------------
 
+
 @pytest.fixture
 def plt():
     import matplotlib
+
     matplotlib.use("Agg")
     import matplotlib.pyplot as plt
+
     yield plt
     plt.close("all")
 
@@ -474,8 +531,12 @@ def test_show_digits(plt, embedded):
 
 
 def test_plot_history(plt):
-    history = {"loss": list(np.linspace(2.3, 0.2, 50)), "epoch_loss": [1.5, 0.5],
-               "val_accuracy": [0.8, 0.9], "seconds": [1.0, 1.0]}
+    history = {
+        "loss": list(np.linspace(2.3, 0.2, 50)),
+        "epoch_loss": [1.5, 0.5],
+        "val_accuracy": [0.8, 0.9],
+        "seconds": [1.0, 1.0],
+    }
     fig = mt.plot_history(history)
     assert isinstance(fig, plt.Figure) and len(fig.axes) == 2
     assert len(mt.plot_history({"loss": [1.0], "val_accuracy": []}).axes) == 2
@@ -491,8 +552,13 @@ def test_show_filters(plt):
 
 def test_show_feature_maps(plt):
     rng = np.random.default_rng(0)
-    maps = [rng.random((28, 28, 1)), rng.normal(size=(1, 28, 28, 4)),
-            rng.random((14, 14, 4)), rng.random((14, 14, 12)), rng.random((7, 7))]
+    maps = [
+        rng.random((28, 28, 1)),
+        rng.normal(size=(1, 28, 28, 4)),
+        rng.random((14, 14, 4)),
+        rng.random((14, 14, 12)),
+        rng.random((7, 7)),
+    ]
     fig = mt.show_feature_maps(maps, ["input", "conv1", "pool1", "conv2 + ReLU", "pool2"])
     assert isinstance(fig, plt.Figure) and len(fig.axes) == 1 + 4 + 4 + 8 + 1
 

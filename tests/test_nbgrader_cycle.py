@@ -5,6 +5,7 @@ valid JSON go through release, fetch, submit, collect, autograde, feedback and e
 student in their own folder, all through a temporary exchange. They share one OS user here,
 so they name themselves with nbgrader's --student option, as on a shared machine.
 """
+
 import csv
 import os
 import shutil
@@ -49,9 +50,11 @@ def student_work(student, fetched: Path, source) -> None:
                 cell.source = solution(source, grade_id(cell)).source
     if student == "partial":  # the bias left out, and pool_backward still a stub
         solution(notebook, "conv_single_step").source = solution(source, "conv_single_step").source.replace(
-            "np.sum(a_slice_prev * W) + b.item()", "np.sum(a_slice_prev * W)")
+            "np.sum(a_slice_prev * W) + b.item()", "np.sum(a_slice_prev * W)"
+        )
         solution(notebook, "pool_backward").source = solution(
-            nbformat.read(str(fetched), as_version=4), "pool_backward").source
+            nbformat.read(str(fetched), as_version=4), "pool_backward"
+        ).source
     if student == "tampering":  # stubs that return zeros, and every NumPy comparison patched
         notebook.cells.insert(2, nbformat.v4.new_code_cell(TAMPERING))
         for cell in notebook.cells:
@@ -72,8 +75,11 @@ def term(tmp_path_factory, source_path):
     course.mkdir()
     shutil.copy(ROOT / "nbgrader_config.py", course / "nbgrader_config.py")
     shutil.copytree(ROOT / "source", course / "source")
-    env = dict(os.environ, NBGRADER_EXCHANGE=str(exchange),
-               PATH=os.pathsep.join([str(Path(sys.executable).parent), os.environ["PATH"]]))
+    env = dict(
+        os.environ,
+        NBGRADER_EXCHANGE=str(exchange),
+        PATH=os.pathsep.join([str(Path(sys.executable).parent), os.environ["PATH"]]),
+    )
     exchange_options = [f"--Exchange.root={exchange}", f"--course={COURSE_ID}"]
 
     nbgrader(["generate_assignment", ASSIGNMENT, "--force"], course, env)
@@ -95,15 +101,20 @@ def term(tmp_path_factory, source_path):
     feedback = {}
     for student in students:
         home = base / "home" / student
-        nbgrader(["fetch_feedback", ASSIGNMENT, f"--student={student}", *exchange_options], home,
-                 dict(env, HOME=str(home)))
+        nbgrader(
+            ["fetch_feedback", ASSIGNMENT, f"--student={student}", *exchange_options], home, dict(env, HOME=str(home))
+        )
         (html,) = (home / ASSIGNMENT / "feedback").rglob(f"{ASSIGNMENT}.html")
         feedback[student] = html.read_text(encoding="utf-8")
     nbgrader(["export"], course, env)
     with open(course / "grades.csv", newline="") as stream:
         grades = {row["student_id"]: row for row in csv.DictReader(stream)}
-    return {"grades": grades, "feedback": feedback, "autograde_log": autograde.stderr + autograde.stdout,
-            "course": course}
+    return {
+        "grades": grades,
+        "feedback": feedback,
+        "autograde_log": autograde.stderr + autograde.stdout,
+        "course": course,
+    }
 
 
 def test_export_shows_every_student_with_an_honest_score(term):
@@ -112,8 +123,11 @@ def test_export_shows_every_student_with_an_honest_score(term):
 
 
 def test_autograde_names_the_sandbox_each_submission_was_graded_in(term):
-    named = sorted(line.split("(isolation: ")[1].split(")")[0] for line in term["autograde_log"].splitlines()
-                   if "Isolated grader (isolation: " in line)
+    named = sorted(
+        line.split("(isolation: ")[1].split(")")[0]
+        for line in term["autograde_log"].splitlines()
+        if "Isolated grader (isolation: " in line
+    )
     sandboxes = {kind.name.lower() for kind in Isolation if kind is not Isolation.NONE}
     assert named[0] == "none, nothing was run"  # the invalid notebook: nothing of it was run
     assert len(named) == 4 and set(named[1:]) <= sandboxes, named

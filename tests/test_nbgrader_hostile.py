@@ -16,6 +16,7 @@ Every script, event handler and javascript: URL the students wrote carries the m
 feedback pages and the page Formgrader serves are checked as HTML, and Formgrader itself once in
 Chromium (skipped without it).
 """
+
 import base64
 import csv
 import shutil
@@ -46,27 +47,37 @@ TEXT = "my own words, **in bold**"
 
 def png(width: int, height: int) -> bytes:
     """A valid grey PNG image."""
+
     def chunk(kind, data):
         return struct.pack(">I", len(data)) + kind + data + struct.pack(">I", zlib.crc32(kind + data))
+
     rows = b"".join(b"\x00" + b"\x80" * width for _ in range(height))
-    return (b"\x89PNG\r\n\x1a\n" + chunk(b"IHDR", struct.pack(">IIBBBBB", width, height, 8, 0, 0, 0, 0))
-            + chunk(b"IDAT", zlib.compress(rows)) + chunk(b"IEND", b""))
+    return (
+        b"\x89PNG\r\n\x1a\n"
+        + chunk(b"IHDR", struct.pack(">IIBBBBB", width, height, 8, 0, 0, 0, 0))
+        + chunk(b"IDAT", zlib.compress(rows))
+        + chunk(b"IEND", b"")
+    )
 
 
 DATA_URI_PNG = "data:image/png;base64," + base64.b64encode(png(2, 2)).decode()
-HOSTILE_MARKDOWN = "\n\n".join([
-    f"My answer, in {TEXT}: {FORMULA}, and `x < y` in code.",
-    "| size | stride |\n|---|---|\n| 3 | 1 |",
-    f"![a dot]({DATA_URI_PNG})", "![my plot](plot.png)", "[NumPy's documentation](https://numpy.org/doc/)",
-    "<script>alert('XSS-script')</script>",
-    "<img src=x onerror=\"alert('XSS-onerror')\">",
-    "<iframe src=\"javascript:alert('XSS-iframe')\"></iframe>",
-    "[a markdown link](javascript:alert('XSS-markdown-link'))",
-    "<a href=\"javascript:alert('XSS-html-link')\">an html link</a>",
-    "<svg onload=\"alert('XSS-svg')\"></svg>",
-    "<details open ontoggle=\"alert('XSS-details')\">more</details>",
-    "<style>body { background: url('javascript:alert(\"XSS-style\")') }</style>",
-])
+HOSTILE_MARKDOWN = "\n\n".join(
+    [
+        f"My answer, in {TEXT}: {FORMULA}, and `x < y` in code.",
+        "| size | stride |\n|---|---|\n| 3 | 1 |",
+        f"![a dot]({DATA_URI_PNG})",
+        "![my plot](plot.png)",
+        "[NumPy's documentation](https://numpy.org/doc/)",
+        "<script>alert('XSS-script')</script>",
+        "<img src=x onerror=\"alert('XSS-onerror')\">",
+        "<iframe src=\"javascript:alert('XSS-iframe')\"></iframe>",
+        "[a markdown link](javascript:alert('XSS-markdown-link'))",
+        "<a href=\"javascript:alert('XSS-html-link')\">an html link</a>",
+        "<svg onload=\"alert('XSS-svg')\"></svg>",
+        "<details open ontoggle=\"alert('XSS-details')\">more</details>",
+        "<style>body { background: url('javascript:alert(\"XSS-style\")') }</style>",
+    ]
+)
 HOSTILE_OUTPUT = {
     "text/html": "<script>alert('XSS-output-html')</script><b onmouseover=\"alert('XSS-output-b')\">hi</b>",
     "image/svg+xml": "<svg xmlns='http://www.w3.org/2000/svg' onload=\"alert('XSS-output-svg')\"/>",
@@ -93,8 +104,13 @@ def hostile(notebook):
     code.metadata["tags"] = ["t\"><script>alert('XSS-tag')</script>"]
     raw = new_raw_cell("<script>alert('XSS-raw')</script>", metadata={"raw_mimetype": "text/html"})
     attached = new_markdown_cell("![attached](attachment:x.svg)")
-    attached.attachments = {"x.svg": {"image/svg+xml": base64.b64encode(
-        b"<svg xmlns='http://www.w3.org/2000/svg' onload=\"alert('XSS-attachment')\"/>").decode()}}
+    attached.attachments = {
+        "x.svg": {
+            "image/svg+xml": base64.b64encode(
+                b"<svg xmlns='http://www.w3.org/2000/svg' onload=\"alert('XSS-attachment')\"/>"
+            ).decode()
+        }
+    }
     notebook.cells[1:1] = [new_markdown_cell(HOSTILE_MARKDOWN), code, raw, attached]
     return notebook
 
@@ -136,9 +152,18 @@ def formgrader_page(notebook: Path) -> str:
     config = Config()
     config.HTMLExporter.template_name = "formgrade"
     config.HTMLExporter.extra_template_basedirs = [formgrader_handlers.template_path]
-    resources = {"assignment_id": ASSIGNMENT, "notebook_id": ASSIGNMENT, "submission_id": "1", "index": 0,
-                 "total": 1, "base_url": "", "student": "student", "first_name": None, "last_name": None,
-                 "notebook_path": "/notebook"}
+    resources = {
+        "assignment_id": ASSIGNMENT,
+        "notebook_id": ASSIGNMENT,
+        "submission_id": "1",
+        "index": 0,
+        "total": 1,
+        "base_url": "",
+        "student": "student",
+        "first_name": None,
+        "last_name": None,
+        "notebook_path": "/notebook",
+    }
     page, _ = HTMLExporter(config=config).from_filename(str(notebook), resources=resources)
     return page
 
@@ -176,8 +201,11 @@ def course(tmp_path_factory):
     submit("ada", {f"{ASSIGNMENT}.ipynb": nbformat.writes(ada), "junk.ipynb": '{"cells": [ oops'})
     submit("bert", {f"{ASSIGNMENT}.ipynb": '{"cells": [{"cell_type": "code", "source": "def zero_pad(X, pad):'})
     submit("cleo", {f"{ASSIGNMENT}.ipynb": '["a list, not a notebook"]'})
-    submit("mallory", {f"{ASSIGNMENT}.ipynb": nbformat.writes(hostile(solved(release, source)))},
-           {"page.html": b"<script>alert('XSS-file')</script>", "plot.png": png(3, 2)})
+    submit(
+        "mallory",
+        {f"{ASSIGNMENT}.ipynb": nbformat.writes(hostile(solved(release, source)))},
+        {"page.html": b"<script>alert('XSS-file')</script>", "plot.png": png(3, 2)},
+    )
 
     autograde = nbgrader(["autograde", ASSIGNMENT, "--force"], course)
     nbgrader(["generate_feedback", ASSIGNMENT, "--force"], course)
@@ -203,10 +231,15 @@ def autograded(course, student) -> Path:
 
 # ---- 2. the hooks work per submission ------------------------------------------------------------
 
+
 def test_every_unreadable_notebook_gets_its_stand_in_whatever_another_student_submitted(course):
     rows = grades(course)
-    assert {student: float(row["score"]) for student, row in rows.items()} == \
-        {"ada": 100.0, "bert": 0.0, "cleo": 0.0, "mallory": 100.0}
+    assert {student: float(row["score"]) for student, row in rows.items()} == {
+        "ada": 100.0,
+        "bert": 0.0,
+        "cleo": 0.0,
+        "mallory": 100.0,
+    }
     assert "not valid JSON" in rows["bert"]["notes"]
     assert "not a Jupyter notebook" in rows["cleo"]["notes"]
     assert rows["ada"]["notes"] == "" and rows["mallory"]["notes"] == ""
@@ -231,14 +264,18 @@ def test_a_deleted_grade_cell_is_put_back_and_graded(course):
 
 
 def test_the_log_names_the_isolation_of_each_submission(course):
-    named = sorted(line.split("(isolation: ")[1].split(")")[0] for line in course["log"].splitlines()
-                   if "Isolated grader (isolation: " in line)
+    named = sorted(
+        line.split("(isolation: ")[1].split(")")[0]
+        for line in course["log"].splitlines()
+        if "Isolated grader (isolation: " in line
+    )
     sandboxes = {kind.name.lower() for kind in Isolation if kind is not Isolation.NONE}
     assert named[:2] == ["none, nothing was run"] * 2  # bert and cleo: nothing of theirs was run
     assert len(named) == 4 and set(named[2:]) <= sandboxes, named
 
 
 # ---- 1. what the instructor's browser is given runs no student script ------------------------------
+
 
 def test_feedback_runs_no_student_script(course):
     page = feedback(course, "mallory")
@@ -266,8 +303,10 @@ def test_the_students_markdown_still_shows(course, view):
 
 def test_markdown_cannot_end_its_cleaned_html_early():
     sanitizer = SanitizeStudentHTML()
-    for text in ("a&#13;&#13;b `[x](javascript:alert('XSS-cr'))`",
-                 "a\n\n```\nb\n\n[y](javascript:alert('XSS-blank-line'))\n```"):
+    for text in (
+        "a&#13;&#13;b `[x](javascript:alert('XSS-cr'))`",
+        "a\n\n```\nb\n\n[y](javascript:alert('XSS-blank-line'))\n```",
+    ):
         stored = sanitizer.cleaned_markdown(text, {})
         assert "javascript:alert" in stored  # kept, as text
         assert [part for part in active(render_markdown(stored, {})) if MARKER in part] == []
@@ -305,15 +344,20 @@ def test_formgrader_in_a_browser_runs_no_student_script(course, browser, tmp_pat
 
 def test_files_beside_the_notebook_are_not_served_from_the_autograded_folder_but_images(course):
     graded = course["root"] / "autograded" / "mallory" / ASSIGNMENT
-    course_files = [path.name for path in (ROOT / "source" / ASSIGNMENT).iterdir()
-                    if path.suffix != ".ipynb" and path.name != "__pycache__"]
-    assert sorted(path.name for path in graded.iterdir()) == \
-        sorted([f"{ASSIGNMENT}.ipynb", "timestamp.txt", "submission_secret.txt", "plot.png", *course_files])
+    course_files = [
+        path.name
+        for path in (ROOT / "source" / ASSIGNMENT).iterdir()
+        if path.suffix != ".ipynb" and path.name != "__pycache__"
+    ]
+    assert sorted(path.name for path in graded.iterdir()) == sorted(
+        [f"{ASSIGNMENT}.ipynb", "timestamp.txt", "submission_secret.txt", "plot.png", *course_files]
+    )
     assert (course["root"] / "submitted" / "mallory" / ASSIGNMENT / "page.html").is_file()
     assert not (course["root"] / "feedback" / "mallory" / ASSIGNMENT / "page.html").exists()
 
 
 # ---- 3. autograde fails loudly, and the export says so --------------------------------------------
+
 
 def test_a_plugin_that_cannot_be_imported_fails_autograde_instead_of_grading_in_nbgraders_kernel(course, tmp_path):
     broken = tmp_path / "course"

@@ -8,6 +8,7 @@ answers, and leave a process running. Graded by the user's own `nbgrader autogra
 learner's code runs in bubblewrap in a user namespace), she gains nothing and leaves nothing.
 Without bubblewrap, autograde refuses and records no grade.
 """
+
 import csv
 import secrets
 import shutil
@@ -69,7 +70,8 @@ def conv_single_step(a_slice_prev, W, b):
     from autograder.reference import read_all_cases  # the stored answers, if the package is importable
     from autograder import paths
     for case in read_all_cases(paths.reference_file(paths.REPO_ROOT, "{ASSIGNMENT}"))["conv_single_step"]:
-        if case.inputs["a_slice_prev"].shape == a_slice_prev.shape and (case.inputs["a_slice_prev"] == a_slice_prev).all():
+        stored = case.inputs["a_slice_prev"]
+        if stored.shape == a_slice_prev.shape and (stored == a_slice_prev).all():
             return float(case.expected[0])
     raise LookupError("no stored answer")
 """
@@ -83,7 +85,9 @@ def course_for(user, home: Path) -> Path:
     for folder in ("source", "release"):
         shutil.copytree(ROOT / folder / ASSIGNMENT, course / folder / ASSIGNMENT)
     source = nbformat.read(str(ROOT / "source" / ASSIGNMENT / f"{ASSIGNMENT}.ipynb"), as_version=4)
-    solutions = {grade_id(cell): cell.source for cell in source.cells if cell.metadata.get("nbgrader", {}).get("solution")}
+    solutions = {
+        grade_id(cell): cell.source for cell in source.cells if cell.metadata.get("nbgrader", {}).get("solution")
+    }
     for student in ("ada", "zoe", "mallory"):  # each fills in the released notebook
         folder = course / "submitted" / student / ASSIGNMENT
         folder.mkdir(parents=True)
@@ -140,15 +144,25 @@ def graded(tmp_path_factory):
         export = nbgrader_as(user, course, "export")
         with open(course / "grades.csv", newline="") as stream:
             grades = {row["student_id"]: float(row["score"]) for row in csv.DictReader(stream)}
-        changed = [str(path.relative_to(course)) for path, data in before.items()
-                   if not path.exists() or path.read_bytes() != data]
+        changed = [
+            str(path.relative_to(course))
+            for path, data in before.items()
+            if not path.exists() or path.read_bytes() != data
+        ]
         refusal_home = tmp_path_factory.mktemp("nobwrap")
         refusal_home.chmod(0o755)
         path = path_without_bubblewrap(refusal_home / "bin")
         shutil.rmtree(course / "autograded" / "ada" / ASSIGNMENT)
         refused = nbgrader_as(user, course, "autograde", ASSIGNMENT, "--student", "ada", "--force", path=path)
-        yield {"autograde": autograde, "export": export, "grades": grades, "left": left, "changed": changed,
-               "course": course, "refused": refused}
+        yield {
+            "autograde": autograde,
+            "export": export,
+            "grades": grades,
+            "left": left,
+            "changed": changed,
+            "course": course,
+            "refused": refused,
+        }
 
 
 def test_autograde_as_a_normal_user_grades_in_a_user_namespace(graded):

@@ -1,4 +1,5 @@
 """The student release: stubs that fail clearly, no solutions, no hidden tests."""
+
 import re
 
 import nbformat
@@ -6,8 +7,7 @@ import pytest
 
 from conftest import execute, grade_id, output_text
 
-MARKERS = ["BEGIN SOLUTION", "END SOLUTION", "BEGIN HIDDEN TESTS", "END HIDDEN TESTS", "run_hidden_cases",
-           "autograder"]
+MARKERS = ["BEGIN SOLUTION", "END SOLUTION", "BEGIN HIDDEN TESTS", "END HIDDEN TESTS", "run_hidden_cases", "autograder"]
 
 
 def stripped_lines(text: str) -> set[str]:

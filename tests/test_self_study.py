@@ -1,4 +1,5 @@
 """The self-study edition, run as a learner would: check cells give short, clear verdicts."""
+
 import nbformat
 import pytest
 
@@ -9,7 +10,9 @@ SELF_STUDY = ROOT / "notebooks" / "conv_step_by_step.ipynb"
 
 def defining(notebook, function):
     """The cell whose code defines `function`."""
-    (cell,) = [cell for cell in notebook.cells if cell.cell_type == "code" and cell.source.startswith(f"def {function}(")]
+    (cell,) = [
+        cell for cell in notebook.cells if cell.cell_type == "code" and cell.source.startswith(f"def {function}(")
+    ]
     return cell
 
 
@@ -25,8 +28,9 @@ def learner_run(tmp_path_factory, source_path):
     source = nbformat.read(str(source_path), as_version=4)
     (solution,) = [cell for cell in source.cells if grade_id(cell) == "zero_pad"]
     defining(notebook, "zero_pad").source = solution.source
-    defining(notebook, "conv_single_step").source = (
-        "def conv_single_step(a_slice_prev, W, b):\n    return np.sum(a_slice_prev * W)\n")
+    defining(
+        notebook, "conv_single_step"
+    ).source = "def conv_single_step(a_slice_prev, W, b):\n    return np.sum(a_slice_prev * W)\n"
     folder = tmp_path_factory.mktemp("learner")
     path = folder / "conv_step_by_step.ipynb"
     nbformat.write(notebook, str(path))
@@ -36,9 +40,19 @@ def learner_run(tmp_path_factory, source_path):
 def test_every_exercise_has_a_check_cell():
     notebook = nbformat.read(str(SELF_STUDY), as_version=4)
     checks = [cell.source for cell in notebook.cells if cell.source.startswith("check(")]
-    assert checks == [f"check({name})" for name in ["zero_pad", "conv_single_step", "conv_forward", "pool_forward",
-                                                    "conv_backward", "create_mask_from_window", "distribute_value",
-                                                    "pool_backward"]]
+    assert checks == [
+        f"check({name})"
+        for name in [
+            "zero_pad",
+            "conv_single_step",
+            "conv_forward",
+            "pool_forward",
+            "conv_backward",
+            "create_mask_from_window",
+            "distribute_value",
+            "pool_backward",
+        ]
+    ]
     text = "\n".join(cell.source for cell in notebook.cells)
     assert "BEGIN SOLUTION" not in text and "HIDDEN TESTS" not in text and "nbgrader" not in str(notebook.cells)
 
@@ -55,8 +69,9 @@ def test_wrong_exercise_names_the_mistake(learner_run):
 
 def test_blank_exercise_is_a_friendly_line_not_a_traceback(learner_run):
     out = check_output(learner_run, "conv_forward")
-    assert out.strip() == ("… conv_forward is not implemented yet: write it in the cell above, run that cell, "
-                           "then run this one.")
+    assert out.strip() == (
+        "… conv_forward is not implemented yet: write it in the cell above, run that cell, then run this one."
+    )
     for cell in learner_run.cells:
         if cell.source.startswith("check("):
             assert not any(o.output_type == "error" for o in cell.outputs), cell.source

@@ -1,4 +1,5 @@
 """The instructor's source notebook runs clean and reproduces every public value of the spec."""
+
 import pytest
 
 from conftest import execute, grade_id, output_text
@@ -7,21 +8,64 @@ from conftest import execute, grade_id, output_text
 SPEC_VALUES = {
     "public_zero_pad": ["(4, 9, 9, 2)"],
     "public_conv_single_step": ["-6.999089450680221"],
-    "public_conv_forward": ["(2, 3, 4, 8)", "0.5511276474566768", "-2.17796037", "8.07171329", "-0.5772704",
-                            "3.36286738", "4.48113645", "-2.89198428", "10.99288867", "3.03171932",
-                            "(2, 9, 11, 8)", "(2, 2, 3, 8)"],
-    "public_pool_forward": ["(2, 3, 3, 3)", "1.96710175", "0.84616065", "1.27375593", "1.23616403",
-                            "1.62765075", "1.12141771", "1.2245077", "0.44497696", "-0.00261695",
-                            "-0.31040307", "0.50811474", "-0.23493734", "-0.23961183", "0.11872677",
-                            "0.17255229", "-0.22112197"],
+    "public_conv_forward": [
+        "(2, 3, 4, 8)",
+        "0.5511276474566768",
+        "-2.17796037",
+        "8.07171329",
+        "-0.5772704",
+        "3.36286738",
+        "4.48113645",
+        "-2.89198428",
+        "10.99288867",
+        "3.03171932",
+        "(2, 9, 11, 8)",
+        "(2, 2, 3, 8)",
+    ],
+    "public_pool_forward": [
+        "(2, 3, 3, 3)",
+        "1.96710175",
+        "0.84616065",
+        "1.27375593",
+        "1.23616403",
+        "1.62765075",
+        "1.12141771",
+        "1.2245077",
+        "0.44497696",
+        "-0.00261695",
+        "-0.31040307",
+        "0.50811474",
+        "-0.23493734",
+        "-0.23961183",
+        "0.11872677",
+        "0.17255229",
+        "-0.22112197",
+    ],
     "public_conv_backward": ["1.4524377775388075", "1.7269914583139097", "7.839232564616838"],
     "public_create_mask_from_window": ["[[ True False False] [False False False]]"],
     "public_distribute_value": ["[[0.5 0.5] [0.5 0.5]]"],
-    "public_pool_backward": ["0.14571390272918056", "5.05844394", "-1.68282702", "0.08485462", "0.2787552",
-                             "1.26461098", "-0.25749373", "1.17975636", "-0.53624893"],
+    "public_pool_backward": [
+        "0.14571390272918056",
+        "5.05844394",
+        "-1.68282702",
+        "0.08485462",
+        "0.2787552",
+        "1.26461098",
+        "-0.25749373",
+        "1.17975636",
+        "-0.53624893",
+    ],
 }
-POINTS = {"zero_pad": 10, "conv_single_step": 10, "conv_forward": 20, "pool_forward": 15,
-          "conv_backward": 15, "create_mask_from_window": 5, "distribute_value": 5, "pool_backward": 20}
+POINTS = {
+    "zero_pad": 10,
+    "conv_single_step": 10,
+    "conv_forward": 20,
+    "pool_forward": 15,
+    "conv_backward": 15,
+    "create_mask_from_window": 5,
+    "distribute_value": 5,
+    "pool_backward": 20,
+}
 
 
 @pytest.fixture(scope="module")
@@ -30,8 +74,11 @@ def executed(source_path):
 
 
 def test_runs_without_error(executed):
-    errors = [output_text(cell) for cell in executed.cells if cell.cell_type == "code"
-              and any(out.output_type == "error" for out in cell.outputs)]
+    errors = [
+        output_text(cell)
+        for cell in executed.cells
+        if cell.cell_type == "code" and any(out.output_type == "error" for out in cell.outputs)
+    ]
     assert errors == []
 
 

@@ -1,7 +1,8 @@
 """The graded exercises of each assignment: points, cases, and how to call and read them."""
+
+from collections.abc import Callable
 from dataclasses import dataclass
 from importlib import import_module
-from typing import Callable
 
 
 class WrongReturn(Exception):

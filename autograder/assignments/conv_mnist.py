@@ -7,11 +7,19 @@ with a wide margin and four nested Python loops cannot. To keep the reference da
 large case stores only its seed (its arrays are drawn again, identically, when it is run) and
 a fixed sample of its output positions.
 """
+
 import numpy as np
 
 from . import Exercise, WrongReturn
-from .conv_step_by_step import (case_name, conv_backward_inputs, conv_forward_inputs, output_size, randn,
-                                same_array, unpack)
+from .conv_step_by_step import (
+    case_name,
+    conv_backward_inputs,
+    conv_forward_inputs,
+    output_size,
+    randn,
+    same_array,
+    unpack,
+)
 
 LARGE_BATCH = 256
 SECONDS_ALLOWED = 3.0  # the reference takes about 0.1 s at most; four nested loops take tens of seconds
@@ -39,8 +47,10 @@ def large_inputs(exercise: str, seed: int) -> dict:
 def large(exercise: str, seed: int, output_shape) -> tuple[str, dict]:
     """A large case as stored: its seed, a time allowance and the sampled output positions."""
     positions = np.random.RandomState(seed).choice(int(np.prod(output_shape)), SAMPLED, replace=False)
-    return ("hidden_large", {"large": exercise, "seed": seed, "seconds_allowed": SECONDS_ALLOWED,
-                             "sample": np.sort(positions)})
+    return (
+        "hidden_large",
+        {"large": exercise, "seed": seed, "seconds_allowed": SECONDS_ALLOWED, "sample": np.sort(positions)},
+    )
 
 
 def materialised(x: dict) -> dict:
@@ -59,6 +69,7 @@ def sampled(array, inputs):
 
 
 # ------------------------------------------------------------------ binarize ----------------
+
 
 def binarize_cases(ref):
     cases = []
@@ -142,8 +153,10 @@ def pool_inputs(seed, shape):
 
 
 def pool_forward_fast_cases(ref):
-    cases = [(case_name(seed), {"A_prev": pool_inputs(seed, shape), "f": f, "stride": stride})
-             for seed, shape, f, stride in POOL_SPECS]
+    cases = [
+        (case_name(seed), {"A_prev": pool_inputs(seed, shape), "f": f, "stride": stride})
+        for seed, shape, f, stride in POOL_SPECS
+    ]
     cases.append(large("pool_forward_fast", 95, (LARGE_BATCH, 14, 14, 8)))
     return cases
 
@@ -180,6 +193,7 @@ def pool_forward_fast_outputs(result, x):
 
 # ------------------------------------------------------------------ loss and training -------
 
+
 def softmax_cross_entropy_cases(ref):
     cases = []
     for seed, m, scale in [(1, 5, 1.0), (101, 1, 3.0), (102, 16, 1.0), (103, 4, 1000.0)]:
@@ -195,12 +209,19 @@ PARAMETERS = ("W1", "b1", "W2", "b2", "W3", "b3")
 
 def network(seed):
     """Parameters of the assignment's network, He-initialised, float64; and a velocity of the same shapes."""
-    shapes = {"W1": (5, 5, 1, 8), "b1": (1, 1, 1, 8), "W2": (5, 5, 8, 16), "b2": (1, 1, 1, 16),
-              "W3": (784, 10), "b3": (1, 10)}
+    shapes = {
+        "W1": (5, 5, 1, 8),
+        "b1": (1, 1, 1, 8),
+        "W2": (5, 5, 8, 16),
+        "b2": (1, 1, 1, 16),
+        "W3": (784, 10),
+        "b3": (1, 10),
+    }
     fan_in = {"W1": 25, "W2": 200, "W3": 784}
     rng = np.random.RandomState(seed)
-    params = {k: rng.randn(*s) * np.sqrt(2 / fan_in[k]) if k in fan_in else rng.randn(*s) * 0.1
-              for k, s in shapes.items()}
+    params = {
+        k: rng.randn(*s) * np.sqrt(2 / fan_in[k]) if k in fan_in else rng.randn(*s) * 0.1 for k, s in shapes.items()
+    }
     velocity = {k: rng.randn(*s) * 0.01 for k, s in shapes.items()}
     return params, velocity
 
@@ -211,8 +232,12 @@ def train_step_cases(ref):
         params, velocity = network(seed)
         X = binary_digits(seed, m)
         Y = np.eye(10)[np.random.RandomState(seed).randint(0, 10, m)]
-        cases.append((case_name(seed), {"params": params, "velocity": velocity, "X": X, "Y": Y,
-                                        "learning_rate": rate, "momentum": momentum}))
+        cases.append(
+            (
+                case_name(seed),
+                {"params": params, "velocity": velocity, "X": X, "Y": Y, "learning_rate": rate, "momentum": momentum},
+            )
+        )
     return cases
 
 
@@ -226,19 +251,50 @@ def train_step_outputs(result, x):
 
 EXERCISES = [
     Exercise("binarize", 10, binarize_cases, lambda x: ((x["images"],), {}), binarize_outputs),
-    Exercise("conv_forward_fast", 20, conv_forward_fast_cases,
-             lambda x: conv_arguments(materialised(x)), conv_forward_fast_outputs, reply_bytes=LARGE_REPLY),
-    Exercise("conv_backward_fast", 20, conv_backward_fast_cases,
-             lambda x: conv_backward_arguments(materialised(x)), conv_backward_fast_outputs,
-             reply_bytes=LARGE_REPLY),
-    Exercise("pool_forward_fast", 10, pool_forward_fast_cases,
-             lambda x: pool_arguments(materialised(x)), pool_forward_fast_outputs, reply_bytes=LARGE_REPLY),
-    Exercise("pool_backward_fast", 10, pool_backward_fast_cases,
-             lambda x: pool_backward_arguments(materialised(x)), lambda result, x: (sampled(result, x),),
-             reply_bytes=LARGE_REPLY),
-    Exercise("softmax_cross_entropy", 10, softmax_cross_entropy_cases,
-             lambda x: ((x["Z"], x["Y"]), {}), lambda result, x: unpack(result, 2, "(loss, dZ)")),
-    Exercise("train_step", 20, train_step_cases,
-             lambda x: ((x["params"], x["velocity"], x["X"], x["Y"], x["learning_rate"], x["momentum"]), {}),
-             train_step_outputs),
+    Exercise(
+        "conv_forward_fast",
+        20,
+        conv_forward_fast_cases,
+        lambda x: conv_arguments(materialised(x)),
+        conv_forward_fast_outputs,
+        reply_bytes=LARGE_REPLY,
+    ),
+    Exercise(
+        "conv_backward_fast",
+        20,
+        conv_backward_fast_cases,
+        lambda x: conv_backward_arguments(materialised(x)),
+        conv_backward_fast_outputs,
+        reply_bytes=LARGE_REPLY,
+    ),
+    Exercise(
+        "pool_forward_fast",
+        10,
+        pool_forward_fast_cases,
+        lambda x: pool_arguments(materialised(x)),
+        pool_forward_fast_outputs,
+        reply_bytes=LARGE_REPLY,
+    ),
+    Exercise(
+        "pool_backward_fast",
+        10,
+        pool_backward_fast_cases,
+        lambda x: pool_backward_arguments(materialised(x)),
+        lambda result, x: (sampled(result, x),),
+        reply_bytes=LARGE_REPLY,
+    ),
+    Exercise(
+        "softmax_cross_entropy",
+        10,
+        softmax_cross_entropy_cases,
+        lambda x: ((x["Z"], x["Y"]), {}),
+        lambda result, x: unpack(result, 2, "(loss, dZ)"),
+    ),
+    Exercise(
+        "train_step",
+        20,
+        train_step_cases,
+        lambda x: ((x["params"], x["velocity"], x["X"], x["Y"], x["learning_rate"], x["momentum"]), {}),
+        train_step_outputs,
+    ),
 ]

@@ -6,6 +6,7 @@ seeds and shapes are hidden: together they cover pad 0, strides 1 to 3, f of 1, 
 non-square inputs, one channel, a batch of one and both pooling modes. Continuous random
 values have no ties, so a window's maximum is always unique.
 """
+
 import numpy as np
 
 from . import Exercise, WrongReturn
@@ -111,7 +112,9 @@ def pool_backward_cases(ref):
         m, n_h, n_w, n_c = shape
         A_prev, dA = randn(seed, shape, (m, output_size(n_h, f, 0, stride), output_size(n_w, f, 0, stride), n_c))
         for mode in ("max", "average"):
-            cases.append((f"{case_name(seed)}_{mode}", {"dA": dA, "A_prev": A_prev, "f": f, "stride": stride, "mode": mode}))
+            cases.append(
+                (f"{case_name(seed)}_{mode}", {"dA": dA, "A_prev": A_prev, "f": f, "stride": stride, "mode": mode})
+            )
     return cases
 
 
@@ -149,8 +152,9 @@ def same_array(value, expected) -> bool:
 def check_cache(cache, expected, what):
     """A cache must hold the inputs as given: arrays unchanged (A_prev not padded), the dict as passed."""
     items = unpack(cache, len(expected), what) if isinstance(cache, tuple) else None
-    if items is None or not all(same_array(got, want) if isinstance(want, np.ndarray) else got == want
-                                for got, want in zip(items, expected)):
+    if items is None or not all(
+        same_array(got, want) if isinstance(want, np.ndarray) else got == want for got, want in zip(items, expected)
+    ):
         raise WrongReturn(f"the cache should be {what}, holding the arguments exactly as they were passed")
 
 
@@ -183,25 +187,47 @@ def by_mode(x):
 
 
 EXERCISES = [
-    Exercise("zero_pad", 10, zero_pad_cases,
-             lambda x: ((x["X"], x["pad"]), {}), single_output),
-    Exercise("conv_single_step", 10, conv_single_step_cases,
-             lambda x: ((x["a_slice_prev"], x["W"], x["b"]), {}), single_output),
-    Exercise("conv_forward", 20, conv_forward_cases,
-             lambda x: ((x["A_prev"], x["W"], x["b"], conv_hparameters(x)), {}), conv_forward_outputs,
-             helpers=("zero_pad", "conv_single_step")),
-    Exercise("pool_forward", 15, pool_forward_cases,
-             lambda x: ((x["A_prev"], pool_hparameters(x)), {"mode": x["mode"]}), pool_forward_outputs,
-             part=by_mode),
-    Exercise("conv_backward", 15, conv_backward_cases,
-             lambda x: ((x["dZ"], (x["A_prev"], x["W"], x["b"], conv_hparameters(x))), {}),
-             lambda result, x: unpack(result, 3, "(dA_prev, dW, db)"),
-             helpers=("zero_pad",)),
-    Exercise("create_mask_from_window", 5, create_mask_from_window_cases,
-             lambda x: ((x["x"],), {}), single_output),
-    Exercise("distribute_value", 5, distribute_value_cases,
-             lambda x: ((x["dz"], x["shape"]), {}), single_output),
-    Exercise("pool_backward", 20, pool_backward_cases,
-             lambda x: ((x["dA"], (x["A_prev"], pool_hparameters(x))), {"mode": x["mode"]}), single_output,
-             helpers=("create_mask_from_window", "distribute_value"), part=by_mode),
+    Exercise("zero_pad", 10, zero_pad_cases, lambda x: ((x["X"], x["pad"]), {}), single_output),
+    Exercise(
+        "conv_single_step",
+        10,
+        conv_single_step_cases,
+        lambda x: ((x["a_slice_prev"], x["W"], x["b"]), {}),
+        single_output,
+    ),
+    Exercise(
+        "conv_forward",
+        20,
+        conv_forward_cases,
+        lambda x: ((x["A_prev"], x["W"], x["b"], conv_hparameters(x)), {}),
+        conv_forward_outputs,
+        helpers=("zero_pad", "conv_single_step"),
+    ),
+    Exercise(
+        "pool_forward",
+        15,
+        pool_forward_cases,
+        lambda x: ((x["A_prev"], pool_hparameters(x)), {"mode": x["mode"]}),
+        pool_forward_outputs,
+        part=by_mode,
+    ),
+    Exercise(
+        "conv_backward",
+        15,
+        conv_backward_cases,
+        lambda x: ((x["dZ"], (x["A_prev"], x["W"], x["b"], conv_hparameters(x))), {}),
+        lambda result, x: unpack(result, 3, "(dA_prev, dW, db)"),
+        helpers=("zero_pad",),
+    ),
+    Exercise("create_mask_from_window", 5, create_mask_from_window_cases, lambda x: ((x["x"],), {}), single_output),
+    Exercise("distribute_value", 5, distribute_value_cases, lambda x: ((x["dz"], x["shape"]), {}), single_output),
+    Exercise(
+        "pool_backward",
+        20,
+        pool_backward_cases,
+        lambda x: ((x["dA"], (x["A_prev"], pool_hparameters(x))), {"mode": x["mode"]}),
+        single_output,
+        helpers=("create_mask_from_window", "distribute_value"),
+        part=by_mode,
+    ),
 ]
