@@ -302,12 +302,28 @@ def run_cell(namespace: dict, index: int, source: str) -> dict:
 
 
 # Per machine: audit architecture, and the numbers of seccomp, clone, clone3, and the calls refused
-# outright: unshare, setns; add_key, request_key, keyctl; memfd_create, shmget, msgget, semget,
-# mq_open (memory no process maps, or that outlives it); ptrace, process_vm_readv,
-# process_vm_writev, pidfd_getfd, kcmp (reaching into another process).
+# outright, by what they would give the learner:
+#   new namespaces: unshare, setns
+#   state outliving it: add_key, request_key, keyctl
+#   memory no process maps, or kernel memory: memfd_create, shmget, msgget, semget, mq_open,
+#       socket, socketpair (socket buffers), io_uring_setup
+#   reaching into another process: ptrace, process_vm_readv, process_vm_writev, pidfd_getfd, kcmp
+#   kernel attack surface no course code needs: userfaultfd, bpf, perf_event_open
 SYSCALLS = {
-    "x86_64": (0xC000003E, 317, 56, 435, (272, 308, 248, 249, 250, 319, 29, 68, 64, 240, 101, 310, 311, 438, 312)),
-    "aarch64": (0xC00000B7, 277, 220, 435, (97, 268, 217, 218, 219, 279, 194, 186, 190, 180, 117, 270, 271, 438, 272)),
+    "x86_64": (
+        0xC000003E,
+        317,
+        56,
+        435,
+        (272, 308, 248, 249, 250, 319, 29, 68, 64, 240, 41, 53, 425, 101, 310, 311, 438, 312, 323, 321, 298),
+    ),
+    "aarch64": (
+        0xC00000B7,
+        277,
+        220,
+        435,
+        (97, 268, 217, 218, 219, 279, 194, 186, 190, 180, 198, 199, 425, 117, 270, 271, 438, 272, 282, 280, 241),
+    ),
 }
 NEW_NAMESPACE_FLAGS = 0x7E020080  # CLONE_NEWNS | NEWCGROUP | NEWUTS | NEWIPC | NEWUSER | NEWPID | NEWNET | NEWTIME
 
@@ -357,6 +373,7 @@ def confine(config: dict) -> None:
         ("RLIMIT_AS", config["memory_bytes"]),
         ("RLIMIT_NPROC", config["processes"]),
         ("RLIMIT_FSIZE", config["file_bytes"]),
+        ("RLIMIT_NOFILE", 256),  # open files, pipes included: kernel memory the grader cannot count
         ("RLIMIT_CORE", 0),
     ):
         resource.setrlimit(getattr(resource, name), (value, value))

@@ -29,6 +29,7 @@ import resource
 import select
 import shutil
 import signal
+import stat
 import struct
 import subprocess
 import sys
@@ -368,27 +369,70 @@ def files_of(uid: int) -> list[str]:
     return found
 
 
+MAX_ENTRIES = 20_000  # files and folders measured in one check; more is counted as over the limit
+
+
 def size_of(path: str) -> int:
-    """Bytes held by a file, or by everything under a folder (links not followed)."""
-    if not os.path.isdir(path) or os.path.islink(path):
-        return os.lstat(path).st_blocks * 512
-    return sum(
-        os.lstat(os.path.join(folder, name)).st_blocks * 512
-        for folder, dirs, files in os.walk(path)
-        for name in dirs + files
+    """Bytes held by a file, or by everything under a folder, counted through folder descriptors
+    (paths of any depth and length), links not followed. Raises OSError when it cannot tell
+    (unreadable, or more than MAX_ENTRIES entries): the caller counts that as over the limit."""
+    status = os.lstat(path)
+    if not stat.S_ISDIR(status.st_mode):
+        return status.st_blocks * 512
+    total, seen, folders = status.st_blocks * 512, 0, [os.open(path, os.O_RDONLY | os.O_DIRECTORY | os.O_NOFOLLOW)]
+    try:
+        while folders:
+            folder = folders.pop()
+            try:
+                for entry in os.scandir(folder):
+                    seen += 1
+                    if seen > MAX_ENTRIES:
+                        raise OSError(f"more than {MAX_ENTRIES} files")
+                    info = entry.stat(follow_symlinks=False)
+                    total += info.st_blocks * 512
+                    if stat.S_ISDIR(info.st_mode):
+                        folders.append(os.open(entry.name, os.O_RDONLY | os.O_DIRECTORY | os.O_NOFOLLOW, dir_fd=folder))
+            finally:
+                os.close(folder)
+    finally:
+        for folder in folders:
+            os.close(folder)
+    return total
+
+
+def open_deleted_files(pids: list[int]) -> int:
+    """Bytes of the files the processes hold open that no longer have a name (each counted once)."""
+    found = {}
+    for pid in pids:
+        try:
+            descriptors = os.listdir(f"/proc/{pid}/fd")
+        except OSError:
+            continue
+        for fd in descriptors:
+            try:
+                info = os.stat(f"/proc/{pid}/fd/{fd}")
+            except OSError:
+                continue
+            if stat.S_ISREG(info.st_mode) and info.st_nlink == 0:
+                found[(info.st_dev, info.st_ino)] = info.st_blocks * 512
+    return sum(found.values())
+
+
+def remove_tree(path: str) -> None:
+    """Delete a file or a folder of any depth (rm works through descriptors, where Python recurses)."""
+    subprocess.run(
+        ["rm", "-rf", "--one-file-system", "--", path],
+        stdin=subprocess.DEVNULL,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+        check=False,
     )
 
 
 def remove_files_of(uid: int) -> None:
     """SEPARATE_UID: delete what the learner wrote in the machine's shared folders."""
     for path in files_of(uid):
-        if os.path.isdir(path) and not os.path.islink(path):
-            shutil.rmtree(path, ignore_errors=True)
-        else:
-            try:
-                os.unlink(path)
-            except OSError:
-                pass
+        remove_tree(path)
 
 
 def readable_by_others(path: Path) -> bool:
@@ -571,11 +615,14 @@ class LearnerProcess:
         if used > self.limits.memory_bytes:  # the cheap bound says maybe: count shared pages once
             used = sum(proportional_memory(pid) for pid in pids)
         if self.kind is Isolation.SEPARATE_UID:
+            used += open_deleted_files(pids)
             for path in files_of(self.lease.uid) + [self.folder]:
                 try:
                     used += size_of(path)
-                except OSError:
-                    pass
+                except FileNotFoundError:
+                    pass  # removed meanwhile
+                except OSError:  # what cannot be measured is not trusted
+                    return self.limits.memory_bytes + 1
         elif self.kind in (Isolation.USER_NAMESPACE, Isolation.ROOT_NAMESPACES):
             for pid in pids[1:]:  # the first is bubblewrap outside the sandbox
                 try:
@@ -587,7 +634,11 @@ class LearnerProcess:
         return used
 
     def check_memory(self) -> None:
-        if self.memory_in_use() > self.limits.memory_bytes:
+        try:
+            used = self.memory_in_use()
+        except Exception:  # whatever the learner made that cannot be measured is not trusted
+            used = self.limits.memory_bytes + 1
+        if used > self.limits.memory_bytes:
             self.stop()
             raise LearnerProcessDied(
                 f"its processes and files used more than the memory limit of {self.limits.memory_bytes / 2**30:g} GiB"
@@ -621,11 +672,13 @@ class LearnerProcess:
                 if not any(pid in live_processes() for pid in running):
                     break
                 time.sleep(0.005)
-        if self.lease is not None and self.lease.handle is not None:
-            kill_everything_of(self.lease.uid)
-            if self.kind is Isolation.SEPARATE_UID:
-                remove_files_of(self.lease.uid)
-            self.lease.release()
-        if self.folder:
-            shutil.rmtree(self.folder, ignore_errors=True)
-            self.folder = None
+        try:
+            if self.lease is not None and self.lease.handle is not None:
+                kill_everything_of(self.lease.uid)  # raises, keeping the uid leased, if processes survive
+                if self.kind is Isolation.SEPARATE_UID:
+                    remove_files_of(self.lease.uid)
+                self.lease.release()
+        finally:
+            if self.folder:
+                remove_tree(self.folder)
+                self.folder = None

@@ -41,7 +41,11 @@ class LearnerSession:
         self.process = None
         self.deadline = time.monotonic() + limits.submission_seconds
         self.out_of_time = False
-        self._start()
+        try:
+            self._start()
+        except BaseException:  # a grader error while starting: the process must not outlive it
+            self.close()
+            raise
 
     def seconds_left(self, limit: float) -> float:
         return max(min(limit, self.deadline - time.monotonic()), 0.0)

@@ -13,6 +13,7 @@ grader run of its own beside the batch that is killed after a time limit: a grad
 costs that submission its results, not the whole mode. Where a case's effect shows outside the
 results (files, processes, kernel objects left behind), a test of its own looks for it on the host.
 """
+
 import csv
 import ctypes
 import json
@@ -25,10 +26,10 @@ import signal
 import subprocess
 import sys
 import time
+from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Callable
 
 import nbformat
 import numpy as np
@@ -44,6 +45,8 @@ from autograder.reference import read_all_cases
 from autograder.sandbox import Limits
 from conftest import ASSIGNMENT, ROOT
 from deployments import Container, bubblewrap_works, give, run_as, throwaway_user, unavailable
+
+pytestmark = pytest.mark.slow  # left out of the quick run: pytest -m "not slow"
 
 SOURCE = paths.source_notebook(ROOT, ASSIGNMENT)
 RELEASE = paths.release_dir(ROOT, ASSIGNMENT) / f"{ASSIGNMENT}.ipynb"
@@ -71,12 +74,14 @@ def solution_cell(notebook, name: str):
 
 def source(*extra: str, replace: dict | None = None):
     """A builder: the source notebook, solution cells replaced by name, plain code cells appended."""
+
     def build():
         notebook = nbformat.read(str(SOURCE), as_version=4)
         for name, text in (replace or {}).items():
             solution_cell(notebook, name).source = text
         notebook.cells += [nbformat.v4.new_code_cell(text) for text in extra]
         return notebook
+
     return build
 
 
@@ -87,9 +92,11 @@ def raw(text: str):
 
 def wrap(name: str, before: str) -> str:
     """A cell that redefines `name` to run `before` (an indented block) and then the original."""
-    return (f"_original_{name} = {name}\n"
-            f"def {name}(*args, **kwargs):\n{before}\n"
-            f"    return _original_{name}(*args, **kwargs)\n")
+    return (
+        f"_original_{name} = {name}\n"
+        f"def {name}(*args, **kwargs):\n{before}\n"
+        f"    return _original_{name}(*args, **kwargs)\n"
+    )
 
 
 def release_stubs() -> dict:
@@ -99,7 +106,9 @@ def release_stubs() -> dict:
 
 
 LOOP = "while True:\n    pass\n"
-STUBBORN_LOOP = "while True:\n    try:\n        while True:\n            pass\n    except BaseException:\n        pass\n"
+STUBBORN_LOOP = (
+    "while True:\n    try:\n        while True:\n            pass\n    except BaseException:\n        pass\n"
+)
 ORPHANS = f"""import os, subprocess, time
 sleeper = subprocess.Popen(["sleep", "300.{NONCE}"])
 if os.fork() == 0:
@@ -195,22 +204,32 @@ def conv_single_step(a_slice_prev, W, b):
     return _from_h5("conv_single_step", a_slice_prev)
 def create_mask_from_window(x):
     return _from_h5("create_mask_from_window", x)
-""" + "".join(f"def {name}(*args, **kwargs):\n    return _solutions()[{name!r}](*args, **kwargs)\n"
-              for name in ("conv_forward", "pool_forward", "conv_backward", "distribute_value", "pool_backward"))
-TMP_WRITER = (wrap("zero_pad", f"    open({str(LEAK)!r}, 'w').write('secret')")
-              + wrap("distribute_value", f"    assert open({str(LEAK)!r}).read() == 'secret'")
-              + wrap("conv_single_step", f"    open({str(HACK)!r}, 'w').write('hacked')"))
-TMP_READER = wrap("zero_pad", f"""    import os
+""" + "".join(
+    f"def {name}(*args, **kwargs):\n    return _solutions()[{name!r}](*args, **kwargs)\n"
+    for name in ("conv_forward", "pool_forward", "conv_backward", "distribute_value", "pool_backward")
+)
+TMP_WRITER = (
+    wrap("zero_pad", f"    open({str(LEAK)!r}, 'w').write('secret')")
+    + wrap("distribute_value", f"    assert open({str(LEAK)!r}).read() == 'secret'")
+    + wrap("conv_single_step", f"    open({str(HACK)!r}, 'w').write('hacked')")
+)
+TMP_READER = wrap(
+    "zero_pad",
+    f"""    import os
     for path in ({str(LEAK)!r}, {str(HOST_MARKER)!r}):
         if os.path.exists(path):
             break
     else:
-        raise FileNotFoundError("nothing shared in /tmp: " + repr(sorted(os.listdir("/tmp"))))""")
+        raise FileNotFoundError("nothing shared in /tmp: " + repr(sorted(os.listdir("/tmp"))))""",
+)
 THREADS = """import threading
 threading.Thread(target=lambda: [None for _ in iter(int, 1)], daemon=True).start()
-""" + wrap("create_mask_from_window", """    if not globals().get("_spinner"):
+""" + wrap(
+    "create_mask_from_window",
+    """    if not globals().get("_spinner"):
         globals()["_spinner"] = threading.Thread(target=lambda: [None for _ in iter(int, 1)])
-        globals()["_spinner"].start()""")
+        globals()["_spinner"].start()""",
+)
 IGNORE_ALARM = """import signal
 def pool_forward(A_prev, hparameters, mode="max"):
     signal.signal(signal.SIGALRM, signal.SIG_IGN)
@@ -228,8 +247,11 @@ for _ in range(200):
         time.sleep(30)
         os._exit(0)
     started += 1
-""" + wrap("distribute_value", """    if started >= 200:
-        raise RuntimeError(f"started {started} processes")""")
+""" + wrap(
+    "distribute_value",
+    """    if started >= 200:
+        raise RuntimeError(f"started {started} processes")""",
+)
 
 # ---- forged messages on the runner's own reply pipe ------------------------------------------
 RUNNER_PIPES = """import fcntl, os, stat, struct
@@ -441,12 +463,16 @@ signal.alarm = lambda seconds: 0
 _setitimer(signal.ITIMER_REAL, 0)  # the alarm the runner set for this cell
 """ + wrap("distribute_value", "    _sleep(3)")
 # Assignment 2 (a test of its own): a large case that takes 3.5 s while the learner's clocks say 0.01 s.
-SLOW_LARGE_CASE = "import time\n" + wrap("conv_forward_fast", """    if args[0].shape[0] == 256:  # the large case
+SLOW_LARGE_CASE = "import time\n" + wrap(
+    "conv_forward_fast",
+    """    if args[0].shape[0] == 256:  # the large case
         start = time.perf_counter()
         time.sleep(3.5)
-        time.perf_counter = time.monotonic = time.time = lambda: start + 0.01""")
+        time.perf_counter = time.monotonic = time.time = lambda: start + 0.01""",
+)
 BUDGET = "import time\nimport numpy as np\n" + "".join(
-    f"def {name}(*args, **kwargs):\n    time.sleep(1.9)\n    return np.zeros(1)\n" for name in POINTS)
+    f"def {name}(*args, **kwargs):\n    time.sleep(1.9)\n    return np.zeros(1)\n" for name in POINTS
+)
 
 # ---- huge texts --------------------------------------------------------------------------------
 HUGE_LINE_CELL = f'_filler = "{"x" * 2_000_000}"; raise ValueError("LONG LINE " + _filler)\n'
@@ -467,13 +493,18 @@ libc.syscall.restype = ctypes.c_long
 def _outcome(result):
     return f"key {result}" if result >= 0 else os.strerror(ctypes.get_errno())
 """
-KEY_PLANT = KEYRING_LIBC + f"""outcomes = []
+KEY_PLANT = (
+    KEYRING_LIBC
+    + f"""outcomes = []
 for keyring in (-3, -4):  # add_key to the session and the user keyring
     outcomes.append(_outcome(libc.syscall(ctypes.c_long(248), b"user", b"hostile_{NONCE}", b"EXFIL",
                                           ctypes.c_size_t(5), ctypes.c_long(keyring))))
 raise RuntimeError("ADD_KEY " + ", ".join(outcomes))
 """
-KEY_SEARCH = KEYRING_LIBC + f"""def _planted_key():
+)
+KEY_SEARCH = (
+    KEYRING_LIBC
+    + f"""def _planted_key():
     outcomes = []
     for keyring in (-3, -4):  # KEYCTL_SEARCH in the session and the user keyring
         found = libc.syscall(ctypes.c_long(250), ctypes.c_long(10), ctypes.c_long(keyring), b"user",
@@ -485,7 +516,9 @@ KEY_SEARCH = KEYRING_LIBC + f"""def _planted_key():
     if found >= 0:
         return found
     raise LookupError("KEY not found: " + ", ".join(outcomes + [_outcome(found)]))
-""" + wrap("zero_pad", "    _planted_key()")
+"""
+    + wrap("zero_pad", "    _planted_key()")
+)
 
 # Through ptrace, a system call run by another process of the learner's uid, outside the learner's
 # system call filter (pid 1 of the sandbox: bubblewrap's init); byte strings are written on its stack.
@@ -530,13 +563,18 @@ def _injected(pid, number, *args):
     result = registers.rax - 2**64 if registers.rax >= 2**63 else registers.rax
     return result if result >= 0 else os.strerror(-result)
 """
-PTRACE_KEY_PLANT = PTRACE_INJECT + f"""key = _injected(1, 248, b"user", b"ptrace_{NONCE}", b"EXFIL", 5, -3)  # add_key
+PTRACE_KEY_PLANT = (
+    PTRACE_INJECT
+    + f"""key = _injected(1, 248, b"user", b"ptrace_{NONCE}", b"EXFIL", 5, -3)  # add_key
 if isinstance(key, int):
     _injected(1, 250, 15, key, 120)  # KEYCTL_SET_TIMEOUT: gone from the kernel in 2 minutes
 raise RuntimeError(f"PTRACE_KEY planted: {{key}}")
 """
+)
 # Finds the key through its own pid 1 (waiting up to 1 s, once, for the planting submission), else fails.
-PTRACE_KEY_SEARCH = PTRACE_INJECT + f"""_searches = []
+PTRACE_KEY_SEARCH = (
+    PTRACE_INJECT
+    + f"""_searches = []
 def _planted_key():
     while not _searches or (not isinstance(_searches[-1], int) and len(_searches) < 10):
         if _searches:
@@ -544,7 +582,9 @@ def _planted_key():
         _searches.append(_injected(1, 250, 10, -3, b"user", b"ptrace_{NONCE}", 0))  # KEYCTL_SEARCH, session
     if not isinstance(_searches[-1], int):
         raise LookupError(f"KEY not found: {{_searches[-1]}}")
-""" + wrap("zero_pad", "    _planted_key()")
+"""
+    + wrap("zero_pad", "    _planted_key()")
+)
 
 # ---- hidden inputs smuggled into feedback ------------------------------------------------------
 SECRET = """import numpy as np
@@ -554,14 +594,22 @@ def _secret(array):
 def _public(A_prev):
     return A_prev.shape in ((2, 5, 7, 4), (2, 5, 5, 3))  # the public cases of conv_forward, pool_forward
 """
-EXFIL_MESSAGE = SECRET + """def conv_forward(A_prev, W, b, hparameters):
+EXFIL_MESSAGE = (
+    SECRET
+    + """def conv_forward(A_prev, W, b, hparameters):
     raise ValueError("EX" + "FIL " + _secret(A_prev))
 """
-EXFIL_CLASS_NAME = SECRET + """def conv_forward(A_prev, W, b, hparameters):
+)
+EXFIL_CLASS_NAME = (
+    SECRET
+    + """def conv_forward(A_prev, W, b, hparameters):
     raise type("EX" + "FIL_" + _secret(A_prev), (Exception,), {})()
 """
+)
 # Classes named like the grader's own error kinds, raised on the hidden cases only.
-EXFIL_RESERVED_NAMES = SECRET + """TimeLimit = type("TimeLimit", (Exception,), {})
+EXFIL_RESERVED_NAMES = (
+    SECRET
+    + """TimeLimit = type("TimeLimit", (Exception,), {})
 Missing = type("Missing", (Exception,), {})
 _original_conv_forward, _original_pool_forward = conv_forward, pool_forward
 def conv_forward(A_prev, W, b, hparameters):
@@ -573,26 +621,38 @@ def pool_forward(A_prev, hparameters, mode="max"):
         raise Missing("EX" + "FIL " + _secret(A_prev))
     return _original_pool_forward(A_prev, hparameters, mode)
 """
+)
 # The error's "line" is read from linecache, which the learner's code can rewrite before raising.
-EXFIL_LINE = SECRET + """import linecache
+EXFIL_LINE = (
+    SECRET
+    + """import linecache
 def conv_forward(A_prev, W, b, hparameters):
     filename = conv_forward.__code__.co_filename
     linecache.cache[filename] = (1, None, ["EX" + "FIL " + _secret(A_prev) + "\\n"] * 100, filename)
     raise ValueError("see the line")
 """
+)
 # An empty array whose dimensions are the hidden values: "the result has shape (0, ...)".
-EXFIL_SHAPE = SECRET + """def conv_forward(A_prev, W, b, hparameters):
+EXFIL_SHAPE = (
+    SECRET
+    + """def conv_forward(A_prev, W, b, hparameters):
     first, second = (int(abs(value) * 10**9) for value in np.ravel(A_prev)[:2])
     return np.zeros((0, first, second), dtype=bool), (A_prev, W, b, hparameters)
 """
+)
 # The mistake hint for a NameError quotes the name from the message, hidden cases included.
-EXFIL_HINT_NAME = SECRET + """def conv_forward(A_prev, W, b, hparameters):
+EXFIL_HINT_NAME = (
+    SECRET
+    + """def conv_forward(A_prev, W, b, hparameters):
     if _public(A_prev):
         raise ValueError("nothing to see")
     raise NameError(f"name 'EXFIL_{_secret(A_prev)}' is not defined")
 """
+)
 # The runner reports which notebook variables a function read; the learner rewrites that report.
-EXFIL_VARIABLE_NAMES = SECRET + """import sys
+EXFIL_VARIABLE_NAMES = (
+    SECRET
+    + """import sys
 _seen = []
 sys.modules["__main__"].notebook_globals_used = lambda fn, namespace: ["EXFIL_" + _seen[-1]] if _seen else []
 def conv_forward(A_prev, W, b, hparameters):
@@ -600,12 +660,18 @@ def conv_forward(A_prev, W, b, hparameters):
         _seen.append(_secret(A_prev))
     return np.zeros(1), None
 """
+)
 # An object of a class named after the input: "the result is a EXFIL_..., not a number or an array".
-EXFIL_RESULT_TYPE = SECRET + """def zero_pad(X, pad):
+EXFIL_RESULT_TYPE = (
+    SECRET
+    + """def zero_pad(X, pad):
     return type("EX" + "FIL_" + _secret(X), (), {})()
 """
+)
 # zero_pad records its hidden inputs; conv_single_step's public case, judged later, shows them.
-EXFIL_LATER_PUBLIC = SECRET + """_seen = []
+EXFIL_LATER_PUBLIC = (
+    SECRET
+    + """_seen = []
 _original_zero_pad, _original_conv_single_step = zero_pad, conv_single_step
 def zero_pad(X, pad):
     _seen.append(_secret(X))
@@ -615,6 +681,7 @@ def conv_single_step(a_slice_prev, W, b):
         raise ValueError("EX" + "FIL " + " ".join(_seen[1:]))
     return _original_conv_single_step(a_slice_prev, W, b)
 """
+)
 
 # ---- the course's own files and other students' files -------------------------------------------
 # Answers every exercise from a reference file, matched on the arguments; FOUND is set by the cell.
@@ -667,7 +734,8 @@ def pool_backward(dA, cache, mode="max"):
 """
 # Every route to the course package and its reference data: import it, ask importlib, read the
 # editable install's map, look through other processes' folders and environments.
-COURSE_IMPORT = """import glob, importlib.util, os, re, sys
+COURSE_IMPORT = (
+    """import glob, importlib.util, os, re, sys
 FOUND, TRIED = [], []
 def _try(route, action):
     try:
@@ -718,7 +786,9 @@ for route, action in (("import autograder", _import), ("from autograder import r
                       ("find_spec", _find_spec), ("site-packages", _site_packages), ("/proc", _processes)):
     _try(route, action)
 FOUND = sorted(set(FOUND))
-""" + ANSWER_FROM_H5
+"""
+    + ANSWER_FROM_H5
+)
 # Any notebook or gradebook outside the system folders: a classmate's submission to copy from.
 OTHER_SUBMISSIONS = """import json, os, time
 def _search(seconds=1.0):
@@ -758,7 +828,9 @@ def distribute_value(dz, shape):
     raise RuntimeError(f"FLOOD asked {refused} questions")
 """
 # Questions written straight to the reply pipe, answers never read, then asleep with the alarm off.
-HELPER_FLOOD_UNREAD = RUNNER_PIPES + """import json, signal, time
+HELPER_FLOOD_UNREAD = (
+    RUNNER_PIPES
+    + """import json, signal, time
 def distribute_value(dz, shape):
     signal.signal(signal.SIGALRM, signal.SIG_IGN)
     question = json.dumps({"op": "helper", "name": "zero_pad", "key": "0" * 40}).encode()
@@ -766,6 +838,7 @@ def distribute_value(dz, shape):
         _send_frame(question)
     time.sleep(3600)
 """
+)
 # The runner reads the length of a large request, never its body, and sleeps with the alarm off.
 STALLED_READER = """import json, signal, sys, time
 _runner = sys.modules["__main__"]
@@ -830,6 +903,107 @@ for folder in places:
 raise RuntimeError(f"PLANT {'refused everywhere' if not planted else 'planted in ' + repr(planted)}")
 """
 
+# ---- memory the grader does not see, folders it cannot walk -------------------------------------
+# Kernel buffers of Unix socket pairs: neither a process's pages nor a file. Each of two cells queues
+# 768 MiB in pairs it keeps; the last cell waits for the grader to look and says what was held.
+SOCKET_BUFFERS = """import resource, socket
+resource.setrlimit(resource.RLIMIT_NOFILE, (resource.getrlimit(resource.RLIMIT_NOFILE)[1],) * 2)
+_pairs = globals().setdefault("_pairs", [])
+_held = globals().setdefault("_held", [0, "no refusal"])
+chunk, goal = bytes(212992), _held[0] + (768 << 20)
+try:
+    while _held[0] < goal:
+        pair = socket.socketpair()
+        _pairs.append(pair)
+        for end in pair:
+            end.setblocking(False)
+            while True:
+                try:
+                    _held[0] += end.send(chunk)
+                except BlockingIOError:
+                    break
+except OSError as error:
+    _held[1] = error.strerror
+"""
+BUFFERS_HELD = """import time
+time.sleep(0.6)
+raise RuntimeError(f"BUFFERS {'refused within' if _held[0] <= 1 << 30 else 'held beyond'} the limit: "
+                   f"{_held[0] >> 20} MiB in {len(_pairs)} socket pairs, then {_held[1]}")
+"""
+# Files deleted while still open: no name to find them by, their memory (a tmpfs's) still held.
+# In /dev/shm where it can be written, else in HOME.
+WRITABLE_FOLDER = """import os
+def _writable_folder():
+    for folder in ("/dev/shm", os.environ["HOME"]):
+        try:
+            open(os.path.join(folder, "probe_{NONCE}"), "w").close()
+            os.unlink(os.path.join(folder, "probe_{NONCE}"))
+            return folder
+        except OSError:
+            pass
+"""
+DELETED_FILES = (
+    WRITABLE_FOLDER.replace("{NONCE}", NONCE)
+    + f"""import time
+held, refusal, kept = 0, "no refusal", []
+try:
+    while held < 1536 << 20:
+        path = os.path.join(_writable_folder(), f"deleted_{NONCE}_{{held >> 27}}")
+        fd = os.open(path, os.O_CREAT | os.O_RDWR, 0o600)
+        os.unlink(path)
+        kept.append(fd)
+        os.posix_fallocate(fd, 0, 128 << 20)
+        held += 128 << 20
+except OSError as error:
+    refusal = error.strerror
+time.sleep(0.6)
+raise RuntimeError(f"HOG {{'refused within' if held <= 1 << 30 else 'held beyond'}} the limit: "
+                   f"{{held >> 20}} MiB in deleted files, then {{refusal}}")
+"""
+)
+# A folder of the learner's whose every path cannot be looked at by name (longer than PATH_MAX, made
+# a step at a time), and 1.5 GiB of files beside it: a count that gives up on the folder misses them.
+UNREADABLE_SIZE = (
+    WRITABLE_FOLDER.replace("{NONCE}", NONCE)
+    + f"""import time
+top = os.path.join(_writable_folder(), "hide_{NONCE}")
+os.mkdir(top)
+here = os.open(".", os.O_RDONLY)
+os.chdir(top)
+for _ in range(20):
+    os.mkdir("d" * 250)
+    os.chdir("d" * 250)
+os.fchdir(here)
+written, refusal = 0, "no refusal"
+try:
+    while written < 1536 << 20:
+        fd = os.open(os.path.join(top, f"fill{{written >> 27}}"), os.O_CREAT | os.O_WRONLY, 0o600)
+        try:
+            os.posix_fallocate(fd, 0, 128 << 20)
+        finally:
+            os.close(fd)
+        written += 128 << 20
+except OSError as error:
+    refusal = error.strerror
+time.sleep(0.6)
+raise RuntimeError(f"FILL {{'stopped within' if written <= 1 << 30 else 'went beyond'}} the limit: "
+                   f"{{written >> 20}} MiB, then {{refusal}}")
+"""
+)
+# Folders 1500 deep in HOME (made a step at a time) and a sleeper: a count or a clean-up that walks
+# them by recursion fails, and must not fail the grader nor leave the sleeper running.
+DEEP_FOLDERS = f"""import os, subprocess, time
+sleeper = subprocess.Popen(["sleep", "302.{NONCE}"])
+here = os.open(".", os.O_RDONLY)
+os.chdir(os.environ["HOME"])
+for _ in range(1500):
+    os.mkdir("d")
+    os.chdir("d")
+os.fchdir(here)
+time.sleep(0.6)
+raise RuntimeError("DEEP folders: 1500 levels, sleeper " + ("running" if sleeper.poll() is None else "ended"))
+"""
+
 
 @dataclass
 class Case:
@@ -838,6 +1012,7 @@ class Case:
     a tuple where any one of its texts will do}; apart: graded alone, beside the main batch, in a
     grader run killed after that many seconds (for submissions that idle a long time or may hang
     the grader), else None."""
+
     name: str
     build: Callable
     total: float
@@ -849,48 +1024,110 @@ class Case:
 CELL = f"Cell {FIRST_EXTRA} failed"
 NOT_A_MESSAGE = "ended the learner's process (it sent a reply that is not a message)"
 OVER_MEMORY = "used more than the memory limit of 1 GiB"
-KEYRING_CASES = [
-    Case("keyring_plant", source(KEY_PLANT), 100,
-         phrases={"": [CELL, "ADD_KEY Operation not permitted, Operation not permitted"]}),
-    Case("keyring_search", source(KEY_SEARCH), 90, {"zero_pad": 0},
-         {"zero_pad": ["raised LookupError: KEY not found: Operation not permitted"]}),
-    # The same through ptrace, by the sandbox's pid 1, which the system call filter does not bind.
-    Case("ptrace_key_plant", source(PTRACE_KEY_PLANT), 100,
-         phrases={"": [CELL, "PTRACE_KEY planted: attach: Operation not permitted"]}),
-    Case("ptrace_key_search", source(PTRACE_KEY_SEARCH), 90, {"zero_pad": 0},
-         {"zero_pad": ["raised LookupError: KEY not found: attach: Operation not permitted"]}),
-] if platform.machine() == "x86_64" else []
+KEYRING_CASES = (
+    [
+        Case(
+            "keyring_plant",
+            source(KEY_PLANT),
+            100,
+            phrases={"": [CELL, "ADD_KEY Operation not permitted, Operation not permitted"]},
+        ),
+        Case(
+            "keyring_search",
+            source(KEY_SEARCH),
+            90,
+            {"zero_pad": 0},
+            {"zero_pad": ["raised LookupError: KEY not found: Operation not permitted"]},
+        ),
+        # The same through ptrace, by the sandbox's pid 1, which the system call filter does not bind.
+        Case(
+            "ptrace_key_plant",
+            source(PTRACE_KEY_PLANT),
+            100,
+            phrases={"": [CELL, "PTRACE_KEY planted: attach: Operation not permitted"]},
+        ),
+        Case(
+            "ptrace_key_search",
+            source(PTRACE_KEY_SEARCH),
+            90,
+            {"zero_pad": 0},
+            {"zero_pad": ["raised LookupError: KEY not found: attach: Operation not permitted"]},
+        ),
+    ]
+    if platform.machine() == "x86_64"
+    else []
+)
 CASES = [
     Case("loop_cell", source(LOOP), 100, phrases={"": [CELL, "TimeLimit", "while True"]}),
-    Case("loop_cell_stubborn", source(STUBBORN_LOOP), 100,
-         phrases={"": [CELL, "did not finish within the time limit of 2 s"]}),
-    Case("loop_function", source(replace={"zero_pad": "def zero_pad(X, pad):\n    while True:\n        pass\n"}),
-         90, {"zero_pad": 0}, {"zero_pad": ["time limit exceeded"]}),
+    Case(
+        "loop_cell_stubborn",
+        source(STUBBORN_LOOP),
+        100,
+        phrases={"": [CELL, "did not finish within the time limit of 2 s"]},
+    ),
+    Case(
+        "loop_function",
+        source(replace={"zero_pad": "def zero_pad(X, pad):\n    while True:\n        pass\n"}),
+        90,
+        {"zero_pad": 0},
+        {"zero_pad": ["time limit exceeded"]},
+    ),
     Case("exit_cell", source("import os\nos._exit(3)"), 100, phrases={"": [CELL, "exited with code 3"]}),
-    Case("exit_function", source(wrap("distribute_value", "    import os\n    os._exit(3)")), 95,
-         {"distribute_value": 0}, {"distribute_value": ["exited with code 3"]}),
+    Case(
+        "exit_function",
+        source(wrap("distribute_value", "    import os\n    os._exit(3)")),
+        95,
+        {"distribute_value": 0},
+        {"distribute_value": ["exited with code 3"]},
+    ),
     Case("sys_exit_cell", source("import sys\nsys.exit()"), 100, phrases={"": [CELL, "SystemExit"]}),
     Case("interrupt_cell", source("raise KeyboardInterrupt"), 100, phrases={"": [CELL, "KeyboardInterrupt"]}),
-    Case("interrupt_function", source(wrap("conv_backward", "    raise KeyboardInterrupt")), 85,
-         {"conv_backward": 0}, {"conv_backward": ["raised KeyboardInterrupt"]}),
+    Case(
+        "interrupt_function",
+        source(wrap("conv_backward", "    raise KeyboardInterrupt")),
+        85,
+        {"conv_backward": 0},
+        {"conv_backward": ["raised KeyboardInterrupt"]},
+    ),
     Case("memory_cell", source("x = bytearray(5 * 2**30)"), 100, phrases={"": [CELL, "MemoryError"]}),
-    Case("memory_function", source(wrap("pool_backward", "    np.ones((50000, 50000))")), 80,
-         {"pool_backward": 0}, {"pool_backward": ["raised MemoryError"]}),
+    Case(
+        "memory_function",
+        source(wrap("pool_backward", "    np.ones((50000, 50000))")),
+        80,
+        {"pool_backward": 0},
+        {"pool_backward": ["raised MemoryError"]},
+    ),
     Case("orphans", source(ORPHANS), 100, phrases={"": ["100.0 of 100 points."]}),
-    Case("signals", source(SIGNALS, "import os, signal\nos.killpg(0, signal.SIGKILL)"), 100,
-         phrases={"": [f"Cell {FIRST_EXTRA + 1} failed: ended the learner's process"]}),
+    Case(
+        "signals",
+        source(SIGNALS, "import os, signal\nos.killpg(0, signal.SIGKILL)"),
+        100,
+        phrases={"": [f"Cell {FIRST_EXTRA + 1} failed: ended the learner's process"]},
+    ),
     Case("patched_numpy", source(PATCH_NUMPY), 0, phrases={"zero_pad": ["has shape (1,)"]}),
-    Case("unpickle_payload", source(EVIL), 90, {"conv_single_step": 0},
-         {"conv_single_step": ["is a Evil, not a number or an array"]}),
-    Case("fake_output", source(FAKE_OUTPUT, replace=release_stubs()), 0,
-         phrases={"zero_pad": ["not implemented yet"]}),
+    Case(
+        "unpickle_payload",
+        source(EVIL),
+        90,
+        {"conv_single_step": 0},
+        {"conv_single_step": ["is a Evil, not a number or an array"]},
+    ),
+    Case("fake_output", source(FAKE_OUTPUT, replace=release_stubs()), 0, phrases={"zero_pad": ["not implemented yet"]}),
     Case("forged_reply", source(FORGED_REPLY), 100, phrases={"": [CELL]}),
-    Case("disk_search", source(DISK_SEARCH), 0,
-         phrases={name: ["found []"] for name in POINTS}),
-    Case("big_print", source('print("x" * 50_000_000)', "for _ in range(200_000):\n    print('spam')",
-                             'raise ValueError("y" * 10_000_000)'), 100,
-         phrases={"": [f"Cell {FIRST_EXTRA + 2} failed: ValueError: yyy"]}),
-    Case("wrong_types", source("""def zero_pad(X, pad):
+    Case("disk_search", source(DISK_SEARCH), 0, phrases={name: ["found []"] for name in POINTS}),
+    Case(
+        "big_print",
+        source(
+            'print("x" * 50_000_000)',
+            "for _ in range(200_000):\n    print('spam')",
+            'raise ValueError("y" * 10_000_000)',
+        ),
+        100,
+        phrases={"": [f"Cell {FIRST_EXTRA + 2} failed: ValueError: yyy"]},
+    ),
+    Case(
+        "wrong_types",
+        source("""def zero_pad(X, pad):
     return "padded"
 def conv_single_step(a_slice_prev, W, b):
     return {"Z": 1.0}
@@ -898,100 +1135,235 @@ def conv_forward(A_prev, W, b, hparameters):
     return None
 def distribute_value(dz, shape):
     return [["x"] * shape[1]] * shape[0]
-"""), 55, {"zero_pad": 0, "conv_single_step": 0, "conv_forward": 0, "distribute_value": 0},
-         {"zero_pad": ["the result is a str, not a number or an array"],
-          "conv_single_step": ["the result is a dict"],
-          "conv_forward": ["it returned a NoneType"],
-          "distribute_value": ["expected real numbers"]}),
-    Case("nan", source(wrap("zero_pad", "    return np.full(np.shape(_original_zero_pad(*args, **kwargs)), np.nan)")),
-         90, {"zero_pad": 0}, {"zero_pad": ["contains NaN"]}),
-    Case("syntax_error", source(replace={"pool_forward": "def pool_forward(A_prev, hparameters, mode='max'):\n    return ("}),
-         85, {"pool_forward": 0}, {"": [f"Cell {SOLUTION_INDEX['pool_forward']} failed: SyntaxError"], "pool_forward": ["pool_forward is not defined"]}),
-    Case("missing_function", source(replace={"create_mask_from_window": ""}), 95, {"create_mask_from_window": 0},
-         {"create_mask_from_window": ["create_mask_from_window is not defined"]}),
+"""),
+        55,
+        {"zero_pad": 0, "conv_single_step": 0, "conv_forward": 0, "distribute_value": 0},
+        {
+            "zero_pad": ["the result is a str, not a number or an array"],
+            "conv_single_step": ["the result is a dict"],
+            "conv_forward": ["it returned a NoneType"],
+            "distribute_value": ["expected real numbers"],
+        },
+    ),
+    Case(
+        "nan",
+        source(wrap("zero_pad", "    return np.full(np.shape(_original_zero_pad(*args, **kwargs)), np.nan)")),
+        90,
+        {"zero_pad": 0},
+        {"zero_pad": ["contains NaN"]},
+    ),
+    Case(
+        "syntax_error",
+        source(replace={"pool_forward": "def pool_forward(A_prev, hparameters, mode='max'):\n    return ("}),
+        85,
+        {"pool_forward": 0},
+        {
+            "": [f"Cell {SOLUTION_INDEX['pool_forward']} failed: SyntaxError"],
+            "pool_forward": ["pool_forward is not defined"],
+        },
+    ),
+    Case(
+        "missing_function",
+        source(replace={"create_mask_from_window": ""}),
+        95,
+        {"create_mask_from_window": 0},
+        {"create_mask_from_window": ["create_mask_from_window is not defined"]},
+    ),
     Case("invalid_json", raw('{"cells": ['), 0, phrases={"": ["not valid JSON"], "zero_pad": ["Not graded"]}),
-    Case("empty_notebook", raw('{"cells": [], "metadata": {}, "nbformat": 4, "nbformat_minor": 5}'), 0,
-         phrases={"": ["no code cells"], "zero_pad": ["zero_pad is not defined"]}),
+    Case(
+        "empty_notebook",
+        raw('{"cells": [], "metadata": {}, "nbformat": 4, "nbformat_minor": 5}'),
+        0,
+        phrases={"": ["no code cells"], "zero_pad": ["zero_pad is not defined"]},
+    ),
     Case("not_a_notebook", raw("[1, 2, 3]"), 0, phrases={"": ["JSON but not a Jupyter notebook"]}),
-    Case("tmp_writer", source(TMP_WRITER), 90, {"conv_single_step": 0},
-         {"conv_single_step": ["raised"]}),
+    Case("tmp_writer", source(TMP_WRITER), 90, {"conv_single_step": 0}, {"conv_single_step": ["raised"]}),
     Case("tmp_reader", source(TMP_READER), 90, {"zero_pad": 0}, {"zero_pad": ["raised FileNotFoundError"]}),
-    Case("threads_and_alarm", source(THREADS, IGNORE_ALARM), 85, {"pool_forward": 0},
-         {"pool_forward": ["did not finish within the time limit of 2 s"]}),
+    Case(
+        "threads_and_alarm",
+        source(THREADS, IGNORE_ALARM),
+        85,
+        {"pool_forward": 0},
+        {"pool_forward": ["did not finish within the time limit of 2 s"]},
+    ),
     Case("fork_flood", source(FORK_FLOOD), 100),
     # Forged replies: every one costs its cell, and only its cell.
     Case("nested_reply", source(NESTED_REPLY), 100, phrases={"": [CELL, NOT_A_MESSAGE]}),
     Case("nested_reply_under_item_cap", source(NESTED_UNDER_ITEM_CAP), 100, phrases={"": [CELL, NOT_A_MESSAGE]}),
-    Case("oversized_reply", source(OVERSIZED_REPLY), 100,
-         phrases={"": [CELL, "it sent a reply of 171.7 MiB, more than the 4 MiB the grader reads"]}),
+    Case(
+        "oversized_reply",
+        source(OVERSIZED_REPLY),
+        100,
+        phrases={"": [CELL, "it sent a reply of 171.7 MiB, more than the 4 MiB the grader reads"]},
+    ),
     Case("million_items_reply", source(MILLION_ITEMS_REPLY), 100, phrases={"": [CELL, NOT_A_MESSAGE]}),
     Case("nested_result", source(NESTED_RESULT), 90, {"zero_pad": 0}, {"zero_pad": ["has shape (1, 1, 1, 1, 1"]}),
-    Case("million_items_result", source(MILLION_ITEMS_RESULT), 95, {"distribute_value": 0},
-         {"distribute_value": [NOT_A_MESSAGE]}),
+    Case(
+        "million_items_result",
+        source(MILLION_ITEMS_RESULT),
+        95,
+        {"distribute_value": 0},
+        {"distribute_value": [NOT_A_MESSAGE]},
+    ),
     # Limits of processes, memory and files: each is this learner's alone, and holds.
-    Case("process_limit", source(PROCESS_LIMIT), 100,
-         phrases={"": [CELL, "then [Errno 11] Resource temporarily unavailable"]}),
+    Case(
+        "process_limit",
+        source(PROCESS_LIMIT),
+        100,
+        phrases={"": [CELL, "then [Errno 11] Resource temporarily unavailable"]},
+    ),
     Case("forks_times_memory", source(FORKS_TIMES_MEMORY), 100, phrases={"": [CELL, OVER_MEMORY]}),
     Case("idle_forks", source(IDLE_FORKS), 100, phrases={"": [CELL, "RuntimeError: IDLE FORKS:"]}),
     Case("fill_tmp", source(fill('"/tmp"')), 100, phrases={"": [("FILL stopped within the limit", OVER_MEMORY)]}),
-    Case("fill_dev_shm", source(fill('"/dev/shm"')), 100,
-         phrases={"": [("FILL stopped within the limit", OVER_MEMORY)]}),
-    Case("fill_home", source(fill('os.environ["HOME"]')), 100,
-         phrases={"": [("FILL stopped within the limit", OVER_MEMORY)]}),
+    Case(
+        "fill_dev_shm", source(fill('"/dev/shm"')), 100, phrases={"": [("FILL stopped within the limit", OVER_MEMORY)]}
+    ),
+    Case(
+        "fill_home",
+        source(fill('os.environ["HOME"]')),
+        100,
+        phrases={"": [("FILL stopped within the limit", OVER_MEMORY)]},
+    ),
     Case("memfd_memory", source(MEMFD_MEMORY), 100, phrases={"": [("HOG refused within the limit", OVER_MEMORY)]}),
-    Case("sysv_shm_memory", source(*[SYSV_SHM_SEGMENT] * 5, SYSV_SHM_HELD), 100,
-         phrases={"": [("HOG refused within the limit", OVER_MEMORY)]}),
+    Case(
+        "sysv_shm_memory",
+        source(*[SYSV_SHM_SEGMENT] * 5, SYSV_SHM_HELD),
+        100,
+        phrases={"": [("HOG refused within the limit", OVER_MEMORY)]},
+    ),
     Case("files_left", source(FILES_LEFT), 100, phrases={"": [CELL, "LEFT a file in"]}),
     # The no-double-penalty retry hands out single answers, never a table to copy.
-    Case("harvest_helper_answers", source(HARVEST), 60, {"zero_pad": 0, "conv_single_step": 0, "conv_forward": 0},
-         {"conv_forward": ["raised LookupError: HARVEST found no table of 192 answers"],
-          "conv_backward": ["right when it is given a correct zero_pad"]}),
+    Case(
+        "harvest_helper_answers",
+        source(HARVEST),
+        60,
+        {"zero_pad": 0, "conv_single_step": 0, "conv_forward": 0},
+        {
+            "conv_forward": ["raised LookupError: HARVEST found no table of 192 answers"],
+            "conv_backward": ["right when it is given a correct zero_pad"],
+        },
+    ),
     # Time: the grader's clock, the grader's limits.
     Case("forged_clock", source(FORGED_CLOCK), 95, {"distribute_value": 0}, {"distribute_value": ["time limit"]}),
     Case("budget", source(BUDGET), 0, phrases={"": ["used up its time budget of 60 s"]}, apart=120),
     # Huge texts are cut before they reach the results.
     Case("huge_line_cell", source(HUGE_LINE_CELL), 100, phrases={"": [CELL, "ValueError: LONG LINE xxxxxxxx"]}),
-    Case("huge_line_function", source(replace={"create_mask_from_window": HUGE_LINE_FUNCTION}), 95,
-         {"create_mask_from_window": 0}, {"create_mask_from_window": ["raised IndexError"]}),
-    Case("ragged_results", source(RAGGED), 65, {"conv_forward": 0, "pool_forward": 0},
-         {"conv_forward": ["the result cannot be read as an array"],
-          "pool_forward": ["the result could not be judged (ValueError)"]}),
+    Case(
+        "huge_line_function",
+        source(replace={"create_mask_from_window": HUGE_LINE_FUNCTION}),
+        95,
+        {"create_mask_from_window": 0},
+        {"create_mask_from_window": ["raised IndexError"]},
+    ),
+    Case(
+        "ragged_results",
+        source(RAGGED),
+        65,
+        {"conv_forward": 0, "pool_forward": 0},
+        {
+            "conv_forward": ["the result cannot be read as an array"],
+            "pool_forward": ["the result could not be judged (ValueError)"],
+        },
+    ),
     *KEYRING_CASES,
     # Hidden inputs smuggled into feedback (test_case also looks for their values in every result).
-    Case("exfil_message", source(EXFIL_MESSAGE), 80, {"conv_forward": 0},
-         {"conv_forward": ["raised ValueError: EXFIL"]}),
-    Case("exfil_class_name", source(EXFIL_CLASS_NAME), 80, {"conv_forward": 0},
-         {"conv_forward": ["raised EXFIL_", "raised an exception of its own class"]}),
-    Case("exfil_reserved_names", source(EXFIL_RESERVED_NAMES), 70.83, {"conv_forward": 3.33, "pool_forward": 2.5},
-         {"conv_forward": ["time limit exceeded"], "pool_forward": ["pool_forward is not defined"]}),
-    Case("exfil_line", source(EXFIL_LINE), 80, {"conv_forward": 0},
-         {"conv_forward": ["raised ValueError: see the line"]}),
+    Case(
+        "exfil_message", source(EXFIL_MESSAGE), 80, {"conv_forward": 0}, {"conv_forward": ["raised ValueError: EXFIL"]}
+    ),
+    Case(
+        "exfil_class_name",
+        source(EXFIL_CLASS_NAME),
+        80,
+        {"conv_forward": 0},
+        {"conv_forward": ["raised EXFIL_", "raised an exception of its own class"]},
+    ),
+    Case(
+        "exfil_reserved_names",
+        source(EXFIL_RESERVED_NAMES),
+        70.83,
+        {"conv_forward": 3.33, "pool_forward": 2.5},
+        {"conv_forward": ["time limit exceeded"], "pool_forward": ["pool_forward is not defined"]},
+    ),
+    Case(
+        "exfil_line", source(EXFIL_LINE), 80, {"conv_forward": 0}, {"conv_forward": ["raised ValueError: see the line"]}
+    ),
     Case("exfil_shape", source(EXFIL_SHAPE), 80, {"conv_forward": 0}, {"conv_forward": ["the result has shape (0, "]}),
-    Case("exfil_hint_name", source(EXFIL_HINT_NAME), 80, {"conv_forward": 0},
-         {"conv_forward": ["raised ValueError: nothing to see"]}),
-    Case("exfil_variable_names", source(EXFIL_VARIABLE_NAMES), 80, {"conv_forward": 0},
-         {"conv_forward": ["the cache should be"]}),
-    Case("exfil_result_type", source(EXFIL_RESULT_TYPE), 90, {"zero_pad": 0},
-         {"zero_pad": ["not a number or an array"]}),
-    Case("exfil_later_public", source(EXFIL_LATER_PUBLIC), 98, {"conv_single_step": 8},
-         {"conv_single_step": ["raised ValueError: EXFIL"]}),
+    Case(
+        "exfil_hint_name",
+        source(EXFIL_HINT_NAME),
+        80,
+        {"conv_forward": 0},
+        {"conv_forward": ["raised ValueError: nothing to see"]},
+    ),
+    Case(
+        "exfil_variable_names",
+        source(EXFIL_VARIABLE_NAMES),
+        80,
+        {"conv_forward": 0},
+        {"conv_forward": ["the cache should be"]},
+    ),
+    Case(
+        "exfil_result_type", source(EXFIL_RESULT_TYPE), 90, {"zero_pad": 0}, {"zero_pad": ["not a number or an array"]}
+    ),
+    Case(
+        "exfil_later_public",
+        source(EXFIL_LATER_PUBLIC),
+        98,
+        {"conv_single_step": 8},
+        {"conv_single_step": ["raised ValueError: EXFIL"]},
+    ),
     # The course's files and classmates' submissions are out of sight.
     Case("course_import", source(COURSE_IMPORT), 0, phrases={name: ["COURSE found nothing"] for name in POINTS}),
-    Case("other_submissions", source(OTHER_SUBMISSIONS), 0,
-         phrases={name: ["found no other submission: []"] for name in POINTS}),
+    Case(
+        "other_submissions",
+        source(OTHER_SUBMISSIONS),
+        0,
+        phrases={name: ["found no other submission: []"] for name in POINTS},
+    ),
     # Helper questions: a flood costs its own call.
-    Case("helper_flood", source(HELPER_FLOOD), 95, {"distribute_value": 0},
-         {"distribute_value": [("asked the grader questions it was not allowed to ask", "time limit")]}),
-    Case("helper_flood_unread", source(HELPER_FLOOD_UNREAD), 95, {"distribute_value": 0},
-         {"distribute_value": [("time limit", "ended the learner's process")]}, apart=45),
-    Case("unread_request", source(STALLED_READER, LARGE_CELL), 100, phrases={"": [f"Cell {FIRST_EXTRA + 1} failed"]},
-         apart=45),
+    Case(
+        "helper_flood",
+        source(HELPER_FLOOD),
+        95,
+        {"distribute_value": 0},
+        {"distribute_value": [("asked the grader questions it was not allowed to ask", "time limit")]},
+    ),
+    Case(
+        "helper_flood_unread",
+        source(HELPER_FLOOD_UNREAD),
+        95,
+        {"distribute_value": 0},
+        {"distribute_value": [("time limit", "ended the learner's process")]},
+        apart=45,
+    ),
+    Case(
+        "unread_request",
+        source(STALLED_READER, LARGE_CELL),
+        100,
+        phrases={"": [f"Cell {FIRST_EXTRA + 1} failed"]},
+        apart=45,
+    ),
     # Namespaces, ptrace, planted results.
-    Case("unshare_tmpfs", source(UNSHARE), 100,
-         phrases={"": [CELL, "unshare(user+mount): Operation not permitted",
-                       "unshare failed: Operation not permitted"]}),
+    Case(
+        "unshare_tmpfs",
+        source(UNSHARE),
+        100,
+        phrases={"": [CELL, "unshare(user+mount): Operation not permitted", "unshare failed: Operation not permitted"]},
+    ),
     Case("ptrace_others", source(PTRACE), 100, phrases={"": [CELL, "PTRACE attached to nothing"]}),
     Case("plant_results", source(PLANT_RESULTS), 100, phrases={"": [CELL, "PLANT refused everywhere"]}),
+    # Memory and files the grader's count may miss, and folders its count and clean-up may choke on.
+    Case(
+        "socket_buffers",
+        source(*[SOCKET_BUFFERS] * 2, BUFFERS_HELD),
+        100,
+        phrases={"": [("BUFFERS refused within the limit", OVER_MEMORY)]},
+    ),
+    Case("deleted_files", source(DELETED_FILES), 100, phrases={"": [("HOG refused within the limit", OVER_MEMORY)]}),
+    Case(
+        "unreadable_size", source(UNREADABLE_SIZE), 100, phrases={"": [("FILL stopped within the limit", OVER_MEMORY)]}
+    ),
+    Case("deep_folders", source(DEEP_FOLDERS), 100, phrases={"": [CELL, "DEEP folders: 1500 levels"]}),
 ]
 
 
@@ -1063,6 +1435,7 @@ def wrapper(limit: float | None) -> str:
 @dataclass
 class Run:
     """One grader run over a corpus; the batch is one run of most cases plus one per case apart."""
+
     corpus: Path
     results: Path
     report: Path
@@ -1071,8 +1444,22 @@ class Run:
     jobs: int = 2
 
     def command(self, corpus: Path, results: Path, report: Path) -> list:
-        return [sys.executable, "-c", wrapper(self.limit), str(report), sys.executable, "-m", "autograder", "grade",
-                str(corpus), "--results-dir", str(results), "--jobs", str(self.jobs), *OPTIONS]
+        return [
+            sys.executable,
+            "-c",
+            wrapper(self.limit),
+            str(report),
+            sys.executable,
+            "-m",
+            "autograder",
+            "grade",
+            str(corpus),
+            "--results-dir",
+            str(results),
+            "--jobs",
+            str(self.jobs),
+            *OPTIONS,
+        ]
 
     def outcome(self) -> dict:
         return json.loads(self.report.read_text()) if self.report.exists() else {"code": None, "hung": True, "left": []}
@@ -1087,8 +1474,10 @@ class Batch:
     own_uids: range  # uids no other grader on this machine uses (the throwaway user's), or none
 
     def result_file(self, name: str) -> Path:
-        return next((run.results / f"{name}.json" for run in self.runs if (run.results / f"{name}.json").exists()),
-                    self.runs[0].results / f"{name}.json")
+        return next(
+            (run.results / f"{name}.json" for run in self.runs if (run.results / f"{name}.json").exists()),
+            self.runs[0].results / f"{name}.json",
+        )
 
     def result(self, name: str) -> dict:
         path = self.result_file(name)
@@ -1122,11 +1511,12 @@ def processes() -> list[Process]:
             argv = (proc / "cmdline").read_bytes().split(b"\0")
         except OSError:
             continue
-        fields = stat[stat.rindex(")") + 2:].split()
+        fields = stat[stat.rindex(")") + 2 :].split()
         uid = int(next(line for line in status.splitlines() if line.startswith("Uid:")).split()[1])
         if fields[0] != "Z":
-            found.append(Process(int(proc.name), uid, stat[stat.index("(") + 1:stat.rindex(")")], argv,
-                                 int(fields[19]) / tick))
+            found.append(
+                Process(int(proc.name), uid, stat[stat.index("(") + 1 : stat.rindex(")")], argv, int(fields[19]) / tick)
+            )
     return found
 
 
@@ -1152,8 +1542,12 @@ def grade_in(mode: str, runs: list[Run]) -> range:
         if os.geteuid() != 0 or not bubblewrap_works():
             unavailable("the root mode needs root and bubblewrap")
         COURSE.mkdir()
-        all_at_once(lambda run: subprocess.run(run.command(run.corpus, run.results, run.report),
-                                               cwd=ROOT, timeout=600, check=True), runs)
+        all_at_once(
+            lambda run: subprocess.run(
+                run.command(run.corpus, run.results, run.report), cwd=ROOT, timeout=600, check=True
+            ),
+            runs,
+        )
         return range(0)
     if mode == "container":
         COURSE.mkdir()
@@ -1166,6 +1560,7 @@ def grade_in(mode: str, runs: list[Run]) -> range:
                 container.grade_all(notebooks, run.results, wrapper(run.limit), run.report, " ".join(OPTIONS))
             finally:
                 container.close()
+
         all_at_once(in_a_container, runs)
         return range(0)
     with throwaway_user() as user:  # the instructor of a shared server: their own folders, their own uid
@@ -1184,6 +1579,7 @@ def grade_in(mode: str, runs: list[Run]) -> range:
             if theirs[1].exists():
                 shutil.copytree(theirs[1], run.results, dirs_exist_ok=True)
             shutil.copy(theirs[2], run.report)
+
         all_at_once(as_the_user, runs)
         return range(user.pw_uid, user.pw_uid + 1)
 
@@ -1208,10 +1604,15 @@ def batch(request, tmp_path_factory):
     base = tmp_path_factory.mktemp(f"batch-{request.param}")
     # A container grades one submission at a time: there two stand-ins share the main corpus, as
     # --jobs 2 does elsewhere.
-    shares = [Run(base / f"corpus{k}", base / f"results{k}", base / f"corpus{k}.json", limit=None)
-              for k in range(2 if request.param == "container" else 1)]
-    runs = shares + [Run(base / case.name, base / f"{case.name}-results", base / f"{case.name}.json", case.apart,
-                         apart=True) for case in CASES if case.apart]
+    shares = [
+        Run(base / f"corpus{k}", base / f"results{k}", base / f"corpus{k}.json", limit=None)
+        for k in range(2 if request.param == "container" else 1)
+    ]
+    runs = shares + [
+        Run(base / case.name, base / f"{case.name}-results", base / f"{case.name}.json", case.apart, apart=True)
+        for case in CASES
+        if case.apart
+    ]
     main = [case for case in CASES if not case.apart]
     for case in CASES:
         corpus = base / case.name if case.apart else shares[main.index(case) % len(shares)].corpus
@@ -1230,6 +1631,7 @@ def batch(request, tmp_path_factory):
         shutil.rmtree(COURSE, ignore_errors=True)
         for segment in learner_shm_segments():  # memory a learner may have left in the kernel
             remove_shm_segment(int(segment["shmid"]))
+        shutil.rmtree(f"/dev/shm/hide_{NONCE}", ignore_errors=True)  # unreadable_size's, where a grader left it
         for folder in SHARED_FOLDERS:  # files_left's files, where a grader left them
             Path(folder, f"left_{NONCE}").unlink(missing_ok=True)
         for run in runs:
@@ -1283,14 +1685,16 @@ def test_batch_completes_with_one_result_per_submission(batch):
     if batch.mode != "container":  # a container grades one submission: no gradebook
         with open(batch.runs[0].results / "gradebook.csv", newline="") as stream:
             assert sorted(row["student"] for row in csv.DictReader(stream)) == sorted(
-                case.name for case in CASES if not case.apart)
+                case.name for case in CASES if not case.apart
+            )
 
 
 def test_every_submission_says_which_sandbox_graded_it(batch):
     expected = {"root": "root_namespaces", "user": "user_namespace", "container": "separate_uid"}[batch.mode]
     graded = [batch.result(case.name) for case in CASES if batch.result_file(case.name).exists()]
-    assert {result["extra_data"].get("isolation") for result in graded if "invalid" not in result["extra_data"]} \
-        == {expected}
+    assert {result["extra_data"].get("isolation") for result in graded if "invalid" not in result["extra_data"]} == {
+        expected
+    }
 
 
 @pytest.mark.parametrize("case", [pytest.param(case, id=case.name) for case in CASES])
@@ -1303,12 +1707,15 @@ def test_case(batch, case):
     for where, phrases in case.phrases.items():
         for phrase in phrases:
             alternatives = (phrase,) if isinstance(phrase, str) else phrase
-            assert any(text in outputs[where] for text in alternatives), \
+            assert any(text in outputs[where] for text in alternatives), (
                 f"{phrase!r} not in the output of {where or 'the submission'}"
+            )
     text = batch.result_file(case.name).read_text()
     leaked = sorted(digits for digits in HIDDEN_FINGERPRINTS if digits in text)
-    assert leaked == [], "hidden input values in the feedback: " + "; ".join(
-        line.strip() for line in text.splitlines() if any(digits in line for digits in leaked))[:1500]
+    assert leaked == [], (
+        "hidden input values in the feedback: "
+        + "; ".join(line.strip() for line in text.splitlines() if any(digits in line for digits in leaked))[:1500]
+    )
 
 
 def test_no_learner_process_is_left_behind(batch):
@@ -1316,7 +1723,9 @@ def test_no_learner_process_is_left_behind(batch):
     now = processes()
     during_batch = [p for p in now if batch.began - 0.01 <= p.start <= batch.ended]
     assert [p for p in during_batch if p.uid in batch.own_uids] == []
-    sleeps = [[b"sleep", f"{seconds}.{NONCE}".encode()] for seconds in (300, 301)]  # orphans, process_limit
+    sleeps = [
+        [b"sleep", f"{seconds}.{NONCE}".encode()] for seconds in (300, 301, 302)
+    ]  # orphans, process_limit, deep_folders
     assert [p for p in now if p.comm == DAEMON_NAME or p.argv[:2] in sleeps] == []
 
 
@@ -1326,16 +1735,19 @@ def test_hung_function_gets_zero_and_the_exercises_not_using_it_full_marks(batch
     assert scores["zero_pad"] == 0
     assert "time limit exceeded" in exercise_outputs(result)["zero_pad"]
     assert {name: scores[name] for name in independent_of("zero_pad")} == {
-        name: POINTS[name] for name in independent_of("zero_pad")}
+        name: POINTS[name] for name in independent_of("zero_pad")
+    }
 
 
 def test_function_ending_the_process_gets_zero_and_the_process_is_restarted(batch):
     result = batch.result("exit_function")
     scores = exercise_scores(result)
     assert scores["distribute_value"] == 0
-    assert "ended the learner's process (the process exited with code 3)" in exercise_outputs(result)["distribute_value"]
+    assert (
+        "ended the learner's process (the process exited with code 3)" in exercise_outputs(result)["distribute_value"]
+    )
     assert result["extra_data"]["restarts"] >= 1
-    before = list(POINTS)[:list(POINTS).index("distribute_value")]
+    before = list(POINTS)[: list(POINTS).index("distribute_value")]
     assert {name: scores[name] for name in before} == {name: POINTS[name] for name in before}
 
 
@@ -1345,8 +1757,10 @@ def test_hostile_cell_really_ran(batch, name):
     assert f"Cell {FIRST_EXTRA} failed" not in batch.result(name)["output"]
 
 
-@pytest.mark.parametrize("name", ["big_print", "huge_line_cell", "huge_line_function", "nested_reply",
-                                  "oversized_reply", "million_items_reply"])
+@pytest.mark.parametrize(
+    "name",
+    ["big_print", "huge_line_cell", "huge_line_function", "nested_reply", "oversized_reply", "million_items_reply"],
+)
 def test_results_stay_small_whatever_is_printed_or_sent(batch, name):
     assert batch.result_file(name).stat().st_size < 200_000
     result = batch.result(name)
@@ -1354,8 +1768,9 @@ def test_results_stay_small_whatever_is_printed_or_sent(batch, name):
     assert max(len(line) for test in result["tests"] for line in test["output"].splitlines()) < 600
 
 
-@pytest.mark.parametrize("name", ["nested_reply", "nested_reply_under_item_cap", "oversized_reply",
-                                  "million_items_reply"])
+@pytest.mark.parametrize(
+    "name", ["nested_reply", "nested_reply_under_item_cap", "oversized_reply", "million_items_reply"]
+)
 def test_forged_replies_are_refused_cheaply(batch, name):
     """Refused at the length, the item count or the parser's depth, well before its time limit."""
     assert batch.result(name)["execution_time"] < 10
@@ -1452,7 +1867,7 @@ def test_forged_clock_does_not_hide_a_slow_large_case(tmp_path):
     notebook = nbformat.read(str(paths.source_notebook(ROOT, "conv_mnist")), as_version=4)
     notebook.cells.append(nbformat.v4.new_code_cell(SLOW_LARGE_CASE))
     nbformat.write(notebook, str(tmp_path / "conv_mnist.ipynb"))
-    result = grade_notebook(tmp_path / "conv_mnist.ipynb", "conv_mnist", Limits(memory_bytes=2**30))
+    result = grade_notebook(tmp_path / "conv_mnist.ipynb", "conv_mnist", Limits(memory_bytes=2**30)).to_gradescope()
     scores, outputs = exercise_scores(result), exercise_outputs(result)
     assert scores["conv_forward_fast"] == round(20 * 5 / 6, 2), outputs["conv_forward_fast"]
     assert "on a large case that must finish within 3 s" in outputs["conv_forward_fast"]
