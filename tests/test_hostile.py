@@ -23,6 +23,7 @@ import re
 import secrets
 import shutil
 import signal
+import socket
 import subprocess
 import sys
 import time
@@ -60,6 +61,8 @@ NONCE = f"{secrets.randbelow(10**8):08d}"  # digits only: it also goes into `sle
 PWNED = Path(f"/tmp/PWNED_{NONCE}")
 LEAK = Path(f"/tmp/leak_{NONCE}")
 HOST_MARKER = Path(f"/tmp/hostile_marker_{NONCE}")
+# A server on the grader's loopback, for the network attack; it must never be reached.
+LISTENER = socket.create_server(("127.0.0.1", 0))
 COURSE = Path(f"/tmp/hostile_course_{NONCE}")  # stands for the course folder: the grading user may write it
 HACK = COURSE / "hack.txt"
 DAEMON_NAME = f"hstl{NONCE}"
@@ -1005,6 +1008,14 @@ raise RuntimeError("DEEP folders: 1500 levels, sleeper " + ("running" if sleeper
 """
 
 
+NETWORK = wrap(
+    "zero_pad",
+    f"""    import socket
+    with socket.create_connection(("127.0.0.1", {LISTENER.getsockname()[1]}), timeout=1) as connection:
+        connection.sendall(repr(args[0].ravel()[:3]).encode())""",
+)
+
+
 @dataclass
 class Case:
     """name: file stem; total: expected score; scores: exercises not at full marks (all 0 when
@@ -1179,6 +1190,15 @@ def distribute_value(dz, shape):
     Case("not_a_notebook", raw("[1, 2, 3]"), 0, phrases={"": ["JSON but not a Jupyter notebook"]}),
     Case("tmp_writer", source(TMP_WRITER), 90, {"conv_single_step": 0}, {"conv_single_step": ["raised"]}),
     Case("tmp_reader", source(TMP_READER), 90, {"zero_pad": 0}, {"zero_pad": ["raised FileNotFoundError"]}),
+    # zero_pad works only if the grader's machine answers on its loopback (no network namespace of its
+    # own refuses the connection; without namespaces, sockets are refused).
+    Case(
+        "network",
+        source(NETWORK),
+        90,
+        {"zero_pad": 0},
+        {"zero_pad": [("ConnectionRefusedError", "PermissionError", "OSError")]},
+    ),
     Case(
         "threads_and_alarm",
         source(THREADS, IGNORE_ALARM),
@@ -1793,6 +1813,12 @@ def test_unpickling_payload_never_runs_on_the_host(batch):
 def test_learner_files_stay_in_the_sandbox(batch):
     assert not HACK.exists()
     assert not LEAK.exists()
+
+
+def test_no_submission_reached_the_network(batch):
+    LISTENER.settimeout(0.2)
+    with pytest.raises(TimeoutError):
+        LISTENER.accept()[0].close()
 
 
 def owned_by_learners(folder: Path) -> list[str]:
