@@ -419,14 +419,38 @@ def open_deleted_files(pids: list[int]) -> int:
 
 
 def remove_tree(path: str) -> None:
-    """Delete a file or a folder of any depth (rm works through descriptors, where Python recurses)."""
-    subprocess.run(
-        ["rm", "-rf", "--one-file-system", "--", path],
-        stdin=subprocess.DEVNULL,
-        stdout=subprocess.DEVNULL,
-        stderr=subprocess.DEVNULL,
-        check=False,
-    )
+    """Delete a file, or a folder of any depth and path length: one folder descriptor open at a time,
+    links never followed (the learner's processes are gone by then, so the tree holds still)."""
+    try:
+        if not stat.S_ISDIR(os.lstat(path).st_mode):
+            os.unlink(path)
+            return
+        folder, names = os.open(path, os.O_RDONLY | os.O_DIRECTORY | os.O_NOFOLLOW), []
+    except FileNotFoundError:
+        return
+    try:
+        while True:
+            with os.scandir(folder) as entries:
+                entries = list(entries)
+            deeper = next((entry.name for entry in entries if entry.is_dir(follow_symlinks=False)), None)
+            for entry in entries:
+                if not entry.is_dir(follow_symlinks=False):
+                    os.unlink(entry.name, dir_fd=folder)
+            if deeper is not None:  # down into a subfolder, and back here once it is gone
+                child = os.open(deeper, os.O_RDONLY | os.O_DIRECTORY | os.O_NOFOLLOW, dir_fd=folder)
+                os.close(folder)
+                folder = child
+                names.append(deeper)
+                continue
+            if not names:
+                break
+            parent = os.open("..", os.O_RDONLY | os.O_DIRECTORY, dir_fd=folder)
+            os.close(folder)
+            folder = parent
+            os.rmdir(names.pop(), dir_fd=folder)
+    finally:
+        os.close(folder)
+    os.rmdir(path)
 
 
 def remove_files_of(uid: int) -> None:

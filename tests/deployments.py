@@ -167,7 +167,10 @@ class Container:
         (inside / "driver.py").write_text(DRIVER)
         inside.chmod(0o700)
         mnt = self.MOUNT
-        hidden = ["/tmp", "/var/tmp", "/home", str(ROOT.parent) if ROOT.parent != Path("/") else str(ROOT)]
+        hidden = []
+        for folder in ["/tmp", "/var/tmp", "/home", str(ROOT.parent) if ROOT.parent != Path("/") else str(ROOT)]:
+            if Path(folder).is_dir() and not any(Path(folder).is_relative_to(outer) for outer in hidden):
+                hidden.append(folder)  # a folder inside one already covered is gone with it
         script = " && ".join(
             [f"{tool('mount')} --bind {self.top} {mnt}"]
             + [

