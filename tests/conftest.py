@@ -43,6 +43,15 @@ def output_text(cell) -> str:
     return "".join(parts)
 
 
+def isolations_named(log: str) -> list[str]:
+    """The isolation IsolatedAutograde names for each submission in nbgrader's log, sorted."""
+    return sorted(
+        line.split("(isolation: ")[1].split(")")[0]
+        for line in log.splitlines()
+        if "Isolated grader (isolation: " in line
+    )
+
+
 @pytest.fixture(scope="session")
 def source_path() -> Path:
     return paths.source_notebook(ROOT, ASSIGNMENT)

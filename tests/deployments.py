@@ -130,12 +130,13 @@ class Container:
 
     A container's filesystem holds its image and /autograder only, while this machine's holds
     scratch and work folders (other checkouts of this course among them). So grading happens in
-    a private mount namespace where the stand-in is mounted at /mnt and /tmp, /var/tmp, /home and
-    the folder of this checkout are empty: what the learner's uid can still find is what a real
-    container would show it.
+    a private mount namespace where the stand-in is mounted at /mnt and every top-level folder
+    but the system's (/usr, /etc, /var, ...) is empty, /tmp and /var/tmp included: what the
+    learner's uid can still find is what a real container would show it.
     """
 
     MOUNT = Path("/mnt")
+    IMAGE = {"bin", "sbin", "lib", "lib32", "lib64", "libx32", "usr", "etc", "dev", "proc", "sys", "run", "var", "mnt"}
 
     def __init__(self, assignment: str):
         if os.geteuid() != 0 or not tool("unshare") or not self.MOUNT.is_dir():
@@ -167,16 +168,19 @@ class Container:
         (inside / "driver.py").write_text(DRIVER)
         inside.chmod(0o700)
         mnt = self.MOUNT
-        hidden = []
-        for folder in ["/tmp", "/var/tmp", "/home", str(ROOT.parent) if ROOT.parent != Path("/") else str(ROOT)]:
-            if Path(folder).is_dir() and not any(Path(folder).is_relative_to(outer) for outer in hidden):
-                hidden.append(folder)  # a folder inside one already covered is gone with it
+        # A container has its image and /autograder: every other top-level folder of this machine
+        # (home folders, work folders, other checkouts of this course) is an empty tmpfs there.
+        hidden = [
+            str(path)
+            for path in sorted(Path("/").iterdir())
+            if path.is_dir() and not path.is_symlink() and path.name not in self.IMAGE
+        ] + ["/var/tmp"]
         script = " && ".join(
             [f"{tool('mount')} --bind {self.top} {mnt}"]
             + [
-                f"{tool('mount')} -t tmpfs -o mode=1777,size=512m tmpfs {folder}"
+                f"{tool('mount')} -t tmpfs -o mode={'1777' if folder in ('/tmp', '/var/tmp') else '0755'},size=512m "
+                f"tmpfs {folder}"
                 for folder in hidden
-                if Path(folder).is_dir()
             ]
             + [
                 f'exec {mnt}/venv/bin/python -c "$WRAPPER" {mnt}/work/report.json {mnt}/venv/bin/python '

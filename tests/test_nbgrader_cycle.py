@@ -19,7 +19,7 @@ import pytest
 from autograder import paths
 from autograder.reference import read_all_cases
 from autograder.sandbox import Isolation
-from conftest import ASSIGNMENT, ROOT, grade_id
+from conftest import ASSIGNMENT, ROOT, grade_id, isolations_named
 
 pytestmark = pytest.mark.slow  # left out of the quick run: pytest -m "not slow"
 
@@ -123,11 +123,7 @@ def test_export_shows_every_student_with_an_honest_score(term):
 
 
 def test_autograde_names_the_sandbox_each_submission_was_graded_in(term):
-    named = sorted(
-        line.split("(isolation: ")[1].split(")")[0]
-        for line in term["autograde_log"].splitlines()
-        if "Isolated grader (isolation: " in line
-    )
+    named = isolations_named(term["autograde_log"])
     sandboxes = {kind.name.lower() for kind in Isolation if kind is not Isolation.NONE}
     assert named[0] == "none, nothing was run"  # the invalid notebook: nothing of it was run
     assert len(named) == 4 and set(named[1:]) <= sandboxes, named

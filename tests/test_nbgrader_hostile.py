@@ -36,7 +36,7 @@ from traitlets.config import Config
 from autograder.nbgrader_plugin import SanitizeStudentHTML, render_markdown, submission_notes
 from autograder.nbgrader_run import run_nbgrader
 from autograder.sandbox import Isolation
-from conftest import ASSIGNMENT, ROOT, grade_id
+from conftest import ASSIGNMENT, ROOT, grade_id, isolations_named
 
 pytestmark = pytest.mark.slow  # left out of the quick run: pytest -m "not slow"
 
@@ -264,11 +264,7 @@ def test_a_deleted_grade_cell_is_put_back_and_graded(course):
 
 
 def test_the_log_names_the_isolation_of_each_submission(course):
-    named = sorted(
-        line.split("(isolation: ")[1].split(")")[0]
-        for line in course["log"].splitlines()
-        if "Isolated grader (isolation: " in line
-    )
+    named = isolations_named(course["log"])
     sandboxes = {kind.name.lower() for kind in Isolation if kind is not Isolation.NONE}
     assert named[:2] == ["none, nothing was run"] * 2  # bert and cleo: nothing of theirs was run
     assert len(named) == 4 and set(named[2:]) <= sandboxes, named
