@@ -10,6 +10,7 @@ ORDER = [
     # shared
     "paths",
     "problems",
+    "hints",
     "assignments",
     "runner",
     "reference",
@@ -17,7 +18,6 @@ ORDER = [
     # grading: isolation -> session -> verdicts -> results -> one notebook -> many
     "sandbox",
     "session",
-    "diagnose",
     "judge",
     "results",
     "grade",

@@ -26,6 +26,8 @@ class Exercise:
                None when the exercise is graded as one part
     reply_bytes: the largest reply the grader reads from a call (None: the grader's default, a
                few MiB); more only for exercises whose results are large arrays
+    hints:     recognisers of this exercise's common mistakes (see hints.py), in the order their
+               hints are worth reading
     """
 
     name: str
@@ -36,6 +38,7 @@ class Exercise:
     helpers: tuple = ()
     part: Callable | None = None
     reply_bytes: int | None = None
+    hints: tuple = ()
 
     def call(self, fn, inputs: dict) -> tuple:
         """Call `fn` on `inputs` (in this process) and return the outputs to compare."""

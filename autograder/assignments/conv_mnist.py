@@ -10,12 +10,16 @@ a fixed sample of its output positions.
 
 import numpy as np
 
+from ..hints import fails_exactly_where
+from ..problems import ProblemKind
 from . import Exercise, WrongReturn
-from .conv_step_by_step import (
+from .cases import (
     case_name,
     conv_backward_inputs,
     conv_forward_inputs,
+    conv_hparameters,
     output_size,
+    pool_hparameters,
     randn,
     same_array,
     unpack,
@@ -107,10 +111,6 @@ def conv_backward_fast_cases(ref):
     return conv_backward_inputs(CONV_SPECS) + [large("conv_backward_fast", 86, (LARGE_BATCH, 14, 14, 8))]
 
 
-def conv_hparameters(x):
-    return {"stride": x["stride"], "pad": x["pad"]}
-
-
 def conv_arguments(x):
     return (x["A_prev"], x["W"], x["b"], conv_hparameters(x)), {}
 
@@ -169,10 +169,6 @@ def pool_backward_fast_cases(ref):
         cases.append((case_name(seed), {"dA": dA, "A_prev": pool_inputs(seed, shape), "f": f, "stride": stride}))
     cases.append(large("pool_backward_fast", 96, (LARGE_BATCH, 28, 28, 8)))
     return cases
-
-
-def pool_hparameters(x):
-    return {"f": x["f"], "stride": x["stride"]}
 
 
 def pool_arguments(x):
@@ -249,6 +245,45 @@ def train_step_outputs(result, x):
     return (*(params[k] for k in PARAMETERS), *(velocity[k] for k in PARAMETERS), loss)
 
 
+# ------------------------------------------------------------------ hints ----------------------
+
+
+def has_tied_window(case) -> bool:
+    """True when some pooling window of the case's input holds its maximum more than once."""
+    x, f, s = case.inputs["A_prev"], case.inputs["f"], case.inputs["stride"]
+    windows = np.lib.stride_tricks.sliding_window_view(x, (f, f), axis=(1, 2))[:, ::s, ::s]
+    flat = windows.reshape(*windows.shape[:4], f * f)
+    return bool(np.any((flat == flat.max(axis=-1, keepdims=True)).sum(axis=-1) > 1))
+
+
+def gradient_to_every_tie(ex, verdicts):
+    """Fast max-pool backward sending a window's gradient to all its tied maxima (the mask of assignment 1)."""
+    if fails_exactly_where([v for v in verdicts if "sample" not in v.case.inputs], has_tied_window):
+        return (
+            "Only windows with tied maxima go wrong: send each window's gradient to one maximum, the first in "
+            "reading order as np.argmax gives it, not to every tied position."
+        )
+    return None
+
+
+def softmax_overflow(ex, verdicts):
+    """exp of large logits overflowing: the softmax not shifted by each row's maximum."""
+    for v in verdicts:
+        if not v.passed and np.abs(v.case.inputs["Z"]).max() > 100 and v.problem.kind is ProblemKind.NAN:
+            return "Large scores overflow exp(): subtract each row's maximum from Z before exponentiating."
+    return None
+
+
+def train_step_needs_the_layers(ex, verdicts):
+    """train_step failing: it is built from the learner's own layers."""
+    if not all(v.problem and v.problem.kind is ProblemKind.NOT_IMPLEMENTED for v in verdicts):
+        return (
+            "train_step runs your fast layers and loss: if one of them fails its own checks, fix it first; "
+            "then compare your gradients with the numerical gradient check."
+        )
+    return None
+
+
 EXERCISES = [
     Exercise("binarize", 10, binarize_cases, lambda x: ((x["images"],), {}), binarize_outputs),
     Exercise(
@@ -282,6 +317,7 @@ EXERCISES = [
         lambda x: pool_backward_arguments(materialised(x)),
         lambda result, x: (sampled(result, x),),
         reply_bytes=LARGE_REPLY,
+        hints=(gradient_to_every_tie,),
     ),
     Exercise(
         "softmax_cross_entropy",
@@ -289,6 +325,7 @@ EXERCISES = [
         softmax_cross_entropy_cases,
         lambda x: ((x["Z"], x["Y"]), {}),
         lambda result, x: unpack(result, 2, "(loss, dZ)"),
+        hints=(softmax_overflow,),
     ),
     Exercise(
         "train_step",
@@ -296,5 +333,6 @@ EXERCISES = [
         train_step_cases,
         lambda x: ((x["params"], x["velocity"], x["X"], x["Y"], x["learning_rate"], x["momentum"]), {}),
         train_step_outputs,
+        hints=(train_step_needs_the_layers,),
     ),
 ]

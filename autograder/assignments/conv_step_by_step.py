@@ -9,22 +9,19 @@ values have no ties, so a window's maximum is always unique.
 
 import numpy as np
 
+from ..hints import case_image, case_pad, case_stride, case_window, close, error, fails_exactly_where, first_array
 from . import Exercise, WrongReturn
-
-
-def randn(seed, *shapes):
-    """Arrays of the given shapes, drawn in order from RandomState(seed).randn."""
-    rng = np.random.RandomState(seed)
-    return [rng.randn(*shape) for shape in shapes]
-
-
-def case_name(seed) -> str:
-    """Seed 1 is the notebook's public check; every other seed is hidden."""
-    return "public" if seed == 1 else f"hidden_seed{seed}"
-
-
-def output_size(n_prev, f, pad, stride):
-    return (n_prev - f + 2 * pad) // stride + 1
+from .cases import (
+    case_name,
+    conv_backward_inputs,
+    conv_forward_inputs,
+    conv_hparameters,
+    output_size,
+    pool_hparameters,
+    randn,
+    same_array,
+    unpack,
+)
 
 
 def zero_pad_cases(ref):
@@ -50,26 +47,6 @@ CONV_SPECS = [
     (44, (1, 5, 9, 3), 3, 4, 0, 1),
     (45, (3, 4, 6, 2), 3, 2, 1, 3),
 ]
-
-
-def conv_forward_inputs(specs) -> list[tuple[str, dict]]:
-    """Cases of a convolution forward pass from (seed, A_prev shape, f, n_C, pad, stride) specs."""
-    cases = []
-    for seed, shape, f, n_c, pad, stride in specs:
-        A_prev, W, b = randn(seed, shape, (f, f, shape[3], n_c), (1, 1, 1, n_c))
-        cases.append((case_name(seed), {"A_prev": A_prev, "W": W, "b": b, "pad": pad, "stride": stride}))
-    return cases
-
-
-def conv_backward_inputs(specs) -> list[tuple[str, dict]]:
-    """Cases of a convolution backward pass (a random dZ of the output's shape) from the same specs."""
-    cases = []
-    for seed, shape, f, n_c, pad, stride in specs:
-        m, n_h, n_w, n_c_prev = shape
-        z_shape = (m, output_size(n_h, f, pad, stride), output_size(n_w, f, pad, stride), n_c)
-        A_prev, W, b, dZ = randn(seed, shape, (f, f, n_c_prev, n_c), (1, 1, 1, n_c), z_shape)
-        cases.append((case_name(seed), {"dZ": dZ, "A_prev": A_prev, "W": W, "b": b, "pad": pad, "stride": stride}))
-    return cases
 
 
 def conv_forward_cases(ref):
@@ -128,27 +105,6 @@ def distribute_value_cases(ref):
     return [("public" if k == 0 else f"hidden{k}", {"dz": dz, "shape": shape}) for k, (dz, shape) in enumerate(specs)]
 
 
-def unpack(result, count_wanted, what):
-    """The items of a returned tuple, or WrongReturn naming what the function should return."""
-    if not isinstance(result, tuple) or len(result) != count_wanted:
-        if not isinstance(result, tuple):
-            kind = f"a {type(result).__name__}"
-        elif len(result) <= count_wanted + 3:
-            kind = f"a tuple of {len(result)}"
-        else:  # a length the learner's code chose could carry hidden inputs: not echoed
-            kind = "a longer tuple"
-        raise WrongReturn(f"should return {what}, a tuple of {count_wanted}; it returned {kind}")
-    return result
-
-
-def same_array(value, expected) -> bool:
-    try:
-        value = np.asarray(value)
-    except Exception:
-        return False
-    return value.shape == expected.shape and value.dtype.kind in "biuf" and np.array_equal(value, expected)
-
-
 def check_cache(cache, expected, what):
     """A cache must hold the inputs as given: arrays unchanged (A_prev not padded), the dict as passed."""
     items = unpack(cache, len(expected), what) if isinstance(cache, tuple) else None
@@ -156,14 +112,6 @@ def check_cache(cache, expected, what):
         same_array(got, want) if isinstance(want, np.ndarray) else got == want for got, want in zip(items, expected)
     ):
         raise WrongReturn(f"the cache should be {what}, holding the arguments exactly as they were passed")
-
-
-def conv_hparameters(x):
-    return {"stride": x["stride"], "pad": x["pad"]}
-
-
-def pool_hparameters(x):
-    return {"f": x["f"], "stride": x["stride"]}
 
 
 def conv_forward_outputs(result, x):
@@ -186,14 +134,180 @@ def by_mode(x):
     return x["mode"]
 
 
+# ------------------------------------------------------------------ hints ----------------------
+
+
+def wrong_axes_padded(ex, verdicts):
+    """zero_pad padding the batch or channel axis as well as height and width."""
+    for v in verdicts:
+        out, x = first_array(v), v.case.inputs["X"]
+        if (
+            out is not None
+            and out.ndim == 4
+            and v.case.inputs["pad"] > 0
+            and (out.shape[0] != x.shape[0] or out.shape[3] != x.shape[3])
+        ):
+            return "Only the height and width axes (1 and 2) get padding; the batch and channel axes keep their size."
+    return None
+
+
+def array_instead_of_scalar(ex, verdicts):
+    """conv_single_step returning a (1, 1, 1) array (bias added as an array) instead of a number."""
+    for v in verdicts:
+        out = first_array(v)
+        if out is not None and v.case.expected[0].shape == () and out.size == 1 and out.ndim > 0:
+            return (
+                f"{ex.name} returns an array of shape {out.shape}; it should return a single number. Adding the "
+                "(1, 1, 1) bias array to a number gives an array."
+            )
+    return None
+
+
+def bias_missing_or_repeated(ex, verdicts):
+    """The bias left out, or added to every product instead of once."""
+    missing = repeated = 0
+    failing = [v for v in verdicts if not v.passed]
+    for v in failing:
+        out, expected, b = first_array(v), v.case.expected[0], v.case.inputs["b"]
+        if out is None or out.shape != expected.shape:
+            continue
+        bias = b.item() if expected.shape == () else b.reshape(-1)
+        W = v.case.inputs["W"]
+        per_window = W.shape[0] * W.shape[1] * W.shape[2]
+        missing += close(out, expected - bias)
+        repeated += close(out, expected + (per_window - 1) * bias)
+    if failing and missing == len(failing):
+        return "The bias b is missing: add it once to every output value."
+    if failing and repeated == len(failing):
+        return "The bias is added to every product before the sum; add it once, after summing."
+    return None
+
+
+def stride_ignored(ex, verdicts):
+    """An output height or width of stride-1 size where the stride is larger."""
+    for v in verdicts:
+        out, x, f = first_array(v), case_image(v.case), case_window(v.case)
+        if out is None or out.ndim != 4 or case_stride(v.case) in (None, 1) or out.shape == v.case.expected[0].shape:
+            continue
+        p = case_pad(v.case) or 0
+        if out.shape[1] == x.shape[1] - f + 2 * p + 1 or out.shape[2] == x.shape[2] - f + 2 * p + 1:
+            return "The output is as tall or as wide as a stride-1 output: the stride is not used in the output size."
+    return None
+
+
+def output_size_off_by_one(ex, verdicts):
+    """The output-size formula off by one (the + 1 missing or doubled, or a ceiling)."""
+    for v in verdicts:
+        out, expected = first_array(v), v.case.expected[0]
+        if (
+            out is not None
+            and out.ndim == 4
+            and out.shape != expected.shape
+            and max(abs(a - b) for a, b in zip(out.shape, expected.shape)) == 1
+        ):
+            return "The output height or width is off by one: check the output-size formula, its + 1 and its floor."
+    return None
+
+
+def dA_indexed_by_input_position(ex, verdicts):
+    """pool_backward reading dA at the window's corner (h * stride) instead of the output position h."""
+    if fails_exactly_where(verdicts, lambda case: case_stride(case) > 1):
+        return (
+            "Cases with stride 1 pass and cases with stride > 1 fail: the upstream gradient is read at the "
+            "output position, dA[i, h, w, c], not at the window's corner (vert_start, horiz_start)."
+        )
+    return None
+
+
+def stride_misapplied(ex, verdicts):
+    """The stride applied twice, or in the wrong place, when the window moves."""
+    if fails_exactly_where(verdicts, lambda case: case_stride(case) > 1):
+        return (
+            "Cases with stride 1 pass and cases with stride > 1 fail: check the window's corners, "
+            "vert_start = h * stride and horiz_start = w * stride, with the stride applied once."
+        )
+    return None
+
+
+def empty_crop_when_pad_is_zero(ex, verdicts):
+    """x[pad:-pad] cropping, which is empty when pad == 0."""
+    if fails_exactly_where(verdicts, lambda case: case_pad(case) == 0):
+        return (
+            "Only the cases with pad = 0 fail. A crop such as [pad:-pad] is empty when pad is 0; "
+            "give the end explicitly (pad:pad + n_H_prev)."
+        )
+    return None
+
+
+def no_accumulation(ex, verdicts):
+    """= instead of += where windows overlap."""
+    if fails_exactly_where(verdicts, lambda case: case_stride(case) < case_window(case)):
+        return (
+            "Only cases whose windows overlap (stride < f) fail: add each window's gradient with += "
+            "instead of overwriting what an earlier window wrote."
+        )
+    return None
+
+
+def mode_ignored(ex, verdicts):
+    """Averaging where max was asked, or the mode argument not followed."""
+    by_name = {v.case.name: v for v in verdicts}
+    for v in verdicts:
+        mode = v.case.inputs["mode"]
+        other = "average" if mode == "max" else "max"
+        twin = by_name.get(v.case.name.removesuffix(mode) + other)
+        if not v.passed and twin is not None and close(first_array(v), twin.case.expected[0]):
+            return f'With mode="{mode}" your function returns the {other} result: check that it follows mode.'
+    return None
+
+
+def whole_array_distributed(ex, verdicts):
+    """distribute_value given the whole dA array instead of one value."""
+    for v in verdicts:
+        kind, message = error(v)
+        if v.case.inputs["mode"] == "average" and kind == "ValueError" and "broadcast" in message:
+            return (
+                "In average mode, distribute_value takes one number, dA[i, h, w, c], and the window's "
+                "shape (f, f): not the whole dA array."
+            )
+    return None
+
+
+def mask_from_wrong_window(ex, verdicts):
+    """The max-pool mask built from the wrong slice (all channels, or a padded input)."""
+    if fails_exactly_where(verdicts, lambda case: case.inputs["mode"] == "max"):
+        return (
+            "Max mode fails while average mode passes: build the mask from one channel of the layer's input, "
+            "A_prev[i, vert_start:vert_end, horiz_start:horiz_end, c]."
+        )
+    return None
+
+
+def transposed_filters(ex, verdicts):
+    """Filter c taken as W[:, :, c, :] instead of W[:, :, :, c]."""
+    for v in verdicts:
+        kind, message = error(v)
+        if kind == "IndexError" and "axis 2" in message:
+            return "Filter c is W[:, :, :, c]: the last axis of W counts the filters, the third one the input channels."
+    return None
+
+
 EXERCISES = [
-    Exercise("zero_pad", 10, zero_pad_cases, lambda x: ((x["X"], x["pad"]), {}), single_output),
+    Exercise(
+        "zero_pad",
+        10,
+        zero_pad_cases,
+        lambda x: ((x["X"], x["pad"]), {}),
+        single_output,
+        hints=(wrong_axes_padded, empty_crop_when_pad_is_zero),
+    ),
     Exercise(
         "conv_single_step",
         10,
         conv_single_step_cases,
         lambda x: ((x["a_slice_prev"], x["W"], x["b"]), {}),
         single_output,
+        hints=(array_instead_of_scalar, bias_missing_or_repeated),
     ),
     Exercise(
         "conv_forward",
@@ -202,6 +316,14 @@ EXERCISES = [
         lambda x: ((x["A_prev"], x["W"], x["b"], conv_hparameters(x)), {}),
         conv_forward_outputs,
         helpers=("zero_pad", "conv_single_step"),
+        hints=(
+            bias_missing_or_repeated,
+            stride_ignored,
+            output_size_off_by_one,
+            transposed_filters,
+            empty_crop_when_pad_is_zero,
+            stride_misapplied,
+        ),
     ),
     Exercise(
         "pool_forward",
@@ -210,6 +332,7 @@ EXERCISES = [
         lambda x: ((x["A_prev"], pool_hparameters(x)), {"mode": x["mode"]}),
         pool_forward_outputs,
         part=by_mode,
+        hints=(stride_ignored, output_size_off_by_one, mode_ignored, stride_misapplied),
     ),
     Exercise(
         "conv_backward",
@@ -218,6 +341,7 @@ EXERCISES = [
         lambda x: ((x["dZ"], (x["A_prev"], x["W"], x["b"], conv_hparameters(x))), {}),
         lambda result, x: unpack(result, 3, "(dA_prev, dW, db)"),
         helpers=("zero_pad",),
+        hints=(transposed_filters, no_accumulation, empty_crop_when_pad_is_zero, stride_misapplied),
     ),
     Exercise("create_mask_from_window", 5, create_mask_from_window_cases, lambda x: ((x["x"],), {}), single_output),
     Exercise("distribute_value", 5, distribute_value_cases, lambda x: ((x["dz"], x["shape"]), {}), single_output),
@@ -229,5 +353,12 @@ EXERCISES = [
         single_output,
         helpers=("create_mask_from_window", "distribute_value"),
         part=by_mode,
+        hints=(
+            mode_ignored,
+            whole_array_distributed,
+            dA_indexed_by_input_position,
+            no_accumulation,
+            mask_from_wrong_window,
+        ),
     ),
 ]

@@ -1,0 +1,161 @@
+"""Naming the mistake: what a recogniser of a common mistake is made of, the recognisers that fit
+every exercise, and diagnose(), which runs them with the exercise's own (declared beside it in
+assignments/<assignment>.py).
+
+A recogniser looks at one exercise's judged cases (their inputs, the learner's replies and, for
+some, the expected values) and returns a hint or None. A hint names the mistake and where to
+look; it never contains a hidden input or a reference value. Recognisers use the reply's
+shapes, error messages, how outputs relate to the expected ones (off by exactly the bias, equal
+to the other pooling mode's result) and which cases fail (only stride > 1, only pad = 0, only
+overlapping windows).
+"""
+
+import numpy as np
+
+MAX_HINTS = 2
+
+
+# ------------------------------------------------------------------ what a case looks like ---
+
+
+def case_stride(case):
+    return case.inputs.get("stride")
+
+
+def case_pad(case):
+    return case.inputs.get("pad")
+
+
+def case_window(case):
+    if "f" in case.inputs:
+        return case.inputs["f"]
+    if "W" in case.inputs:
+        return case.inputs["W"].shape[0]
+    return None
+
+
+def case_image(case):
+    for name in ("A_prev", "X"):
+        if name in case.inputs:
+            return case.inputs[name]
+    return None
+
+
+def error(verdict) -> tuple[str, str]:
+    e = verdict.reply.get("error") or {}
+    return (e.get("type") or "", e.get("message") or "") if not verdict.reply.get("ok") else ("", "")
+
+
+def first_array(verdict):
+    """The learner's first output as an array, or None."""
+    if not verdict.reply.get("ok"):
+        return None
+    result = verdict.reply.get("result")
+    if isinstance(result, tuple) and result:
+        result = result[0]
+    try:
+        array = np.asarray(result)
+    except Exception:
+        return None
+    return array if array.dtype.kind in "biuf" else None
+
+
+def close(a, b) -> bool:
+    return a is not None and b is not None and a.shape == b.shape and np.allclose(a, b, rtol=1e-6, atol=1e-9)
+
+
+def fails_exactly_where(verdicts, condition) -> bool:
+    """True when the failing cases are exactly those with `condition` (and some case lacks it)."""
+    return any(not condition(v.case) for v in verdicts) and all(v.passed != condition(v.case) for v in verdicts)
+
+
+# ------------------------------------------------------------------ for every exercise -------
+
+
+def reads_notebook_variables(ex, verdicts):
+    """A global variable (often left over from a check cell) read instead of an argument."""
+    for v in verdicts:
+        names = v.reply.get("globals_used") or []
+        if not v.passed and names:
+            listed = ", ".join(f"`{name}`" for name in names[:3])
+            return (
+                f"{ex.name} reads the notebook variable {listed} instead of its arguments: use only what is passed in."
+            )
+        kind, message = error(v)
+        if kind == "NameError" and message.startswith("name '"):
+            name = message.split("'")[1]
+            return (
+                f"{ex.name} uses `{name}`, which is neither one of its arguments nor defined inside it: a "
+                "variable from another cell is not there when your function is graded."
+            )
+    return None
+
+
+def scalar_conversion(ex, verdicts):
+    """float() or int() on an array with dimensions, which current NumPy refuses."""
+    for v in verdicts:
+        kind, message = error(v)
+        if kind == "TypeError" and (
+            "0-dimensional" in message or "size-1 arrays" in message or "length-1 arrays" in message
+        ):
+            return (
+                "float() or int() on an array with dimensions (such as b, of shape (1, 1, 1)) fails on current "
+                "NumPy: take its single value with .item() or by indexing."
+            )
+    return None
+
+
+def not_floored(ex, verdicts):
+    """The output size computed with / and never floored to a whole number."""
+    for v in verdicts:
+        kind, message = error(v)
+        if kind == "TypeError" and "float" in message and "integer" in message:
+            return (
+                "A size or an index is a float: the output-size formula needs floor division (//) so that "
+                "n_H and n_W are whole numbers."
+            )
+    return None
+
+
+def outputs_in_wrong_order(ex, verdicts):
+    """A tuple of the right length whose items are in the wrong order."""
+    for v in verdicts:
+        result = v.reply.get("result") if v.reply.get("ok") else None
+        if isinstance(result, tuple) and len(result) == len(v.case.expected) > 1:
+            shapes = [np.shape(item) for item in result]
+            wanted = [e.shape for e in v.case.expected]
+            if shapes != wanted and sorted(shapes) == sorted(wanted):
+                return f"{ex.name} returns the right arrays in the wrong order."
+    return None
+
+
+def non_square_mixup(ex, verdicts):
+    """Heights and widths mixed up: fine on square inputs, wrong on the others."""
+
+    def square(case):
+        x = case_image(case)
+        return x is None or x.shape[1] == x.shape[2]
+
+    if fails_exactly_where(verdicts, lambda case: not square(case)):
+        return "Only non-square inputs fail: heights go with n_H and vert_*, widths with n_W and horiz_*."
+    return None
+
+
+FIRST = [reads_notebook_variables, scalar_conversion]  # the causes that explain everything else
+LAST = [not_floored, outputs_in_wrong_order, non_square_mixup]
+
+
+def diagnose(ex, verdicts) -> list[str]:
+    """Hints for the mistakes recognised in one exercise's judged cases (at most MAX_HINTS):
+    the general recognisers, and the exercise's own (ex.hints) in between."""
+    if all(v.passed for v in verdicts):
+        return []
+    hints = []
+    for recognise in [*FIRST, *ex.hints, *LAST]:
+        try:
+            hint = recognise(ex, verdicts)
+        except Exception:  # a reply of a form this recogniser did not foresee: it recognises nothing
+            hint = None
+        if hint and hint not in hints:
+            hints.append(hint)
+    return hints[:MAX_HINTS]
