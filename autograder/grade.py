@@ -68,11 +68,10 @@ def refuse_if_exposed(kind, paths) -> None:
 def grade_notebook(
     path: Path, assignment: str | None = None, limits: Limits = Limits(), unsandboxed: bool = False
 ) -> Results:
-    """Grade one submission; always returns its Results, whatever the notebook holds.
+    """Grade one submitted file; always returns its Results, whatever the file holds.
 
     Raises sandbox.NoIsolation when no sandbox can be had here and `unsandboxed` is False.
     """
-    start = time.monotonic()
     try:
         notebook = read_submission(path)
     except InvalidSubmission as error:
@@ -83,8 +82,14 @@ def grade_notebook(
             invalid=str(error),
         )
     assignment = detect_assignment(notebook, path, assignment)
+    refuse_if_exposed(isolation(unsandboxed), [path])
+    return grade_submission(notebook, assignment, limits, unsandboxed)
+
+
+def grade_submission(notebook: dict, assignment: str, limits: Limits = Limits(), unsandboxed: bool = False) -> Results:
+    """Grade a notebook already read (its JSON as a dict, or an nbformat NotebookNode)."""
+    start = time.monotonic()
     kind = isolation(unsandboxed)
-    refuse_if_exposed(kind, [path])
     cases = read_all_cases(paths.reference_file(paths.REPO_ROOT, assignment))
     cells = learner_code_cells(notebook)
     session = None

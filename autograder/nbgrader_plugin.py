@@ -1,7 +1,7 @@
 """nbgrader, graded by the isolated grader: the pieces nbgrader_config.py plugs in.
 
 - IsolatedAutograde replaces nbgrader's Execute preprocessor in `nbgrader autograde`. The
-  submission is graded by grade_notebook (learner code in the sandbox, judging outside it) and
+  submission is graded by grade_submission (learner code in the sandbox, judging outside it) and
   each grade cell receives the verdict as its output and the points as its result, which
   nbgrader's SaveAutoGrades records as (partial) credit. Learner code never runs in nbgrader's
   kernel, so patching NumPy or the tests earns nothing. The hidden part of each grade cell is
@@ -25,7 +25,6 @@ import csv
 import html
 import json
 import os
-import tempfile
 from pathlib import Path
 
 import bleach
@@ -41,7 +40,7 @@ from traitlets import Any, Bool, List, Unicode
 from traitlets.log import get_logger
 
 from . import sandbox
-from .grade import InvalidSubmission, grade_notebook, read_submission
+from .grade import InvalidSubmission, grade_submission, read_submission
 from .results import Results
 
 HIDDEN_BEGIN, HIDDEN_END = "### BEGIN HIDDEN TESTS", "### END HIDDEN TESTS"
@@ -146,20 +145,17 @@ class IsolatedAutograde(NbGraderPreprocessor):
         return nb, resources
 
     def grade(self, nb, assignment: str) -> Results:
-        """grade_notebook's results for this notebook. NoIsolation is logged and raised: nbgrader then
+        """grade_submission's results for this notebook. NoIsolation is logged and raised: nbgrader then
         fails this submission (no autograded notebook, no scores saved) and exits with an error."""
-        with tempfile.TemporaryDirectory() as folder:
-            path = Path(folder) / "submission.ipynb"
-            path.write_text(nbformat.writes(nb), encoding="utf-8")
-            try:
-                return grade_notebook(path, assignment, unsandboxed=self.unsandboxed)
-            except sandbox.NoIsolation as error:
-                self.log.error(
-                    "Isolated grader refuses to grade: %s (nbgrader: set "
-                    "c.IsolatedAutograde.unsandboxed = True to grade without a sandbox)",
-                    error,
-                )
-                raise
+        try:
+            return grade_submission(nb, assignment, unsandboxed=self.unsandboxed)
+        except sandbox.NoIsolation as error:
+            self.log.error(
+                "Isolated grader refuses to grade: %s (nbgrader: set "
+                "c.IsolatedAutograde.unsandboxed = True to grade without a sandbox)",
+                error,
+            )
+            raise
 
 
 def restore_missing_grade_cells(nb, points_by_grade_id: dict[str, float]) -> None:
