@@ -6,8 +6,8 @@ the sandbox's disk; `serve()` then answers requests on the process's stdin/stdou
 in-process `check()` imports it to call functions exactly the same way.
 
 Before any learner code runs, `serve()` confines its own process: resource limits (memory,
-processes, file size) and a seccomp filter that refuses the kernel keyring system calls (kernel
-state that would outlive a submission) and new namespaces.
+processes, file size, open files) and a seccomp filter (see SYSCALLS) that refuses what would
+outlive a submission, escape its limits or reach into another process.
 
 Values cross the process boundary as JSON (arrays as dtype + shape + base64 bytes), never as
 pickles: whatever the learner's code returns, the grader only ever decodes numbers, strings,
@@ -51,6 +51,9 @@ class Unsupported:
 
 class HelperNotRecorded(Exception):
     """A reference helper was called with arguments the reference solution never passed it."""
+
+    def __init__(self, name: str):
+        super().__init__(f"{name} was called with arguments the reference solution never uses")
 
 
 # ---------------------------------------------------------------- plain data -----------------
@@ -166,7 +169,7 @@ def recorded_helper(name: str, lookup):
         except (TypeError, ValueError):
             key = None
         if key is None:
-            raise HelperNotRecorded(f"{name} was called with arguments the reference solution never uses")
+            raise HelperNotRecorded(name)
         return lookup(key)
 
     helper.__name__ = name
@@ -178,7 +181,7 @@ def table_lookup(name: str, answers: dict):
 
     def lookup(key):
         if key not in answers:
-            raise HelperNotRecorded(f"{name} was called with arguments the reference solution never uses")
+            raise HelperNotRecorded(name)
         return copy.deepcopy(answers[key])
 
     return lookup
@@ -412,7 +415,7 @@ class Grader:
             finally:
                 signal.pthread_sigmask(signal.SIG_UNBLOCK, {signal.SIGALRM})
             if not answer.get("ok"):
-                raise HelperNotRecorded(f"{name} was called with arguments the reference solution never uses")
+                raise HelperNotRecorded(name)
             return decode(answer["answer"])
 
         return lookup

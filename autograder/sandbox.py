@@ -550,7 +550,7 @@ class LearnerProcess:
         deadline, questions = start + seconds + GRACE_SECONDS, 0
         self.send(dict(message, timeout=seconds), deadline)
         while True:
-            reply = self.receive(deadline, reply_bytes or self.limits.reply_bytes)
+            reply = self.receive(deadline, reply_bytes)
             if reply.get("op") != "helper":
                 reply["seconds"] = time.monotonic() - start
                 timed_out = isinstance(reply.get("error"), dict) and reply["error"].get("type") == "TimeLimit"
@@ -693,7 +693,8 @@ class LearnerProcess:
                     pass
             # Without bubblewrap's parent the PID namespace ends, its processes with it: wait for that.
             for _ in range(400):
-                if not any(pid in live_processes() for pid in running):
+                alive = live_processes()
+                if not any(pid in alive for pid in running):
                     break
                 time.sleep(0.005)
         try:
