@@ -2,7 +2,7 @@
 
 `nbgrader autograde` grades through the course's isolated grader instead of running student
 code in its own kernel, and cleans what students wrote before feedback and Formgrader show it
-(see autograder/nbgrader_plugin.py and the README).
+(see autograder/integrations/nbgrader_plugin.py and the README).
 
 The plug-ins are named, not imported: nbgrader only logs an exception raised while this file
 is read and goes on with its defaults, which would run student code in its own kernel. Named,
@@ -12,7 +12,7 @@ a plug-in that cannot be imported makes autograde fail instead.
 import os
 
 c = get_config()  # noqa: F821 (provided by nbgrader when it loads this file)
-PLUGIN = "autograder.nbgrader_plugin."
+PLUGIN = "autograder.integrations.nbgrader_plugin."
 
 c.CourseDirectory.course_id = "conv-from-scratch"
 c.CourseDirectory.source_directory = "source"

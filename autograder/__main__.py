@@ -11,7 +11,7 @@ import os
 import sys
 from pathlib import Path
 
-from . import paths
+from .course import ASSIGNMENTS, REPO_ROOT, Course
 
 
 def main(argv=None) -> int:
@@ -29,7 +29,7 @@ def main(argv=None) -> int:
         help="write nothing; exit 1 and name the stale files if the build would change any",
     )
     build_parser.add_argument(
-        "--root", type=Path, default=paths.REPO_ROOT, help="the course repository (default: the one this package is in)"
+        "--root", type=Path, default=REPO_ROOT, help="the course repository (default: the one this package is in)"
     )
 
     grade_parser = commands.add_parser("grade", help="grade submitted notebooks in isolation")
@@ -51,7 +51,13 @@ def main(argv=None) -> int:
     )
     grade_parser.add_argument("--force", action="store_true", help="grade again even if nothing changed")
     grade_parser.add_argument(
-        "--assignment", choices=paths.ASSIGNMENTS, help="the assignment (default: taken from each notebook)"
+        "--course",
+        type=Path,
+        help="a course folder holding <assignment>.h5 and <assignment>/*.py, as the Gradescope bundle ships "
+        "it (default: this repository's autograder/reference/ and release/)",
+    )
+    grade_parser.add_argument(
+        "--assignment", choices=ASSIGNMENTS, help="the assignment (default: taken from each notebook)"
     )
     grade_parser.add_argument("--cell-timeout", type=float, default=10.0, help="seconds per notebook cell (default 10)")
     grade_parser.add_argument("--call-timeout", type=float, default=10.0, help="seconds per function call (default 10)")
@@ -68,14 +74,14 @@ def main(argv=None) -> int:
         "and can read and change everything you can",
     )
     gradescope_parser = commands.add_parser("gradescope", help="build the Gradescope autograder zip of an assignment")
-    gradescope_parser.add_argument("assignment", choices=paths.ASSIGNMENTS)
+    gradescope_parser.add_argument("assignment", choices=ASSIGNMENTS)
     gradescope_parser.add_argument(
         "-o", "--output", type=Path, default=Path("autograder.zip"), help="the zip to write (default: autograder.zip)"
     )
     args = parser.parse_args(argv)
 
     if args.command == "build":
-        from .build import build
+        from .build.regenerate import build
 
         stale = build(args.root.resolve(), check=args.check)
         if args.check:
@@ -89,15 +95,17 @@ def main(argv=None) -> int:
         return 0
 
     if args.command == "gradescope":
-        from .gradescope import build_bundle
+        from .integrations.gradescope import build_bundle
 
         names = build_bundle(args.assignment, args.output)
         print(f"Gradescope autograder for {args.assignment}: {args.output} ({len(names)} files).")
         return 0
 
-    from .batch import find_submissions, grade_batch
-    from .grade import refuse_if_exposed
-    from .sandbox import Limits, NoIsolation, isolation
+    from .grading.batch import find_submissions, grade_batch
+    from .grading.grade import refuse_if_exposed
+    from .grading.sandbox import Limits, NoIsolation, isolation
+
+    course = Course.folder(args.course.resolve()) if args.course else Course.repository()
 
     try:
         submissions = find_submissions(args.paths)
@@ -109,7 +117,7 @@ def main(argv=None) -> int:
         return 2
     try:
         kind = isolation(args.unsandboxed)
-        refuse_if_exposed(kind, [*args.paths, args.results_dir])
+        refuse_if_exposed(kind, [*args.paths, args.results_dir, course.reference])
     except NoIsolation as error:
         print(f"error: {error}", file=sys.stderr)
         return 2
@@ -121,7 +129,7 @@ def main(argv=None) -> int:
         submission_seconds=args.budget,
     )
     graded = grade_batch(
-        submissions, args.results_dir, args.jobs, args.force, args.assignment, limits, args.unsandboxed
+        submissions, args.results_dir, course, args.jobs, args.force, args.assignment, limits, args.unsandboxed
     )
     return 0 if len(graded) == len(submissions) else 1
 

@@ -2,11 +2,12 @@
 part of the source notebook's grade cells. Same cases, judge and hints as the isolated grader;
 no isolation (the learner is only checking their own work)."""
 
-from . import paths, runner
 from .assignments import exercise, exercises
-from .judge import judge_exercise
+from .course import ASSIGNMENTS, Course
+from .grading import runner
+from .grading.judge import judge_exercise
+from .grading.reference import read_all_cases
 from .problems import ProblemKind
-from .reference import read_all_cases
 
 
 def in_process_call(namespace: dict):
@@ -23,7 +24,7 @@ def in_process_call(namespace: dict):
 
 
 def find_exercise(name: str):
-    for assignment in paths.ASSIGNMENTS:
+    for assignment in ASSIGNMENTS:
         if name in {ex.name for ex in exercises(assignment)}:
             return assignment, exercise(assignment, name)
     raise ValueError(f"{name!r} is not a graded function of this course")
@@ -32,7 +33,7 @@ def find_exercise(name: str):
 def judge_in_namespace(name: str, namespace: dict):
     """Judge namespace[name] on every case; helpers the learner got wrong are replaced when needed."""
     assignment, ex = find_exercise(name)
-    cases = read_all_cases(paths.reference_file(paths.REPO_ROOT, assignment))
+    cases = read_all_cases(Course.repository().reference_file(assignment))
     call = in_process_call(namespace)
     wrong = set()
     for helper in ex.helpers:

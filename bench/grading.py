@@ -40,11 +40,11 @@ from pathlib import Path
 
 import nbformat
 
-from autograder import paths
-from autograder.nbgrader_run import run_nbgrader
+from autograder.build.nbgrader_run import run_nbgrader
+from autograder.course import REPO_ROOT, release_dir, source_notebook
 
 ASSIGNMENT = "conv_step_by_step"
-ROOT = paths.REPO_ROOT
+ROOT = REPO_ROOT
 SINGLE_RUNS = 5
 TARGET_RATIO = 10.0
 TARGET_SINGLE_SECONDS = 1.0
@@ -99,8 +99,8 @@ def plan(n: int) -> list[tuple[str, str, list[str]]]:
 
 def write_submissions(course: Path, rows) -> None:
     """Write each planned submission to course/submitted/<student>/<assignment>/<assignment>.ipynb."""
-    source = nbformat.read(str(paths.source_notebook(ROOT, ASSIGNMENT)), as_version=4)
-    release = nbformat.read(str(paths.release_dir(ROOT, ASSIGNMENT) / f"{ASSIGNMENT}.ipynb"), as_version=4)
+    source = nbformat.read(str(source_notebook(ROOT, ASSIGNMENT)), as_version=4)
+    release = nbformat.read(str(release_dir(ROOT, ASSIGNMENT) / f"{ASSIGNMENT}.ipynb"), as_version=4)
     for student, category, bugs in rows:
         notebook = {"correct": source, "blank": release}.get(category) or buggy_notebook(source, bugs)
         target = course / "submitted" / student / ASSIGNMENT / f"{ASSIGNMENT}.ipynb"
@@ -189,7 +189,7 @@ def single_submission_median(work: Path) -> tuple[float, list[float]]:
     """Median wall time of grading one correct notebook alone, SINGLE_RUNS times (and the runs)."""
     one = work / "single" / "one.ipynb"
     one.parent.mkdir()
-    shutil.copy(paths.source_notebook(ROOT, ASSIGNMENT), one)
+    shutil.copy(source_notebook(ROOT, ASSIGNMENT), one)
     runs = []
     for _ in range(SINGLE_RUNS):
         seconds, result = timed(run_ours, [one], one.parent / "results", None)

@@ -39,10 +39,10 @@ from pathlib import Path
 
 import numpy as np
 
-from autograder import paths
+from autograder.course import REPO_ROOT
 from autograder.notebook_code import load_namespace
 
-ROOT = paths.REPO_ROOT
+ROOT = REPO_ROOT
 NOTEBOOK = ROOT / "source" / "conv_mnist" / "conv_mnist.ipynb"
 BATCH = 256
 CONV = {"stride": 1, "pad": 2}

@@ -8,7 +8,7 @@ What is measured
                autograde preprocessors, the pre-convert hook and the export plugin, so nbgrader's
                own Execute step runs the notebook, hidden tests included, in the student's kernel;
     2. course: the repository's nbgrader_config.py as is (Execute replaced by the isolated
-               grader, see autograder/nbgrader_plugin.py).
+               grader, see autograder/integrations/nbgrader_plugin.py).
 
     The batch is bench/grading.py's: N submissions (default 30), 40% correct, 40% partly wrong,
     20% blank, plus one tampering submission: the release notebook with a cell after the
@@ -41,8 +41,8 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))
 import grading  # noqa: E402 (bench/grading.py: the batch of submissions and its helpers)
 from grading import ASSIGNMENT, ROOT  # noqa: E402
 
-from autograder import paths  # noqa: E402
-from autograder.nbgrader_run import run_nbgrader  # noqa: E402
+from autograder.build.nbgrader_run import run_nbgrader  # noqa: E402
+from autograder.course import release_dir  # noqa: E402
 
 TAMPERER = "tamperer"
 TARGET_RATIO = 1.0
@@ -116,7 +116,7 @@ def prepare_course(course: Path, config: str) -> None:
 
 def tampering_notebook():
     """The release notebook with NumPy's comparisons patched after the imports and zero-returning stubs."""
-    notebook = nbformat.read(str(paths.release_dir(ROOT, ASSIGNMENT) / f"{ASSIGNMENT}.ipynb"), as_version=4)
+    notebook = nbformat.read(str(release_dir(ROOT, ASSIGNMENT) / f"{ASSIGNMENT}.ipynb"), as_version=4)
     for cell in notebook.cells:
         grade_id = cell.metadata.get("nbgrader", {}).get("grade_id")
         if grade_id in ZERO_STUBS:

@@ -37,10 +37,10 @@ from pathlib import Path
 import numpy as np
 from numpy.lib.stride_tricks import sliding_window_view
 
-from autograder import paths
+from autograder.course import REPO_ROOT
 from autograder.notebook_code import load_namespace
 
-ROOT = paths.REPO_ROOT
+ROOT = REPO_ROOT
 NOTEBOOK = ROOT / "source" / "conv_mnist" / "conv_mnist.ipynb"
 FASHION_DIR = Path("/usr/share/datasets/fashion-mnist")
 CONV = {"stride": 1, "pad": 2}

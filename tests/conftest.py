@@ -6,9 +6,9 @@ import nbformat
 import pytest
 from nbclient import NotebookClient
 
-from autograder import paths
+from autograder.course import REPO_ROOT, release_dir, source_notebook
 
-ROOT = paths.REPO_ROOT
+ROOT = REPO_ROOT
 ASSIGNMENT = "conv_step_by_step"
 
 
@@ -54,12 +54,12 @@ def isolations_named(log: str) -> list[str]:
 
 @pytest.fixture(scope="session")
 def source_path() -> Path:
-    return paths.source_notebook(ROOT, ASSIGNMENT)
+    return source_notebook(ROOT, ASSIGNMENT)
 
 
 @pytest.fixture(scope="session")
 def release_path() -> Path:
-    return paths.release_dir(ROOT, ASSIGNMENT) / f"{ASSIGNMENT}.ipynb"
+    return release_dir(ROOT, ASSIGNMENT) / f"{ASSIGNMENT}.ipynb"
 
 
 # ---- the browser tests: JupyterLab on loopback and headless Chromium (tests/lab_in_browser.py) -------

@@ -20,9 +20,9 @@ from pathlib import Path
 
 import pytest
 
-from autograder import paths
+from autograder.course import REPO_ROOT
 
-ROOT = paths.REPO_ROOT
+ROOT = REPO_ROOT
 SYSTEM_PATH = "/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin"
 
 

@@ -15,7 +15,8 @@ from pathlib import Path
 
 import pytest
 
-from autograder import batch
+from autograder.course import Course
+from autograder.grading import batch
 from conftest import ASSIGNMENT, ROOT
 
 SOURCE = ROOT / "source" / ASSIGNMENT / f"{ASSIGNMENT}.ipynb"
@@ -161,7 +162,7 @@ def test_a_grader_failure_is_that_submissions_result_in_its_own_assignment(tmp_p
 
     monkeypatch.setattr(batch, "grade_notebook", grade_notebook)
 
-    graded = batch.grade_batch(batch.find_submissions([submitted]), tmp_path / "results", jobs=2)
+    graded = batch.grade_batch(batch.find_submissions([submitted]), tmp_path / "results", Course.repository(), jobs=2)
 
     assert [s.student for s, _ in graded] == ["ada", "bob"]
     assert gradebook(tmp_path / "results") == {"ada": 100.0, "bob": 0.0}

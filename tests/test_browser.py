@@ -13,9 +13,9 @@ import shutil
 import nbformat
 import pytest
 
-from autograder import paths
-from autograder.notebook_images import referenced_images
-from autograder.reference import read_all_cases
+from autograder.build.images import referenced_images
+from autograder.course import Course, source_notebook
+from autograder.grading.reference import read_all_cases
 from conftest import ROOT, grade_id
 from lab_in_browser import (
     chromium_executable,
@@ -45,7 +45,7 @@ MNIST = "conv_mnist"
 
 def solutions(assignment: str) -> dict[str, str]:
     """{function name: reference solution source} from the source notebook's solution cells."""
-    source = nbformat.read(str(paths.source_notebook(ROOT, assignment)), as_version=4)
+    source = nbformat.read(str(source_notebook(ROOT, assignment)), as_version=4)
     return {grade_id(cell): cell.source for cell in source.cells if cell.metadata.get("nbgrader", {}).get("solution")}
 
 
@@ -127,7 +127,7 @@ def test_solved_notebook_every_check_passes(page, lab, screenshots):
         text = output_text(page, index)
         assert text.count("✓") == notebook.cells[index].source.count("compare("), (index, text)
         assert "✗" not in text and not shows_traceback(page, index), (index, text)
-    cases = read_all_cases(paths.reference_file(ROOT, STEP))
+    cases = read_all_cases(Course.repository(ROOT).reference_file(STEP))
     for name, index in check_cells(notebook).items():
         assert output_text(page, index).strip() == f"✓ {name}: all {len(cases[name])} cases pass."
     (gradient,) = [i for i, c in enumerate(notebook.cells) if c.source.startswith("def gradient_check(")]

@@ -3,16 +3,16 @@
 import numpy as np
 import pytest
 
-from autograder import paths
 from autograder.check import check, judge_in_namespace, run_hidden_cases
+from autograder.course import Course, source_notebook
+from autograder.grading.reference import read_all_cases
 from autograder.notebook_code import load_namespace
-from autograder.reference import read_all_cases
 from conftest import ASSIGNMENT, ROOT
 
 
 @pytest.fixture(scope="module")
 def ref():
-    return load_namespace(paths.source_notebook(ROOT, ASSIGNMENT))
+    return load_namespace(source_notebook(ROOT, ASSIGNMENT))
 
 
 @pytest.mark.parametrize("name,points", [("zero_pad", 10), ("conv_forward", 20), ("pool_backward", 20)])
@@ -40,7 +40,7 @@ def test_wrong_values_are_counted_not_shown(capsys):
     assert run_hidden_cases("conv_single_step", {"conv_single_step": conv_single_step}) == 0
     out = capsys.readouterr().out
     assert "wrong at 1 of 1 positions" in out
-    for case in read_all_cases(paths.reference_file(ROOT, ASSIGNMENT))["conv_single_step"][1:]:
+    for case in read_all_cases(Course.repository(ROOT).reference_file(ASSIGNMENT))["conv_single_step"][1:]:
         assert f"{float(case.expected[0]):.3f}"[:-1] not in out  # no hidden reference value, even rounded
         assert f"{float(conv_single_step(**case.inputs)):.3f}"[:-1] not in out
 
@@ -68,7 +68,7 @@ def test_check_says_not_implemented_kindly(capsys):
 
 
 def test_a_wrong_helper_is_not_charged_twice():
-    namespace = load_namespace(paths.source_notebook(ROOT, ASSIGNMENT))  # fresh: its functions see the change
+    namespace = load_namespace(source_notebook(ROOT, ASSIGNMENT))  # fresh: its functions see the change
     exec("def zero_pad(X, pad):\n    return X + 0.0\n", namespace)  # forgets to pad
     assert judge_in_namespace("zero_pad", namespace).score == 2.5  # only the pad-0 case
     verdict = judge_in_namespace("conv_forward", namespace)

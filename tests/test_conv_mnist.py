@@ -11,17 +11,17 @@ import nbformat
 import numpy as np
 import pytest
 
-from autograder import paths
 from autograder.assignments.conv_mnist import materialised
+from autograder.course import Course, release_dir, source_notebook
+from autograder.grading.reference import read_all_cases
 from autograder.notebook_code import load_namespace
-from autograder.reference import read_all_cases
 from conftest import ROOT, execute, grade_id, output_text
 
 pytestmark = pytest.mark.slow  # left out of the quick run: pytest -m "not slow"
 
 ASSIGNMENT = "conv_mnist"
-SOURCE = paths.source_notebook(ROOT, ASSIGNMENT)
-RELEASE = paths.release_dir(ROOT, ASSIGNMENT) / f"{ASSIGNMENT}.ipynb"
+SOURCE = source_notebook(ROOT, ASSIGNMENT)
+RELEASE = release_dir(ROOT, ASSIGNMENT) / f"{ASSIGNMENT}.ipynb"
 
 
 @pytest.fixture(scope="module")
@@ -133,7 +133,7 @@ def test_grader_gives_source_full_marks_release_zero_and_loops_lose_the_large_ca
 
 @pytest.fixture(scope="module")
 def references():
-    return load_namespace(SOURCE), load_namespace(paths.source_notebook(ROOT, "conv_step_by_step"))
+    return load_namespace(SOURCE), load_namespace(source_notebook(ROOT, "conv_step_by_step"))
 
 
 def single_max_pool_backward(dA, A_prev, f, stride):
@@ -152,7 +152,7 @@ def single_max_pool_backward(dA, A_prev, f, stride):
 
 def test_fast_layers_equal_the_loop_versions_on_every_hidden_case(references):
     fast, loops = references
-    cases = read_all_cases(paths.reference_file(ROOT, ASSIGNMENT))
+    cases = read_all_cases(Course.repository(ROOT).reference_file(ASSIGNMENT))
     for case in (
         cases["conv_forward_fast"]
         + cases["conv_backward_fast"]

@@ -16,7 +16,7 @@ import numpy
 import pytest
 import tqdm
 
-from autograder import paths
+from autograder.course import Course
 from conftest import ASSIGNMENT, ROOT
 
 SOURCE = ROOT / "source" / ASSIGNMENT / f"{ASSIGNMENT}.ipynb"
@@ -60,8 +60,8 @@ def test_zip_holds_scripts_package_and_reference_only(bundle):
         for path in (ROOT / "autograder").rglob("*.py")
         if "__pycache__" not in path.parts
     }
-    reference = f"autograder/reference/{ASSIGNMENT}.h5"
-    provided = {f"release/{ASSIGNMENT}/{name}.py" for name in paths.provided_modules(ROOT, ASSIGNMENT)}  # explorers
+    reference = f"course/{ASSIGNMENT}.h5"
+    provided = {f"course/{ASSIGNMENT}/{name}.py" for name in Course.repository(ROOT).provided_modules(ASSIGNMENT)}
     assert set(infos) == {"setup.sh", "run_autograder", reference} | package | provided
     assert list(infos) == sorted(infos)
     for name in ("setup.sh", "run_autograder"):

@@ -36,22 +36,23 @@ import nbformat
 import numpy as np
 import pytest
 
-from autograder import paths, sandbox
 from autograder.assignments import exercises
 from autograder.check import in_process_call
-from autograder.grade import grade_notebook
-from autograder.judge import judge_assignment
+from autograder.course import Course, release_dir, source_notebook
+from autograder.grading import sandbox
+from autograder.grading.grade import grade_notebook
+from autograder.grading.judge import judge_assignment
+from autograder.grading.reference import read_all_cases
+from autograder.grading.sandbox import Limits
 from autograder.notebook_code import learner_code_cells
-from autograder.reference import read_all_cases
-from autograder.sandbox import Limits
 from conftest import ASSIGNMENT, ROOT
 from deployments import Container, bubblewrap_works, give, run_as, throwaway_user, unavailable
 
 pytestmark = pytest.mark.slow  # left out of the quick run: pytest -m "not slow"
 
-SOURCE = paths.source_notebook(ROOT, ASSIGNMENT)
-RELEASE = paths.release_dir(ROOT, ASSIGNMENT) / f"{ASSIGNMENT}.ipynb"
-REFERENCE_H5 = paths.reference_file(ROOT, ASSIGNMENT)
+SOURCE = source_notebook(ROOT, ASSIGNMENT)
+RELEASE = release_dir(ROOT, ASSIGNMENT) / f"{ASSIGNMENT}.ipynb"
+REFERENCE_H5 = Course.repository(ROOT).reference_file(ASSIGNMENT)
 POINTS = {ex.name: ex.points for ex in exercises(ASSIGNMENT)}
 SOURCE_CELLS = nbformat.read(str(SOURCE), as_version=4).cells
 FIRST_EXTRA = len(SOURCE_CELLS)
@@ -1893,10 +1894,12 @@ def test_forged_clock_does_not_hide_a_slow_large_case(tmp_path):
     takes 3.5 s there and sets the learner's clocks to say 0.01 s fails that case only."""
     if os.geteuid() != 0 or not bubblewrap_works():
         unavailable("grading here needs root and bubblewrap")
-    notebook = nbformat.read(str(paths.source_notebook(ROOT, "conv_mnist")), as_version=4)
+    notebook = nbformat.read(str(source_notebook(ROOT, "conv_mnist")), as_version=4)
     notebook.cells.append(nbformat.v4.new_code_cell(SLOW_LARGE_CASE))
     nbformat.write(notebook, str(tmp_path / "conv_mnist.ipynb"))
-    result = grade_notebook(tmp_path / "conv_mnist.ipynb", "conv_mnist", Limits(memory_bytes=2**30)).to_gradescope()
+    result = grade_notebook(
+        tmp_path / "conv_mnist.ipynb", Course.repository(), "conv_mnist", Limits(memory_bytes=2**30)
+    ).to_gradescope()
     scores, outputs = exercise_scores(result), exercise_outputs(result)
     assert scores["conv_forward_fast"] == round(20 * 5 / 6, 2), outputs["conv_forward_fast"]
     assert "on a large case that must finish within 3 s" in outputs["conv_forward_fast"]

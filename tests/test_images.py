@@ -6,7 +6,7 @@ import nbformat
 import pytest
 from PIL import Image
 
-from autograder.notebook_images import referenced_images
+from autograder.build.images import referenced_images
 from conftest import ASSIGNMENT, ROOT
 
 

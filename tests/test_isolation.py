@@ -22,12 +22,12 @@ from pathlib import Path
 import nbformat
 import pytest
 
-from autograder import paths
-from autograder.sandbox import Isolation, Limits, command_prefix
+from autograder.course import source_notebook
+from autograder.grading.sandbox import Isolation, Limits, command_prefix
 from conftest import ASSIGNMENT, ROOT
 from deployments import bubblewrap_works, give, path_without_bubblewrap, run_as, throwaway_user, unavailable
 
-SOURCE = paths.source_notebook(ROOT, ASSIGNMENT)
+SOURCE = source_notebook(ROOT, ASSIGNMENT)
 
 # Writes a framed reply (4-byte length, then JSON nested 200,000 deep) to every pipe it may write:
 # one of them is the runner's reply pipe.
@@ -152,7 +152,7 @@ def test_normal_user_without_a_sandbox_is_refused_unless_they_opt_out(tmp_path):
 def test_a_package_installed_inside_the_venv_is_hidden_in_the_sandbox(monkeypatch, tmp_path):
     """With `pip install .` the package (reference data included) lives inside the venv that the
     sandbox mounts: the learner sees an empty folder there."""
-    import autograder.sandbox as sandbox
+    from autograder.grading import sandbox
 
     if not bubblewrap_works():
         unavailable("needs bubblewrap")

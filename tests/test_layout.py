@@ -1,68 +1,101 @@
-"""The package's structure as the README draws it: every module imports only from modules listed
-before it (shared, then grading, in-kernel checking, build, integrations, entry points), so no
-import runs back up the pipeline and a newcomer can read the modules in this order."""
+"""The package's structure as the README draws it: shared modules, then the three parts (grading,
+build, integrations), then the entry points. Every module imports only from modules listed before
+it, so no import runs back up the pipeline and a newcomer can read the modules in this order."""
 
 import ast
+from pathlib import Path
 
-from autograder import paths
+from autograder.course import REPO_ROOT
 
 ORDER = [
-    # shared
-    "paths",
+    # shared: where the course is, what can be wrong, recognisers, the assignments, notebook cells
+    "course",
     "problems",
     "hints",
     "assignments",
-    "runner",
-    "reference",
     "notebook_code",
-    # grading: isolation -> session -> verdicts -> results -> one notebook -> many
-    "sandbox",
-    "session",
-    "judge",
-    "results",
-    "grade",
-    "batch",
+    # grading: the learner side -> cases -> isolation -> session -> verdicts -> results -> one -> many
+    "grading.runner",
+    "grading.reference",
+    "grading.sandbox",
+    "grading.session",
+    "grading.judge",
+    "grading.results",
+    "grading.grade",
+    "grading.batch",
     # in the learner's kernel
     "check",
     # build
-    "notebook_images",
-    "self_study",
-    "nbgrader_run",
-    "build",
+    "build.images",
+    "build.self_study",
+    "build.nbgrader_run",
+    "build.regenerate",
     # integrations
-    "nbgrader_plugin",
-    "gradescope",
+    "integrations.nbgrader_plugin",
+    "integrations.gradescope",
     # entry points
     "__main__",
     "__init__",
 ]
-PACKAGE = paths.REPO_ROOT / "autograder"
+PACKAGE = REPO_ROOT / "autograder"
+PARTS = ("grading", "build", "integrations")
 
 
-def imported_modules(path) -> set[str]:
-    """The package's modules that a file imports relatively (from . import x, from .x import y)."""
+def module_name(path: Path) -> str:
+    """`grading.judge` for autograder/grading/judge.py; `assignments` for anything in assignments/;
+    a part's own __init__ is the part's first module."""
+    parts = path.relative_to(PACKAGE).with_suffix("").parts
+    if parts[0] == "assignments":
+        return "assignments"
+    if parts[0] in PARTS and parts[-1] == "__init__":
+        return next(name for name in ORDER if name.startswith(parts[0] + "."))
+    return ".".join(parts)
+
+
+def imported_modules(path: Path) -> set[str]:
+    """The package's modules that a file imports relatively, named as in ORDER."""
+    here = path.relative_to(PACKAGE).parent.parts
     found = set()
     for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
         if isinstance(node, ast.ImportFrom) and node.level >= 1:
-            inside_assignments = path.parent.name == "assignments" and node.level == 1
-            if inside_assignments:
-                continue  # assignments/ importing its own __init__
-            found |= {node.module.split(".")[0]} if node.module else {alias.name for alias in node.names}
-    return found & set(ORDER)
+            base = here[: len(here) - (node.level - 1)]
+            targets = [node.module] if node.module else [alias.name for alias in node.names]
+            for target in targets:
+                dotted = ".".join([*base, *target.split(".")])
+                if dotted in PARTS:  # `from ..grading import runner, sandbox`
+                    found |= {f"{dotted}.{alias.name}" for alias in node.names}
+                else:
+                    found.add("assignments" if dotted.startswith("assignments") else dotted)
+    return found
+
+
+def package_files() -> list[Path]:
+    return [path for path in PACKAGE.rglob("*.py") if "__pycache__" not in path.parts]
 
 
 def test_every_module_is_placed():
-    modules = {
-        path.relative_to(PACKAGE).parts[0].removesuffix(".py")
-        for path in PACKAGE.rglob("*.py")
-        if "__pycache__" not in path.parts
-    }
-    assert modules == set(ORDER)
+    assert {module_name(path) for path in package_files()} == set(ORDER)
+
+
+def test_the_three_parts_are_folders():
+    assert all((PACKAGE / part / "__init__.py").is_file() for part in PARTS)
 
 
 def test_no_module_imports_from_a_later_one():
-    upward = []
-    for path in PACKAGE.rglob("*.py"):
-        module = path.relative_to(PACKAGE).parts[0].removesuffix(".py")
-        upward += [(module, used) for used in imported_modules(path) if ORDER.index(used) > ORDER.index(module)]
-    assert upward == []
+    upward, unknown = [], []
+    for path in package_files():
+        module = module_name(path)
+        if module == "assignments":
+            continue  # assignments/ importing its own modules; its imports of hints and problems are below
+        for used in imported_modules(path):
+            if used not in ORDER:
+                unknown.append((module, used))
+            elif ORDER.index(used) > ORDER.index(module):
+                upward.append((module, used))
+    assert unknown == [] and upward == []
+
+
+def test_assignments_import_only_shared_modules():
+    for path in (PACKAGE / "assignments").glob("*.py"):
+        used = {name for name in imported_modules(path) if name != "assignments"}
+        assert used <= {"course", "problems", "hints"}, path

@@ -8,7 +8,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from autograder.paths import REPO_ROOT as ROOT
+from autograder.course import REPO_ROOT as ROOT
 
 sys.path.insert(0, str(ROOT / "source" / "conv_mnist"))
 

@@ -16,9 +16,9 @@ from pathlib import Path
 import nbformat
 import pytest
 
-from autograder import paths
-from autograder.reference import read_all_cases
-from autograder.sandbox import Isolation
+from autograder.course import Course
+from autograder.grading.reference import read_all_cases
+from autograder.grading.sandbox import Isolation
 from conftest import ASSIGNMENT, ROOT, grade_id, isolations_named
 
 pytestmark = pytest.mark.slow  # left out of the quick run: pytest -m "not slow"
@@ -148,7 +148,7 @@ def test_feedback_carries_the_diagnosis(term):
 
 
 def test_feedback_leaks_no_hidden_test_or_reference_value(term):
-    cases = read_all_cases(paths.reference_file(ROOT, ASSIGNMENT))
+    cases = read_all_cases(Course.repository(ROOT).reference_file(ASSIGNMENT))
     hidden_numbers = set()
     for exercise_cases in cases.values():
         for case in exercise_cases:

@@ -33,9 +33,9 @@ from nbgrader.api import Gradebook
 from nbgrader.server_extensions.formgrader import handlers as formgrader_handlers
 from traitlets.config import Config
 
-from autograder.nbgrader_plugin import SanitizeStudentHTML, render_markdown, submission_notes
-from autograder.nbgrader_run import run_nbgrader
-from autograder.sandbox import Isolation
+from autograder.build.nbgrader_run import run_nbgrader
+from autograder.grading.sandbox import Isolation
+from autograder.integrations.nbgrader_plugin import SanitizeStudentHTML, render_markdown, submission_notes
 from conftest import ASSIGNMENT, ROOT, grade_id, isolations_named
 
 pytestmark = pytest.mark.slow  # left out of the quick run: pytest -m "not slow"
@@ -359,7 +359,11 @@ def test_a_plugin_that_cannot_be_imported_fails_autograde_instead_of_grading_in_
     broken = tmp_path / "course"
     shutil.copytree(course["root"], broken)
     config = broken / "nbgrader_config.py"
-    config.write_text(config.read_text().replace('"autograder.nbgrader_plugin."', '"autograder.no_such_plugin."'))
+    config.write_text(
+        config.read_text().replace(
+            '"autograder.integrations.nbgrader_plugin."', '"autograder.integrations.no_such_plugin."'
+        )
+    )
     shutil.rmtree(broken / "autograded")
     result = run_nbgrader(["autograde", ASSIGNMENT, "--student=ada", "--force"], broken)
     assert result.returncode != 0

@@ -5,14 +5,14 @@ import shutil
 import nbformat
 import pytest
 
-from autograder import paths
-from autograder.nbgrader_run import run_nbgrader
+from autograder.build.nbgrader_run import run_nbgrader
+from autograder.course import ASSIGNMENTS, release_dir
 from conftest import ROOT
 
 pytestmark = pytest.mark.slow  # left out of the quick run: pytest -m "not slow"
 
 
-@pytest.mark.parametrize("assignment", paths.ASSIGNMENTS)
+@pytest.mark.parametrize("assignment", ASSIGNMENTS)
 def test_generate_assignment_matches_committed_release(tmp_path, assignment):
     shutil.copy(ROOT / "nbgrader_config.py", tmp_path)
     shutil.copytree(
@@ -20,7 +20,7 @@ def test_generate_assignment_matches_committed_release(tmp_path, assignment):
     )
     result = run_nbgrader(["generate_assignment", assignment, "--force"], tmp_path)
     assert result.returncode == 0, result.stderr
-    generated, committed = tmp_path / "release" / assignment, paths.release_dir(ROOT, assignment)
+    generated, committed = tmp_path / "release" / assignment, release_dir(ROOT, assignment)
     assert nbformat.read(str(generated / f"{assignment}.ipynb"), as_version=4) == nbformat.read(
         str(committed / f"{assignment}.ipynb"), as_version=4
     )

@@ -42,7 +42,7 @@ from pathlib import Path
 from . import runner
 
 RUNNER_SOURCE = Path(runner.__file__).read_text(encoding="utf-8")
-PACKAGE_DIR = Path(runner.__file__).resolve().parent
+PACKAGE_DIR = Path(runner.__file__).resolve().parents[1]  # the whole autograder package
 GRACE_SECONDS = 2.0  # beyond the learner's own time limit, before the process is killed
 START_SECONDS = 30.0  # for Python and NumPy to start in the sandbox, even on a loaded machine
 MEMORY_CHECK_SECONDS = 0.2

@@ -16,9 +16,9 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
-from .assignments import Exercise, WrongReturn
-from .hints import diagnose
-from .problems import ERROR_KINDS, Problem, ProblemKind
+from ..assignments import Exercise, WrongReturn
+from ..hints import diagnose
+from ..problems import ERROR_KINDS, Problem, ProblemKind
 from .reference import Case
 from .runner import Unsupported
 

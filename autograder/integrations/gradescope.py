@@ -8,9 +8,9 @@ The bundle holds only:
                         numpy, h5py and tqdm of requirements.txt (all the grading path imports)
     run_autograder      picks the notebook, runs `python -m autograder grade` on it, copies its
                         results; a missing notebook or a grader failure still gives results.json
-    autograder/         this package (.py files) and the assignment's reference data only:
-                        no notebook, no solution code
-    release/<a>/*.py    the provided modules the learner's notebook imports, if any
+    autograder/         this package (.py files only): no notebook, no solution code
+    course/<a>.h5       the assignment's reference data, read by `grade --course course`
+    course/<a>/*.py     the provided modules the learner's notebook imports, if any
 The zip is deterministic: sorted entries, fixed timestamps and permissions.
 """
 
@@ -20,8 +20,8 @@ import tomllib
 import zipfile
 from pathlib import Path
 
-from . import paths
-from .results import Results
+from ..course import REPO_ROOT, Course
+from ..grading.results import Results
 
 GRADING_PACKAGES = ("numpy", "h5py", "tqdm")
 ZIP_DATE = (1980, 1, 1, 0, 0, 0)
@@ -96,7 +96,8 @@ trap 'rm -rf "$WORK"' EXIT
 echo "Grading ${notebook#./}"
 # AUTOGRADER_GRADE_OPTIONS: more options for the grader, e.g. "--cell-timeout 20" (word-split).
 (cd "$ROOT/source" && "$PYTHON" -m autograder grade "$ROOT/submission/${notebook#./}" \
-    --assignment "$ASSIGNMENT" --results-dir "$WORK" --jobs 1 ${AUTOGRADER_GRADE_OPTIONS:-})
+    --assignment "$ASSIGNMENT" --course "$ROOT/source/course" --results-dir "$WORK" --jobs 1 \
+    ${AUTOGRADER_GRADE_OPTIONS:-})
 shopt -s nullglob
 graded=("$WORK"/*.json)
 if (( ${#graded[@]} == 1 )); then
@@ -140,9 +141,10 @@ def setup_script(root: Path) -> str:
     )
 
 
-def run_script(assignment: str) -> str:
+def run_script(course: Course, assignment: str) -> str:
     """run_autograder, with the assignment's tests at 0 for when there is nothing to grade."""
     blank = Results.blank(
+        course,
         assignment,
         "see the message above the tests",
         "The autograder failed on this submission; please tell your instructor.",
@@ -153,22 +155,22 @@ def run_script(assignment: str) -> str:
 
 def bundle_files(root: Path, assignment: str) -> dict[str, tuple[bytes, int]]:
     """{path in the zip: (content, permissions)} of everything the bundle holds."""
+    course = Course.repository(root)
     files = {
         "setup.sh": (setup_script(root).encode(), 0o755),
-        "run_autograder": (run_script(assignment).encode(), 0o755),
+        "run_autograder": (run_script(course, assignment).encode(), 0o755),
     }
     package = root / "autograder"
     for path in package.rglob("*.py"):
         if "__pycache__" not in path.parts:
             files[path.relative_to(root).as_posix()] = (path.read_bytes(), 0o644)
-    reference = paths.reference_file(root, assignment)
-    files[reference.relative_to(root).as_posix()] = (reference.read_bytes(), 0o644)
-    for name, source in paths.provided_modules(root, assignment).items():  # e.g. mnist_tools.py
-        files[f"release/{assignment}/{name}.py"] = (source.encode(), 0o644)
+    files[f"course/{assignment}.h5"] = (course.reference_file(assignment).read_bytes(), 0o644)
+    for name, source in course.provided_modules(assignment).items():  # e.g. mnist_tools.py
+        files[f"course/{assignment}/{name}.py"] = (source.encode(), 0o644)
     return files
 
 
-def build_bundle(assignment: str, output: Path, root: Path = paths.REPO_ROOT) -> list[str]:
+def build_bundle(assignment: str, output: Path, root: Path = REPO_ROOT) -> list[str]:
     """Write the Gradescope zip of `assignment` to `output`; return the names of its entries."""
     files = bundle_files(root, assignment)
     output.parent.mkdir(parents=True, exist_ok=True)

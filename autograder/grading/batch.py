@@ -26,8 +26,8 @@ from pathlib import Path
 
 from tqdm import tqdm
 
-from . import paths
-from .assignments import exercises
+from ..assignments import exercises
+from ..course import ASSIGNMENTS, Course
 from .grade import detect_assignment, grade_notebook, read_submission
 from .results import Results
 from .sandbox import Limits, NoIsolation
@@ -110,9 +110,9 @@ def submissions_under(folder: Path) -> tuple[list[Submission], list[Path]]:
         parts = path.relative_to(root).parts
         if len(parts) == 1:
             submissions.append(Submission(path.stem, path))
-        elif len(parts) == 3 and parts[1] in paths.ASSIGNMENTS:
+        elif len(parts) == 3 and parts[1] in ASSIGNMENTS:
             submissions.append(Submission(parts[0], path, parts[1]))
-        elif len(parts) == 2 and parts[0] in paths.ASSIGNMENTS and root == folder:  # one student's folder
+        elif len(parts) == 2 and parts[0] in ASSIGNMENTS and root == folder:  # one student's folder
             submissions.append(Submission(folder.resolve().name, path, parts[0]))
         else:
             others.append(path)
@@ -169,17 +169,21 @@ def printable(text: str) -> str:
 
 
 @cache
-def grader_fingerprint() -> str:
-    """Changes whenever the grader's code or reference data change, so old results are graded again."""
+def grader_fingerprint(course: Course) -> str:
+    """Changes whenever the grader's code or the course's files change, so old results are graded again."""
+    package = Path(__file__).parents[1]
+    files = sorted(package.rglob("*.py"))
+    for assignment in ASSIGNMENTS:
+        files += [course.reference_file(assignment), *sorted((course.provided / assignment).glob("*.py"))]
     digest = hashlib.sha256()
-    for file in sorted(Path(__file__).parent.rglob("*.py")) + sorted(Path(__file__).parent.rglob("*.h5")):
-        digest.update(file.read_bytes())
+    for file in files:
+        digest.update(file.read_bytes() if file.exists() else b"(missing)")
     return digest.hexdigest()
 
 
-def submission_digest(submission: Submission, assignment: str | None) -> str:
+def submission_digest(submission: Submission, course: Course, assignment: str | None) -> str:
     """Changes with the file's bytes, its place and id, the assignment and the grader."""
-    facts = [grader_fingerprint(), str(assignment), submission.student, str(submission.path)]
+    facts = [grader_fingerprint(course), str(assignment), submission.student, str(submission.path)]
     digest = hashlib.sha256(json.dumps(facts).encode())
     digest.update(submission.path.read_bytes())
     return digest.hexdigest()
@@ -224,21 +228,21 @@ def own_assignment(submission: Submission, assignment: str | None) -> str:
         check_file(submission.path)
         return detect_assignment(read_submission(submission.path), submission.path, None)
     except Exception:
-        return paths.ASSIGNMENTS[0]
+        return ASSIGNMENTS[0]
 
 
-def failure_results(submission: Submission, assignment: str | None, reason: str, **extra) -> Results:
+def failure_results(submission: Submission, course: Course, assignment: str | None, reason: str, **extra) -> Results:
     """Score 0 with a one-line reason: the results of a submission that could not be graded."""
     name = own_assignment(submission, assignment)
     output = f"This submission was not graded: {reason}."
     try:
-        return Results.blank(name, reason, output, **extra)
+        return Results.blank(course, name, reason, output, **extra)
     except Exception:  # the report of a failure must not fail in turn
         return Results(name, [], output, 0.0, extra)
 
 
 def grade_one(
-    submission: Submission, out: Path, assignment, limits, force, unsandboxed=False
+    submission: Submission, out: Path, course: Course, assignment, limits, force, unsandboxed=False
 ) -> tuple[Results, bool, bool]:
     """Grade (or reuse) one submission and write its results file to `out`.
 
@@ -248,19 +252,20 @@ def grade_one(
     """
     try:
         check_file(submission.path)
-        digest = submission_digest(submission, assignment)
+        digest = submission_digest(submission, course, assignment)
         if not force and (results := previous_results(out, digest)):
             return results, False, True
-        results = grade_notebook(submission.path, assignment or submission.assignment, limits, unsandboxed=unsandboxed)
+        results = grade_notebook(submission.path, course, assignment or submission.assignment, limits, unsandboxed)
         results.extra.update(digest=digest)
     except NoIsolation:
         raise
     except NotASubmission as error:
-        results = failure_results(submission, assignment, str(error), invalid=str(error))
+        results = failure_results(submission, course, assignment, str(error), invalid=str(error))
     except Exception as error:  # a grader bug must not cost the batch or this student their result
         print(f"error: grading {printable(submission.student)} failed: {printable(repr(error))[:200]}", file=sys.stderr)
         results = failure_results(  # only the kind of error: its message could hold hidden data
             submission,
+            course,
             assignment,
             f"the grader failed ({type(error).__name__}); please tell your instructor",
             grader_error=traceback.format_exc(limit=5),
@@ -320,6 +325,7 @@ def writable_folder(folder: Path) -> str | None:
 def grade_batch(
     submissions: list[Submission],
     results_dir: Path,
+    course: Course,
     jobs: int,
     force: bool = False,
     assignment: str | None = None,
@@ -341,7 +347,7 @@ def grade_batch(
     with ThreadPoolExecutor(max_workers=max(1, jobs)) as pool:
         futures = {
             pool.submit(
-                grade_one, s, results_dir / f"{names[s.student]}.json", assignment, limits, force, unsandboxed
+                grade_one, s, results_dir / f"{names[s.student]}.json", course, assignment, limits, force, unsandboxed
             ): index
             for index, s in enumerate(submissions)
         }
@@ -353,7 +359,7 @@ def grade_batch(
     written = [(s, results) for s, (results, _, ok) in zip(submissions, outcomes) if ok]
     if ordered:
         present = {results.assignment for _, results in ordered}
-        assignment_exercises = [ex for name in paths.ASSIGNMENTS if name in present for ex in exercises(name)]
+        assignment_exercises = [ex for name in ASSIGNMENTS if name in present for ex in exercises(name)]
         try:
             write_atomically(
                 results_dir / "gradebook.csv", gradebook_csv(ordered, [ex.name for ex in assignment_exercises])

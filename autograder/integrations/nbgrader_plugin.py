@@ -39,9 +39,10 @@ from nbgrader.preprocessors import NbGraderPreprocessor
 from traitlets import Any, Bool, List, Unicode
 from traitlets.log import get_logger
 
-from . import sandbox
-from .grade import InvalidSubmission, grade_submission, read_submission
-from .results import Results
+from ..course import Course
+from ..grading import sandbox
+from ..grading.grade import InvalidSubmission, grade_submission, read_submission
+from ..grading.results import Results
 
 HIDDEN_BEGIN, HIDDEN_END = "### BEGIN HIDDEN TESTS", "### END HIDDEN TESTS"
 #: What nbgrader's submit writes beside the notebooks, and release_feedback reads back.
@@ -116,6 +117,11 @@ class IsolatedAutograde(NbGraderPreprocessor):
         help="Grade even where no sandbox can be had: learner code then runs as the "
         "instructor, able to read and change everything they can.",
     ).tag(config=True)
+    course_folder = Unicode(
+        "",
+        help="A folder holding <assignment>.h5 and <assignment>/*.py to grade against; empty: the "
+        "reference data and release of the repository this package was installed from.",
+    ).tag(config=True)
 
     def preprocess(self, nb, resources):
         """Grade the submission (unless it was not readable) and fill in its grade cells."""
@@ -148,7 +154,8 @@ class IsolatedAutograde(NbGraderPreprocessor):
         """grade_submission's results for this notebook. NoIsolation is logged and raised: nbgrader then
         fails this submission (no autograded notebook, no scores saved) and exits with an error."""
         try:
-            return grade_submission(nb, assignment, unsandboxed=self.unsandboxed)
+            course = Course.folder(Path(self.course_folder)) if self.course_folder else Course.repository()
+            return grade_submission(nb, assignment, course, unsandboxed=self.unsandboxed)
         except sandbox.NoIsolation as error:
             self.log.error(
                 "Isolated grader refuses to grade: %s (nbgrader: set "

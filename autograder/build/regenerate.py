@@ -21,11 +21,11 @@ from pathlib import Path
 
 import nbformat
 
-from . import paths
+from ..course import ASSIGNMENTS, Course, release_dir, source_notebook
+from ..grading.reference import same_content, write_reference
+from ..notebook_code import load_namespace
+from .images import referenced_images
 from .nbgrader_run import run_nbgrader
-from .notebook_code import load_namespace
-from .notebook_images import referenced_images
-from .reference import same_content, write_reference
 from .self_study import self_study_edition
 
 FIGURE_SUFFIXES = (".png", ".gif")
@@ -71,18 +71,18 @@ def generate_release(root: Path, staged: Path, assignment: str) -> None:
 def stage(root: Path, staged: Path) -> None:
     """Write every generated file of the course under `staged`, at its repository path."""
     refs = {}
-    for assignment in paths.ASSIGNMENTS:
-        staged_source = paths.source_notebook(staged, assignment)
+    for assignment in ASSIGNMENTS:
+        staged_source = source_notebook(staged, assignment)
         staged_source.parent.mkdir(parents=True, exist_ok=True)
-        for module in paths.source_notebook(root, assignment).parent.glob("*.py"):  # provided, hand-written
+        for module in source_notebook(root, assignment).parent.glob("*.py"):  # provided, hand-written
             shutil.copy(module, staged_source.parent)
-        staged_source.write_text(normalised(paths.source_notebook(root, assignment)), encoding="utf-8")
+        staged_source.write_text(normalised(source_notebook(root, assignment)), encoding="utf-8")
         refs[assignment] = load_namespace(staged_source)
-        write_reference(paths.reference_file(staged, assignment), assignment, refs[assignment])
+        write_reference(Course.repository(staged).reference_file(assignment), assignment, refs[assignment])
 
     figures = {path.name: path for path in draw_figures(root, refs["conv_step_by_step"], staged / "images")}
-    for assignment in paths.ASSIGNMENTS:
-        staged_source = paths.source_notebook(staged, assignment)
+    for assignment in ASSIGNMENTS:
+        staged_source = source_notebook(staged, assignment)
         for relative in referenced_images(nbformat.read(str(staged_source), as_version=4)):
             name = Path(relative).name
             if name not in figures:
@@ -95,7 +95,7 @@ def stage(root: Path, staged: Path) -> None:
 
 def write_self_study(staged: Path, assignment: str) -> None:
     """notebooks/<a>.ipynb from the staged release, with the figures it shows beside it."""
-    release = paths.release_dir(staged, assignment)
+    release = release_dir(staged, assignment)
     notebook = self_study_edition(nbformat.read(str(release / f"{assignment}.ipynb"), as_version=4))
     folder = staged / "notebooks"
     (folder / "images").mkdir(parents=True, exist_ok=True)
@@ -132,10 +132,10 @@ def stale_files(root: Path, staged: Path) -> dict[Path, str]:
 def committed_generated(root: Path) -> list[Path]:
     """Files in the places the build owns: its folders and the figures in images/."""
     found = [path for path in (root / "images").glob("*") if path.suffix in FIGURE_SUFFIXES]
-    found += (root / "autograder" / "reference").glob("*.h5")
+    found += Course.repository(root).reference.glob("*.h5")
     found += (root / "notebooks").glob("*.ipynb")
     found += (root / "notebooks").glob("*.py")
-    for assignment in paths.ASSIGNMENTS:
+    for assignment in ASSIGNMENTS:
         for folder in owned_dirs(assignment):
             found += [path for path in (root / folder).rglob("*") if path.is_file() and "__pycache__" not in path.parts]
     return [path.relative_to(root) for path in found]

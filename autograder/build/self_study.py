@@ -38,6 +38,7 @@ def self_study_edition(release_notebook):
             cell.source = cell.source.replace(GRADING_SENTENCE, SELF_STUDY_SENTENCE)
     if not any(SELF_STUDY_SENTENCE in cell.source for cell in notebook.cells):
         raise RuntimeError(
-            "the source's introduction no longer has the sentence about grading cells; update autograder/self_study.py"
+            "the source's introduction no longer has the sentence about grading cells; "
+            "update autograder/build/self_study.py"
         )
     return notebook

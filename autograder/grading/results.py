@@ -8,8 +8,8 @@ console table (exercise_scores), nbgrader's grade cells (exercise_feedback).
 
 from dataclasses import dataclass, field
 
-from . import paths
-from .assignments import exercises
+from ..assignments import exercises
+from ..course import Course
 from .reference import read_all_cases
 
 
@@ -39,9 +39,9 @@ class Results:
         return round(sum(test.score for test in self.tests), 2)
 
     @classmethod
-    def blank(cls, assignment: str, reason: str, output: str, **extra) -> "Results":
+    def blank(cls, course: Course, assignment: str, reason: str, output: str, **extra) -> "Results":
         """Every part of every exercise at 0, each saying it was not graded and why."""
-        cases = read_all_cases(paths.reference_file(paths.REPO_ROOT, assignment))
+        cases = read_all_cases(course.reference_file(assignment))
         tests = []
         for ex in exercises(assignment):
             parts = list(dict.fromkeys(ex.part(case.inputs) if ex.part else None for case in cases[ex.name]))

@@ -4,10 +4,10 @@ import json
 import time
 from pathlib import Path
 
-from . import paths
-from .assignments import exercises
+from ..assignments import exercises
+from ..course import ASSIGNMENTS, Course
+from ..notebook_code import learner_code_cells, nbgrader_metadata
 from .judge import judge_assignment
-from .notebook_code import learner_code_cells, nbgrader_metadata
 from .reference import read_all_cases
 from .results import Results, TestResult
 from .sandbox import Limits, NoIsolation, exposed_to_learner, isolation
@@ -46,11 +46,11 @@ def detect_assignment(notebook, path: Path, default: str | None) -> str:
     """The assignment: named by --assignment, by an nbgrader folder, or by the graded functions present."""
     if default:
         return default
-    if path.parent.name in paths.ASSIGNMENTS:
+    if path.parent.name in ASSIGNMENTS:
         return path.parent.name
     ids = {nbgrader_metadata(cell).get("grade_id") for cell in notebook["cells"]}
-    matches = [name for name in paths.ASSIGNMENTS if {ex.name for ex in exercises(name)} & ids]
-    return matches[0] if matches else paths.ASSIGNMENTS[0]
+    matches = [name for name in ASSIGNMENTS if {ex.name for ex in exercises(name)} & ids]
+    return matches[0] if matches else ASSIGNMENTS[0]
 
 
 def refuse_if_exposed(kind, paths) -> None:
@@ -66,9 +66,9 @@ def refuse_if_exposed(kind, paths) -> None:
 
 
 def grade_notebook(
-    path: Path, assignment: str | None = None, limits: Limits = Limits(), unsandboxed: bool = False
+    path: Path, course: Course, assignment: str | None = None, limits: Limits = Limits(), unsandboxed: bool = False
 ) -> Results:
-    """Grade one submitted file; always returns its Results, whatever the file holds.
+    """Grade one submitted file against `course`; always returns its Results, whatever the file holds.
 
     Raises sandbox.NoIsolation when no sandbox can be had here and `unsandboxed` is False.
     """
@@ -76,25 +76,28 @@ def grade_notebook(
         notebook = read_submission(path)
     except InvalidSubmission as error:
         return Results.blank(
-            assignment or paths.ASSIGNMENTS[0],
+            course,
+            assignment or ASSIGNMENTS[0],
             "the notebook could not be read",
             f"This submission could not be graded: {error}. Nothing in it was run.",
             invalid=str(error),
         )
     assignment = detect_assignment(notebook, path, assignment)
-    refuse_if_exposed(isolation(unsandboxed), [path])
-    return grade_submission(notebook, assignment, limits, unsandboxed)
+    refuse_if_exposed(isolation(unsandboxed), [path, course.reference])
+    return grade_submission(notebook, assignment, course, limits, unsandboxed)
 
 
-def grade_submission(notebook: dict, assignment: str, limits: Limits = Limits(), unsandboxed: bool = False) -> Results:
-    """Grade a notebook already read (its JSON as a dict, or an nbformat NotebookNode)."""
+def grade_submission(
+    notebook: dict, assignment: str, course: Course, limits: Limits = Limits(), unsandboxed: bool = False
+) -> Results:
+    """Grade a notebook already read (its JSON as a dict, or an nbformat NotebookNode) against `course`."""
     start = time.monotonic()
     kind = isolation(unsandboxed)
-    cases = read_all_cases(paths.reference_file(paths.REPO_ROOT, assignment))
+    cases = read_all_cases(course.reference_file(assignment))
     cells = learner_code_cells(notebook)
     session = None
     try:
-        session = LearnerSession(cells, limits, kind, paths.provided_modules(paths.REPO_ROOT, assignment))
+        session = LearnerSession(cells, limits, kind, course.provided_modules(assignment))
         verdicts = judge_assignment(exercises(assignment), cases, session.call)
     finally:
         if session is not None:

@@ -20,7 +20,7 @@ from pathlib import Path
 import h5py
 import numpy as np
 
-from .assignments import exercises
+from ..assignments import exercises
 from .runner import helper_key
 
 
