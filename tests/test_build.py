@@ -1,4 +1,6 @@
-"""`python -m autograder build --check` passes on the committed tree and names what goes stale."""
+"""`python -m autograder build --check` passes on the committed tree and names what goes stale. Its
+nbgrader step is nbgrader's own generate_assignment, so this also checks the committed release is what
+nbgrader makes of the source."""
 
 import os
 import shutil
