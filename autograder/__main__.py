@@ -14,7 +14,7 @@ from pathlib import Path
 from .course import ASSIGNMENTS, REPO_ROOT, Course
 
 
-def main(argv=None) -> int:
+def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(
         prog="python -m autograder", description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
     )

@@ -2,18 +2,20 @@
 part of the source notebook's grade cells. Same cases, judge and hints as the isolated grader;
 no isolation (the learner is only checking their own work)."""
 
-from .assignments import exercise, exercises
+from collections.abc import Callable
+
+from .assignments import Exercise, exercise, exercises
 from .course import ASSIGNMENTS, Course
 from .grading import runner
-from .grading.judge import judge_exercise
+from .grading.judge import Call, ExerciseVerdict, judge_exercise
 from .grading.reference import read_all_cases
 from .problems import ProblemKind
 
 
-def in_process_call(namespace: dict):
+def in_process_call(namespace: dict) -> Call:
     """A judge `call` that runs functions from `namespace` here, with the grader's plain-data round trip."""
 
-    def call(name, args, kwargs, helpers, reply_bytes=None):
+    def call(name: str, args: tuple, kwargs: dict, helpers: dict | None, reply_bytes: int | None = None) -> dict:
         lookups = {helper: runner.table_lookup(helper, answers) for helper, answers in (helpers or {}).items()}
         reply = runner.call_function(namespace, name, args, kwargs, lookups)
         if reply["ok"]:
@@ -23,14 +25,14 @@ def in_process_call(namespace: dict):
     return call
 
 
-def find_exercise(name: str):
+def find_exercise(name: str) -> tuple[str, Exercise]:
     for assignment in ASSIGNMENTS:
         if name in {ex.name for ex in exercises(assignment)}:
             return assignment, exercise(assignment, name)
     raise ValueError(f"{name!r} is not a graded function of this course")
 
 
-def judge_in_namespace(name: str, namespace: dict):
+def judge_in_namespace(name: str, namespace: dict) -> ExerciseVerdict:
     """Judge namespace[name] on every case; helpers the learner got wrong are replaced when needed."""
     assignment, ex = find_exercise(name)
     cases = read_all_cases(Course.repository().reference_file(assignment))
@@ -44,7 +46,7 @@ def judge_in_namespace(name: str, namespace: dict):
     return judge_exercise(ex, cases[name], call, frozenset(wrong))
 
 
-def check(fn) -> None:
+def check(fn: Callable) -> None:
     """Print a short verdict for one of your functions: check(conv_forward)."""
     name = getattr(fn, "__name__", None)
     # The function's own globals, so that a wrong helper can be swapped where it looks it up.

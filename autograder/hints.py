@@ -10,23 +10,32 @@ to the other pooling mode's result) and which cases fail (only stride > 1, only 
 overlapping windows).
 """
 
+from collections.abc import Callable
+from typing import Any
+
 import numpy as np
 
 MAX_HINTS = 2
+
+# Recognisers read classes of later modules, which this one may not import (tests/test_layout.py):
+# in annotations these names stand for them (to a type checker they are Any).
+Exercise = Any  # assignments.Exercise
+Case = Any  # grading.reference.Case
+CaseVerdict = Any  # grading.judge.CaseVerdict
 
 
 # ------------------------------------------------------------------ what a case looks like ---
 
 
-def case_stride(case):
+def case_stride(case: Case) -> int | None:
     return case.inputs.get("stride")
 
 
-def case_pad(case):
+def case_pad(case: Case) -> int | None:
     return case.inputs.get("pad")
 
 
-def case_window(case):
+def case_window(case: Case) -> int | None:
     if "f" in case.inputs:
         return case.inputs["f"]
     if "W" in case.inputs:
@@ -34,19 +43,19 @@ def case_window(case):
     return None
 
 
-def case_image(case):
+def case_image(case: Case) -> np.ndarray | None:
     for name in ("A_prev", "X"):
         if name in case.inputs:
             return case.inputs[name]
     return None
 
 
-def error(verdict) -> tuple[str, str]:
+def error(verdict: CaseVerdict) -> tuple[str, str]:
     e = verdict.reply.get("error") or {}
     return (e.get("type") or "", e.get("message") or "") if not verdict.reply.get("ok") else ("", "")
 
 
-def first_array(verdict):
+def first_array(verdict: CaseVerdict) -> np.ndarray | None:
     """The learner's first output as an array, or None."""
     if not verdict.reply.get("ok"):
         return None
@@ -60,11 +69,11 @@ def first_array(verdict):
     return array if array.dtype.kind in "biuf" else None
 
 
-def close(a, b) -> bool:
+def close(a: np.ndarray | None, b: np.ndarray | None) -> bool:
     return a is not None and b is not None and a.shape == b.shape and np.allclose(a, b, rtol=1e-6, atol=1e-9)
 
 
-def fails_exactly_where(verdicts, condition) -> bool:
+def fails_exactly_where(verdicts: list[CaseVerdict], condition: Callable[[Case], bool]) -> bool:
     """True when the failing cases are exactly those with `condition` (and some case lacks it)."""
     return any(not condition(v.case) for v in verdicts) and all(v.passed != condition(v.case) for v in verdicts)
 
@@ -72,7 +81,7 @@ def fails_exactly_where(verdicts, condition) -> bool:
 # ------------------------------------------------------------------ for every exercise -------
 
 
-def reads_notebook_variables(ex, verdicts):
+def reads_notebook_variables(ex: Exercise, verdicts: list[CaseVerdict]) -> str | None:
     """A global variable (often left over from a check cell) read instead of an argument."""
     for v in verdicts:
         names = v.reply.get("globals_used") or []
@@ -91,7 +100,7 @@ def reads_notebook_variables(ex, verdicts):
     return None
 
 
-def scalar_conversion(ex, verdicts):
+def scalar_conversion(ex: Exercise, verdicts: list[CaseVerdict]) -> str | None:
     """float() or int() on an array with dimensions, which current NumPy refuses."""
     for v in verdicts:
         kind, message = error(v)
@@ -105,7 +114,7 @@ def scalar_conversion(ex, verdicts):
     return None
 
 
-def not_floored(ex, verdicts):
+def not_floored(ex: Exercise, verdicts: list[CaseVerdict]) -> str | None:
     """The output size computed with / and never floored to a whole number."""
     for v in verdicts:
         kind, message = error(v)
@@ -117,7 +126,7 @@ def not_floored(ex, verdicts):
     return None
 
 
-def outputs_in_wrong_order(ex, verdicts):
+def outputs_in_wrong_order(ex: Exercise, verdicts: list[CaseVerdict]) -> str | None:
     """A tuple of the right length whose items are in the wrong order."""
     for v in verdicts:
         result = v.reply.get("result") if v.reply.get("ok") else None
@@ -129,10 +138,10 @@ def outputs_in_wrong_order(ex, verdicts):
     return None
 
 
-def non_square_mixup(ex, verdicts):
+def non_square_mixup(ex: Exercise, verdicts: list[CaseVerdict]) -> str | None:
     """Heights and widths mixed up: fine on square inputs, wrong on the others."""
 
-    def square(case):
+    def square(case: Case) -> bool:
         x = case_image(case)
         return x is None or x.shape[1] == x.shape[2]
 
@@ -145,7 +154,7 @@ FIRST = [reads_notebook_variables, scalar_conversion]  # the causes that explain
 LAST = [not_floored, outputs_in_wrong_order, non_square_mixup]
 
 
-def diagnose(ex, verdicts) -> list[str]:
+def diagnose(ex: Exercise, verdicts: list[CaseVerdict]) -> list[str]:
     """Hints for the mistakes recognised in one exercise's judged cases (at most MAX_HINTS):
     the general recognisers, and the exercise's own (ex.hints) in between."""
     if all(v.passed for v in verdicts):

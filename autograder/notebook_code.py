@@ -11,14 +11,14 @@ import sys
 from pathlib import Path
 
 
-def nbgrader_metadata(cell) -> dict:
+def nbgrader_metadata(cell: object) -> dict:
     """A cell's nbgrader metadata, or {} when it has none (or something malformed)."""
     meta = cell.get("metadata") if isinstance(cell, dict) else None
     meta = meta.get("nbgrader") if isinstance(meta, dict) else None
     return meta if isinstance(meta, dict) else {}
 
 
-def is_course_check(cell) -> bool:
+def is_course_check(cell: dict) -> bool:
     """True for the course's own cells that grading does not run: hidden-test (grade) cells and
     every read-only cell except the setup cell (public checks, data loading, training, plots)."""
     meta = nbgrader_metadata(cell)
@@ -37,7 +37,7 @@ def without_magics(source: str) -> str:
     return "\n".join(lines)
 
 
-def cell_source(cell) -> str:
+def cell_source(cell: dict) -> str:
     """A cell's source as one string (the format allows a list of lines)."""
     source = cell.get("source", "")
     return source if isinstance(source, str) else "".join(map(str, source))

@@ -40,7 +40,7 @@ class Exercise:
     reply_bytes: int | None = None
     hints: tuple = ()
 
-    def call(self, fn, inputs: dict) -> tuple:
+    def call(self, fn: Callable, inputs: dict) -> tuple:
         """Call `fn` on `inputs` (in this process) and return the outputs to compare."""
         args, kwargs = self.arguments(inputs)
         return self.outputs(fn(*args, **kwargs), inputs)

@@ -6,22 +6,22 @@ import numpy as np
 from . import WrongReturn
 
 
-def randn(seed, *shapes):
+def randn(seed: int, *shapes: tuple[int, ...]) -> list[np.ndarray]:
     """Arrays of the given shapes, drawn in order from RandomState(seed).randn."""
     rng = np.random.RandomState(seed)
     return [rng.randn(*shape) for shape in shapes]
 
 
-def case_name(seed) -> str:
+def case_name(seed: int) -> str:
     """Seed 1 is the notebook's public check; every other seed is hidden."""
     return "public" if seed == 1 else f"hidden_seed{seed}"
 
 
-def output_size(n_prev, f, pad, stride):
+def output_size(n_prev: int, f: int, pad: int, stride: int) -> int:
     return (n_prev - f + 2 * pad) // stride + 1
 
 
-def conv_forward_inputs(specs) -> list[tuple[str, dict]]:
+def conv_forward_inputs(specs: list[tuple]) -> list[tuple[str, dict]]:
     """Cases of a convolution forward pass from (seed, A_prev shape, f, n_C, pad, stride) specs."""
     cases = []
     for seed, shape, f, n_c, pad, stride in specs:
@@ -30,7 +30,7 @@ def conv_forward_inputs(specs) -> list[tuple[str, dict]]:
     return cases
 
 
-def conv_backward_inputs(specs) -> list[tuple[str, dict]]:
+def conv_backward_inputs(specs: list[tuple]) -> list[tuple[str, dict]]:
     """Cases of a convolution backward pass (a random dZ of the output's shape) from the same specs."""
     cases = []
     for seed, shape, f, n_c, pad, stride in specs:
@@ -41,7 +41,7 @@ def conv_backward_inputs(specs) -> list[tuple[str, dict]]:
     return cases
 
 
-def unpack(result, count_wanted, what):
+def unpack(result: object, count_wanted: int, what: str) -> tuple:
     """The items of a returned tuple, or WrongReturn naming what the function should return."""
     if not isinstance(result, tuple) or len(result) != count_wanted:
         if not isinstance(result, tuple):
@@ -54,7 +54,7 @@ def unpack(result, count_wanted, what):
     return result
 
 
-def same_array(value, expected) -> bool:
+def same_array(value: object, expected: np.ndarray) -> bool:
     try:
         value = np.asarray(value)
     except Exception:
@@ -62,9 +62,9 @@ def same_array(value, expected) -> bool:
     return value.shape == expected.shape and value.dtype.kind in "biuf" and np.array_equal(value, expected)
 
 
-def conv_hparameters(x):
+def conv_hparameters(x: dict) -> dict[str, int]:
     return {"stride": x["stride"], "pad": x["pad"]}
 
 
-def pool_hparameters(x):
+def pool_hparameters(x: dict) -> dict[str, int]:
     return {"f": x["f"], "stride": x["stride"]}

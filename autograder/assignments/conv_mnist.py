@@ -10,7 +10,7 @@ a fixed sample of its output positions.
 
 import numpy as np
 
-from ..hints import fails_exactly_where
+from ..hints import Case, CaseVerdict, fails_exactly_where
 from ..problems import ProblemKind
 from . import Exercise, WrongReturn
 from .cases import (
@@ -31,7 +31,7 @@ SAMPLED = 2000  # output positions compared in a large case
 LARGE_REPLY = 64 * 2**20  # a large case's result and cache, as float64 in base64, are about 20 MiB
 
 
-def binary_digits(seed, m, size=28, channels=1):
+def binary_digits(seed: int, m: int, size: int = 28, channels: int = 1) -> np.ndarray:
     """(m, size, size, channels) float64 of 0s and 1s: stand-ins for binarised digits."""
     return (np.random.RandomState(seed).rand(m, size, size, channels) > 0.7).astype(np.float64)
 
@@ -48,7 +48,7 @@ def large_inputs(exercise: str, seed: int) -> dict:
     return {"dA": dA, "A_prev": binary_digits(seed, LARGE_BATCH, 28, 8), "f": 2, "stride": 2}
 
 
-def large(exercise: str, seed: int, output_shape) -> tuple[str, dict]:
+def large(exercise: str, seed: int, output_shape: tuple[int, ...]) -> tuple[str, dict]:
     """A large case as stored: its seed, a time allowance and the sampled output positions."""
     positions = np.random.RandomState(seed).choice(int(np.prod(output_shape)), SAMPLED, replace=False)
     return (
@@ -62,7 +62,7 @@ def materialised(x: dict) -> dict:
     return {**x, **large_inputs(x["large"], x["seed"])} if "large" in x else x
 
 
-def sampled(array, inputs):
+def sampled(array: object, inputs: dict) -> object:
     """The whole array, or for a large case only its sampled positions."""
     if "sample" not in inputs:
         return array
@@ -75,7 +75,7 @@ def sampled(array, inputs):
 # ------------------------------------------------------------------ binarize ----------------
 
 
-def binarize_cases(ref):
+def binarize_cases(ref: dict) -> list[tuple[str, dict]]:
     cases = []
     for seed, n in [(1, 4), (71, 1), (72, 9)]:
         rng = np.random.RandomState(seed)
@@ -84,7 +84,7 @@ def binarize_cases(ref):
     return cases
 
 
-def binarize_outputs(result, x):
+def binarize_outputs(result: object, x: dict) -> tuple[np.ndarray]:
     array = np.asarray(result)
     if array.dtype != np.uint8:
         raise WrongReturn(f"the result has dtype {array.dtype}; the spec asks for uint8 (0 and 255)")
@@ -103,23 +103,23 @@ CONV_SPECS = [
 ]
 
 
-def conv_forward_fast_cases(ref):
+def conv_forward_fast_cases(ref: dict) -> list[tuple[str, dict]]:
     return conv_forward_inputs(CONV_SPECS) + [large("conv_forward_fast", 85, (LARGE_BATCH, 28, 28, 8))]
 
 
-def conv_backward_fast_cases(ref):
+def conv_backward_fast_cases(ref: dict) -> list[tuple[str, dict]]:
     return conv_backward_inputs(CONV_SPECS) + [large("conv_backward_fast", 86, (LARGE_BATCH, 14, 14, 8))]
 
 
-def conv_arguments(x):
+def conv_arguments(x: dict) -> tuple[tuple, dict]:
     return (x["A_prev"], x["W"], x["b"], conv_hparameters(x)), {}
 
 
-def conv_backward_arguments(x):
+def conv_backward_arguments(x: dict) -> tuple[tuple, dict]:
     return (x["dZ"], (x["A_prev"], x["W"], x["b"], conv_hparameters(x))), {}
 
 
-def conv_forward_fast_outputs(result, x):
+def conv_forward_fast_outputs(result: object, x: dict) -> tuple:
     x = materialised(x)
     Z, cache = unpack(result, 2, "(Z, cache)")
     if not (isinstance(cache, tuple) and len(cache) == 4 and same_array(cache[0], x["A_prev"])):
@@ -127,7 +127,7 @@ def conv_forward_fast_outputs(result, x):
     return (sampled(Z, x),)
 
 
-def conv_backward_fast_outputs(result, x):
+def conv_backward_fast_outputs(result: object, x: dict) -> tuple:
     dA_prev, dW, db = unpack(result, 3, "(dA_prev, dW, db)")
     return (sampled(dA_prev, x), dW, db)
 
@@ -144,7 +144,7 @@ POOL_SPECS = [
 ]
 
 
-def pool_inputs(seed, shape):
+def pool_inputs(seed: int, shape: tuple[int, ...]) -> np.ndarray:
     """Binary values plus a little noise on half the channels: ties in some windows, none in others."""
     rng = np.random.RandomState(seed)
     A = (rng.rand(*shape) > 0.5).astype(np.float64)
@@ -152,7 +152,7 @@ def pool_inputs(seed, shape):
     return A
 
 
-def pool_forward_fast_cases(ref):
+def pool_forward_fast_cases(ref: dict) -> list[tuple[str, dict]]:
     cases = [
         (case_name(seed), {"A_prev": pool_inputs(seed, shape), "f": f, "stride": stride})
         for seed, shape, f, stride in POOL_SPECS
@@ -161,7 +161,7 @@ def pool_forward_fast_cases(ref):
     return cases
 
 
-def pool_backward_fast_cases(ref):
+def pool_backward_fast_cases(ref: dict) -> list[tuple[str, dict]]:
     cases = []
     for seed, shape, f, stride in POOL_SPECS:
         m, n_h, n_w, n_c = shape
@@ -171,15 +171,15 @@ def pool_backward_fast_cases(ref):
     return cases
 
 
-def pool_arguments(x):
+def pool_arguments(x: dict) -> tuple[tuple, dict]:
     return (x["A_prev"], pool_hparameters(x)), {}
 
 
-def pool_backward_arguments(x):
+def pool_backward_arguments(x: dict) -> tuple[tuple, dict]:
     return (x["dA"], (x["A_prev"], pool_hparameters(x))), {}
 
 
-def pool_forward_fast_outputs(result, x):
+def pool_forward_fast_outputs(result: object, x: dict) -> tuple:
     x = materialised(x)
     A, cache = unpack(result, 2, "(A, cache)")
     if not (isinstance(cache, tuple) and len(cache) == 2 and same_array(cache[0], x["A_prev"])):
@@ -190,7 +190,7 @@ def pool_forward_fast_outputs(result, x):
 # ------------------------------------------------------------------ loss and training -------
 
 
-def softmax_cross_entropy_cases(ref):
+def softmax_cross_entropy_cases(ref: dict) -> list[tuple[str, dict]]:
     cases = []
     for seed, m, scale in [(1, 5, 1.0), (101, 1, 3.0), (102, 16, 1.0), (103, 4, 1000.0)]:
         rng = np.random.RandomState(seed)
@@ -203,7 +203,7 @@ def softmax_cross_entropy_cases(ref):
 PARAMETERS = ("W1", "b1", "W2", "b2", "W3", "b3")
 
 
-def network(seed):
+def network(seed: int) -> tuple[dict[str, np.ndarray], dict[str, np.ndarray]]:
     """Parameters of the assignment's network, He-initialised, float64; and a velocity of the same shapes."""
     shapes = {
         "W1": (5, 5, 1, 8),
@@ -222,7 +222,7 @@ def network(seed):
     return params, velocity
 
 
-def train_step_cases(ref):
+def train_step_cases(ref: dict) -> list[tuple[str, dict]]:
     cases = []
     for seed, m, rate, momentum in [(1, 4, 0.05, 0.9), (111, 1, 0.1, 0.0), (112, 3, 0.01, 0.5)]:
         params, velocity = network(seed)
@@ -237,7 +237,7 @@ def train_step_cases(ref):
     return cases
 
 
-def train_step_outputs(result, x):
+def train_step_outputs(result: object, x: dict) -> tuple:
     params, velocity, loss = unpack(result, 3, "(params, velocity, loss)")
     for name, value in (("params", params), ("velocity", velocity)):
         if not isinstance(value, dict) or set(value) != set(PARAMETERS):
@@ -248,7 +248,7 @@ def train_step_outputs(result, x):
 # ------------------------------------------------------------------ hints ----------------------
 
 
-def has_tied_window(case) -> bool:
+def has_tied_window(case: Case) -> bool:
     """True when some pooling window of the case's input holds its maximum more than once."""
     x, f, s = case.inputs["A_prev"], case.inputs["f"], case.inputs["stride"]
     windows = np.lib.stride_tricks.sliding_window_view(x, (f, f), axis=(1, 2))[:, ::s, ::s]
@@ -256,7 +256,7 @@ def has_tied_window(case) -> bool:
     return bool(np.any((flat == flat.max(axis=-1, keepdims=True)).sum(axis=-1) > 1))
 
 
-def gradient_to_every_tie(ex, verdicts):
+def gradient_to_every_tie(ex: Exercise, verdicts: list[CaseVerdict]) -> str | None:
     """Fast max-pool backward sending a window's gradient to all its tied maxima (the mask of assignment 1)."""
     if fails_exactly_where([v for v in verdicts if "sample" not in v.case.inputs], has_tied_window):
         return (
@@ -266,7 +266,7 @@ def gradient_to_every_tie(ex, verdicts):
     return None
 
 
-def softmax_overflow(ex, verdicts):
+def softmax_overflow(ex: Exercise, verdicts: list[CaseVerdict]) -> str | None:
     """exp of large logits overflowing: the softmax not shifted by each row's maximum."""
     for v in verdicts:
         if not v.passed and np.abs(v.case.inputs["Z"]).max() > 100 and v.problem.kind is ProblemKind.NAN:
@@ -274,7 +274,7 @@ def softmax_overflow(ex, verdicts):
     return None
 
 
-def train_step_needs_the_layers(ex, verdicts):
+def train_step_needs_the_layers(ex: Exercise, verdicts: list[CaseVerdict]) -> str | None:
     """train_step failing: it is built from the learner's own layers."""
     if not all(v.problem and v.problem.kind is ProblemKind.NOT_IMPLEMENTED for v in verdicts):
         return (

@@ -9,7 +9,17 @@ values have no ties, so a window's maximum is always unique.
 
 import numpy as np
 
-from ..hints import case_image, case_pad, case_stride, case_window, close, error, fails_exactly_where, first_array
+from ..hints import (
+    CaseVerdict,
+    case_image,
+    case_pad,
+    case_stride,
+    case_window,
+    close,
+    error,
+    fails_exactly_where,
+    first_array,
+)
 from . import Exercise, WrongReturn
 from .cases import (
     case_name,
@@ -24,12 +34,12 @@ from .cases import (
 )
 
 
-def zero_pad_cases(ref):
+def zero_pad_cases(ref: dict) -> list[tuple[str, dict]]:
     specs = [(1, (4, 3, 3, 2), 3), (21, (1, 4, 6, 1), 0), (22, (2, 3, 5, 3), 1), (23, (3, 2, 2, 4), 2)]
     return [(case_name(seed), {"X": randn(seed, shape)[0], "pad": pad}) for seed, shape, pad in specs]
 
 
-def conv_single_step_cases(ref):
+def conv_single_step_cases(ref: dict) -> list[tuple[str, dict]]:
     specs = [(1, 4, 3), (31, 1, 1), (32, 2, 3), (33, 5, 2), (34, 3, 1)]
     cases = []
     for seed, f, n_c in specs:
@@ -49,11 +59,11 @@ CONV_SPECS = [
 ]
 
 
-def conv_forward_cases(ref):
+def conv_forward_cases(ref: dict) -> list[tuple[str, dict]]:
     return conv_forward_inputs(CONV_SPECS)
 
 
-def conv_backward_cases(ref):
+def conv_backward_cases(ref: dict) -> list[tuple[str, dict]]:
     """The public case feeds the reference conv_forward's own Z back as dZ, as the notebook does."""
     seed, shape, f, n_c, pad, stride = 1, (10, 4, 4, 3), 2, 8, 2, 2
     A_prev, W, b = randn(seed, shape, (f, f, 3, n_c), (1, 1, 1, n_c))
@@ -73,7 +83,7 @@ POOL_SPECS = [
 ]
 
 
-def pool_forward_cases(ref):
+def pool_forward_cases(ref: dict) -> list[tuple[str, dict]]:
     cases = []
     for seed, shape, f, stride in POOL_SPECS:
         (A_prev,) = randn(seed, shape)
@@ -82,7 +92,7 @@ def pool_forward_cases(ref):
     return cases
 
 
-def pool_backward_cases(ref):
+def pool_backward_cases(ref: dict) -> list[tuple[str, dict]]:
     specs = [(1, (5, 5, 3, 2), 2, 1)] + POOL_SPECS[1:]
     cases = []
     for seed, shape, f, stride in specs:
@@ -95,17 +105,17 @@ def pool_backward_cases(ref):
     return cases
 
 
-def create_mask_from_window_cases(ref):
+def create_mask_from_window_cases(ref: dict) -> list[tuple[str, dict]]:
     specs = [(1, (2, 3)), (61, (3, 3)), (62, (2, 2)), (63, (1, 4)), (64, (5, 5)), (65, (4, 2))]
     return [(case_name(seed), {"x": randn(seed, shape)[0]}) for seed, shape in specs]
 
 
-def distribute_value_cases(ref):
+def distribute_value_cases(ref: dict) -> list[tuple[str, dict]]:
     specs = [(2.0, (2, 2)), (3.0, (3, 3)), (-1.5, (2, 4)), (0.6, (1, 1)), (5.0, (5, 2))]
     return [("public" if k == 0 else f"hidden{k}", {"dz": dz, "shape": shape}) for k, (dz, shape) in enumerate(specs)]
 
 
-def check_cache(cache, expected, what):
+def check_cache(cache: object, expected: tuple, what: str) -> None:
     """A cache must hold the inputs as given: arrays unchanged (A_prev not padded), the dict as passed."""
     items = unpack(cache, len(expected), what) if isinstance(cache, tuple) else None
     if items is None or not all(
@@ -114,30 +124,30 @@ def check_cache(cache, expected, what):
         raise WrongReturn(f"the cache should be {what}, holding the arguments exactly as they were passed")
 
 
-def conv_forward_outputs(result, x):
+def conv_forward_outputs(result: object, x: dict) -> tuple:
     Z, cache = unpack(result, 2, "(Z, cache)")
     check_cache(cache, (x["A_prev"], x["W"], x["b"], conv_hparameters(x)), "(A_prev, W, b, hparameters)")
     return (Z,)
 
 
-def pool_forward_outputs(result, x):
+def pool_forward_outputs(result: object, x: dict) -> tuple:
     A, cache = unpack(result, 2, "(A, cache)")
     check_cache(cache, (x["A_prev"], pool_hparameters(x)), "(A_prev, hparameters)")
     return (A,)
 
 
-def single_output(result, x):
+def single_output(result: object, x: dict) -> tuple:
     return (result,)
 
 
-def by_mode(x):
+def by_mode(x: dict) -> str:
     return x["mode"]
 
 
 # ------------------------------------------------------------------ hints ----------------------
 
 
-def wrong_axes_padded(ex, verdicts):
+def wrong_axes_padded(ex: Exercise, verdicts: list[CaseVerdict]) -> str | None:
     """zero_pad padding the batch or channel axis as well as height and width."""
     for v in verdicts:
         out, x = first_array(v), v.case.inputs["X"]
@@ -151,7 +161,7 @@ def wrong_axes_padded(ex, verdicts):
     return None
 
 
-def array_instead_of_scalar(ex, verdicts):
+def array_instead_of_scalar(ex: Exercise, verdicts: list[CaseVerdict]) -> str | None:
     """conv_single_step returning a (1, 1, 1) array (bias added as an array) instead of a number."""
     for v in verdicts:
         out = first_array(v)
@@ -163,7 +173,7 @@ def array_instead_of_scalar(ex, verdicts):
     return None
 
 
-def bias_missing_or_repeated(ex, verdicts):
+def bias_missing_or_repeated(ex: Exercise, verdicts: list[CaseVerdict]) -> str | None:
     """The bias left out, or added to every product instead of once."""
     missing = repeated = 0
     failing = [v for v in verdicts if not v.passed]
@@ -183,7 +193,7 @@ def bias_missing_or_repeated(ex, verdicts):
     return None
 
 
-def stride_ignored(ex, verdicts):
+def stride_ignored(ex: Exercise, verdicts: list[CaseVerdict]) -> str | None:
     """An output height or width of stride-1 size where the stride is larger."""
     for v in verdicts:
         out, x, f = first_array(v), case_image(v.case), case_window(v.case)
@@ -195,7 +205,7 @@ def stride_ignored(ex, verdicts):
     return None
 
 
-def output_size_off_by_one(ex, verdicts):
+def output_size_off_by_one(ex: Exercise, verdicts: list[CaseVerdict]) -> str | None:
     """The output-size formula off by one (the + 1 missing or doubled, or a ceiling)."""
     for v in verdicts:
         out, expected = first_array(v), v.case.expected[0]
@@ -209,7 +219,7 @@ def output_size_off_by_one(ex, verdicts):
     return None
 
 
-def dA_indexed_by_input_position(ex, verdicts):
+def dA_indexed_by_input_position(ex: Exercise, verdicts: list[CaseVerdict]) -> str | None:
     """pool_backward reading dA at the window's corner (h * stride) instead of the output position h."""
     if fails_exactly_where(verdicts, lambda case: case_stride(case) > 1):
         return (
@@ -219,7 +229,7 @@ def dA_indexed_by_input_position(ex, verdicts):
     return None
 
 
-def stride_misapplied(ex, verdicts):
+def stride_misapplied(ex: Exercise, verdicts: list[CaseVerdict]) -> str | None:
     """The stride applied twice, or in the wrong place, when the window moves."""
     if fails_exactly_where(verdicts, lambda case: case_stride(case) > 1):
         return (
@@ -229,7 +239,7 @@ def stride_misapplied(ex, verdicts):
     return None
 
 
-def empty_crop_when_pad_is_zero(ex, verdicts):
+def empty_crop_when_pad_is_zero(ex: Exercise, verdicts: list[CaseVerdict]) -> str | None:
     """x[pad:-pad] cropping, which is empty when pad == 0."""
     if fails_exactly_where(verdicts, lambda case: case_pad(case) == 0):
         return (
@@ -239,7 +249,7 @@ def empty_crop_when_pad_is_zero(ex, verdicts):
     return None
 
 
-def no_accumulation(ex, verdicts):
+def no_accumulation(ex: Exercise, verdicts: list[CaseVerdict]) -> str | None:
     """= instead of += where windows overlap."""
     if fails_exactly_where(verdicts, lambda case: case_stride(case) < case_window(case)):
         return (
@@ -249,7 +259,7 @@ def no_accumulation(ex, verdicts):
     return None
 
 
-def mode_ignored(ex, verdicts):
+def mode_ignored(ex: Exercise, verdicts: list[CaseVerdict]) -> str | None:
     """Averaging where max was asked, or the mode argument not followed."""
     by_name = {v.case.name: v for v in verdicts}
     for v in verdicts:
@@ -261,7 +271,7 @@ def mode_ignored(ex, verdicts):
     return None
 
 
-def whole_array_distributed(ex, verdicts):
+def whole_array_distributed(ex: Exercise, verdicts: list[CaseVerdict]) -> str | None:
     """distribute_value given the whole dA array instead of one value."""
     for v in verdicts:
         kind, message = error(v)
@@ -273,7 +283,7 @@ def whole_array_distributed(ex, verdicts):
     return None
 
 
-def mask_from_wrong_window(ex, verdicts):
+def mask_from_wrong_window(ex: Exercise, verdicts: list[CaseVerdict]) -> str | None:
     """The max-pool mask built from the wrong slice (all channels, or a padded input)."""
     if fails_exactly_where(verdicts, lambda case: case.inputs["mode"] == "max"):
         return (
@@ -283,7 +293,7 @@ def mask_from_wrong_window(ex, verdicts):
     return None
 
 
-def transposed_filters(ex, verdicts):
+def transposed_filters(ex: Exercise, verdicts: list[CaseVerdict]) -> str | None:
     """Filter c taken as W[:, :, c, :] instead of W[:, :, :, c]."""
     for v in verdicts:
         kind, message = error(v)

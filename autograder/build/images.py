@@ -8,7 +8,7 @@ IMAGE_PATTERNS = [
 ]
 
 
-def referenced_images(notebook) -> list[str]:
+def referenced_images(notebook: dict) -> list[str]:
     """Relative paths of the images that markdown cells show, in order, without duplicates."""
     found = []
     for cell in notebook["cells"]:

@@ -14,7 +14,7 @@ SELF_STUDY_SENTENCE = (
 )
 
 
-def self_study_edition(release_notebook):
+def self_study_edition(release_notebook: dict) -> nbformat.NotebookNode:
     """A new notebook: the release with nbgrader metadata removed and grade cells turned into checks.
 
     The course's own read-only cells (public checks, data loading, training, plots) are tagged

@@ -26,7 +26,7 @@ from pathlib import Path
 
 from tqdm import tqdm
 
-from ..assignments import exercises
+from ..assignments import Exercise, exercises
 from ..course import ASSIGNMENTS, Course
 from .grade import detect_assignment, grade_notebook, read_submission
 from .results import Results
@@ -154,7 +154,7 @@ def results_names(ids: list[str]) -> dict[str, str]:
     plain stem, so a hashed stem cannot be another student's id.
     """
 
-    def hashed(student):
+    def hashed(student: str) -> str:
         prefix = re.sub(r"[^A-Za-z0-9._-]", "_", student)[:SHOWN_ID_CHARS].lstrip(".")
         return f"{prefix}~{hashlib.sha256(student.encode('utf-8', 'surrogateescape')).hexdigest()[:12]}"
 
@@ -231,7 +231,9 @@ def own_assignment(submission: Submission, assignment: str | None) -> str:
         return ASSIGNMENTS[0]
 
 
-def failure_results(submission: Submission, course: Course, assignment: str | None, reason: str, **extra) -> Results:
+def failure_results(
+    submission: Submission, course: Course, assignment: str | None, reason: str, **extra: object
+) -> Results:
     """Score 0 with a one-line reason: the results of a submission that could not be graded."""
     name = own_assignment(submission, assignment)
     output = f"This submission was not graded: {reason}."
@@ -242,7 +244,13 @@ def failure_results(submission: Submission, course: Course, assignment: str | No
 
 
 def grade_one(
-    submission: Submission, out: Path, course: Course, assignment, limits, force, unsandboxed=False
+    submission: Submission,
+    out: Path,
+    course: Course,
+    assignment: str | None,
+    limits: Limits,
+    force: bool,
+    unsandboxed: bool = False,
 ) -> tuple[Results, bool, bool]:
     """Grade (or reuse) one submission and write its results file to `out`.
 
@@ -295,7 +303,7 @@ def shown_id(student: str) -> str:
     return student if len(student) <= SHOWN_ID_CHARS else student[: SHOWN_ID_CHARS - 3] + "..."
 
 
-def table(graded: list[tuple[Submission, Results]], assignment_exercises) -> str:
+def table(graded: list[tuple[Submission, Results]], assignment_exercises: list[Exercise]) -> str:
     """A plain-text table: a row per submission, a numbered column per exercise, and a legend."""
     names = [ex.name for ex in assignment_exercises]
     width = max([7] + [len(shown_id(s.student)) for s, _ in graded])

@@ -10,7 +10,7 @@ from ..notebook_code import learner_code_cells, nbgrader_metadata
 from .judge import judge_assignment
 from .reference import read_all_cases
 from .results import Results, TestResult
-from .sandbox import Limits, NoIsolation, exposed_to_learner, isolation
+from .sandbox import Isolation, Limits, NoIsolation, exposed_to_learner, isolation
 from .session import LearnerSession
 
 
@@ -42,7 +42,7 @@ def read_submission(path: Path) -> dict:
     return notebook
 
 
-def detect_assignment(notebook, path: Path, default: str | None) -> str:
+def detect_assignment(notebook: dict, path: Path, default: str | None) -> str:
     """The assignment: named by --assignment, by an nbgrader folder, or by the graded functions present."""
     if default:
         return default
@@ -53,7 +53,7 @@ def detect_assignment(notebook, path: Path, default: str | None) -> str:
     return matches[0] if matches else ASSIGNMENTS[0]
 
 
-def refuse_if_exposed(kind, paths) -> None:
+def refuse_if_exposed(kind: Isolation, paths: list[Path]) -> None:
     """Without namespaces the learner runs as another uid on the real filesystem: the grader's
     package, its reference data and the submissions must not be readable by other users."""
     exposed = exposed_to_learner(kind, paths)

@@ -12,6 +12,7 @@ verdict.
 """
 
 import builtins
+from collections.abc import Callable
 from dataclasses import dataclass, field
 
 import numpy as np
@@ -26,6 +27,8 @@ RTOL = 1e-6
 BUILTIN_EXCEPTIONS = {
     name for name, value in vars(builtins).items() if isinstance(value, type) and issubclass(value, BaseException)
 }
+#: call(name, args, kwargs, helpers, reply_bytes) -> reply (see above); helpers: {helper: {key: answer}} or None.
+Call = Callable[[str, tuple, dict, dict | None, int | None], dict]
 
 
 @dataclass
@@ -85,7 +88,7 @@ class ExerciseVerdict:
             )
         return parts
 
-    def feedback(self, verdicts=None) -> str:
+    def feedback(self, verdicts: list[CaseVerdict] | None = None) -> str:
         verdicts = self.cases if verdicts is None else verdicts
         passed = sum(verdict.passed for verdict in verdicts)
         lines = [f"{passed} of {len(verdicts)} cases pass."]
@@ -108,7 +111,7 @@ class ExerciseVerdict:
         return "\n".join(lines)
 
 
-def compare_output(yours, expected: np.ndarray, label: str, public: bool = True) -> Problem | None:
+def compare_output(yours: object, expected: np.ndarray, label: str, public: bool = True) -> Problem | None:
     """None when `yours` matches `expected`; otherwise what differs.
 
     On a hidden case (public False) nothing the learner's code chose is echoed: not its type's
@@ -199,7 +202,13 @@ def judge_reply(ex: Exercise, case: Case, reply: dict) -> Problem | None:
     return None
 
 
-def judge_exercise(ex: Exercise, cases: list[Case], call, wrong_helpers=frozenset(), made=None) -> ExerciseVerdict:
+def judge_exercise(
+    ex: Exercise,
+    cases: list[Case],
+    call: Call,
+    wrong_helpers: frozenset[str] = frozenset(),
+    made: dict[str, dict] | None = None,
+) -> ExerciseVerdict:
     """Run and judge every case of one exercise.
 
     call(name, args, kwargs, helpers, reply_bytes) -> reply. wrong_helpers: helper exercises the
@@ -245,7 +254,7 @@ def judge_exercise(ex: Exercise, cases: list[Case], call, wrong_helpers=frozense
     return ExerciseVerdict(ex, verdicts, diagnose(ex, verdicts))
 
 
-def judge_assignment(exercises: list[Exercise], cases: dict[str, list[Case]], call) -> list[ExerciseVerdict]:
+def judge_assignment(exercises: list[Exercise], cases: dict[str, list[Case]], call: Call) -> list[ExerciseVerdict]:
     """Judge every exercise in order; helpers are judged before the exercises that use them.
 
     Every exercise's public cases are called first, before the learner's process has seen any

@@ -13,14 +13,16 @@ answers let the grader replace a learner's wrong helper without shipping any sol
 """
 
 import copy
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from functools import lru_cache
 from pathlib import Path
+from typing import Any
 
 import h5py
 import numpy as np
 
-from ..assignments import exercises
+from ..assignments import Exercise, exercises
 from .runner import helper_key
 
 
@@ -32,7 +34,7 @@ class Case:
     helpers: dict = field(default_factory=dict)  # helper name -> {key: answer}
 
 
-def run_recording_helpers(ref: dict, ex, inputs: dict) -> tuple[tuple, dict]:
+def run_recording_helpers(ref: dict, ex: Exercise, inputs: dict) -> tuple[tuple, dict]:
     """Run the reference for one case; return its outputs and {helper: {key: answer}} of its helper calls.
 
     `ref` is the namespace the reference functions were defined in, so their global lookups of
@@ -41,8 +43,8 @@ def run_recording_helpers(ref: dict, ex, inputs: dict) -> tuple[tuple, dict]:
     recorded = {helper: {} for helper in ex.helpers}
     originals = {helper: ref[helper] for helper in ex.helpers}
 
-    def recording(helper):
-        def wrapper(*args, **kwargs):
+    def recording(helper: str) -> Callable[..., Any]:
+        def wrapper(*args: Any, **kwargs: Any) -> Any:
             answer = originals[helper](*args, **kwargs)
             recorded[helper][helper_key(args)] = copy.deepcopy(answer)
             return answer
@@ -81,7 +83,7 @@ def write_reference(path: Path, assignment: str, ref: dict) -> None:
                     )
 
 
-def write_inputs(group, inputs: dict) -> None:
+def write_inputs(group: h5py.Group, inputs: dict) -> None:
     for name, value in inputs.items():
         if isinstance(value, dict):  # e.g. a network's parameters
             write_inputs(group.create_group(name), value)
@@ -94,7 +96,7 @@ def write_inputs(group, inputs: dict) -> None:
             group.attrs[name] = value
 
 
-def read_inputs(group) -> dict:
+def read_inputs(group: h5py.Group) -> dict:
     inputs = {}
     for name, value in group.attrs.items():
         inputs[name] = value.item() if isinstance(value, np.generic) else value
@@ -107,7 +109,7 @@ def read_inputs(group) -> dict:
     return inputs
 
 
-def read_helpers(group) -> dict:
+def read_helpers(group: h5py.Group) -> dict[str, dict]:
     helpers = {}
     for helper, data in group.items():
         values = data["values"][()]
@@ -144,11 +146,11 @@ def same_content(path_a: Path, path_b: Path, rtol: float = 1e-9) -> bool:
     and its processor, and the committed file must not go stale from one machine to the next.
     """
 
-    def flatten(path):
+    def flatten(path: Path) -> dict[str, Any]:
         items = {}
         with h5py.File(path, "r") as h5:
 
-            def visit(name, obj):
+            def visit(name: str, obj: h5py.Group | h5py.Dataset) -> None:
                 items[name + "@attrs"] = {k: np.asarray(v).tolist() for k, v in obj.attrs.items()}
                 if isinstance(obj, h5py.Dataset):
                     items[name] = obj[()]
@@ -156,7 +158,7 @@ def same_content(path_a: Path, path_b: Path, rtol: float = 1e-9) -> bool:
             h5.visititems(visit)
         return items
 
-    def same(a, b) -> bool:
+    def same(a: object, b: object) -> bool:
         if not isinstance(a, np.ndarray) and not isinstance(a, np.generic):
             return a == b
         a, b = np.asarray(a), np.asarray(b)

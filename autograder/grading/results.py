@@ -39,7 +39,7 @@ class Results:
         return round(sum(test.score for test in self.tests), 2)
 
     @classmethod
-    def blank(cls, course: Course, assignment: str, reason: str, output: str, **extra) -> "Results":
+    def blank(cls, course: Course, assignment: str, reason: str, output: str, **extra: object) -> "Results":
         """Every part of every exercise at 0, each saying it was not graded and why."""
         cases = read_all_cases(course.reference_file(assignment))
         tests = []

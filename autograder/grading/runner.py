@@ -14,6 +14,8 @@ pickles: whatever the learner's code returns, the grader only ever decodes numbe
 lists, tuples, dicts and numeric arrays.
 """
 
+from __future__ import annotations  # annotations stay unevaluated text: nothing to build at start-up
+
 import base64
 import copy
 import ctypes
@@ -29,6 +31,8 @@ import sys
 import time
 import traceback
 import types
+from collections.abc import Callable
+from typing import Any, BinaryIO, NoReturn
 
 import numpy as np
 
@@ -59,7 +63,7 @@ class HelperNotRecorded(Exception):
 # ---------------------------------------------------------------- plain data -----------------
 
 
-def encode(value, depth=0):
+def encode(value: object, depth: int = 0) -> object:
     """A JSON-ready form of `value`; anything that is not plain data becomes an Unsupported marker."""
     if depth > MAX_DEPTH:
         return {"__unsupported__": "too deeply nested value"}
@@ -86,7 +90,7 @@ def encode(value, depth=0):
     return {"__unsupported__": type(value).__name__}
 
 
-def decode(value, depth=0):
+def decode(value: object, depth: int = 0) -> Any:
     """The value `encode` described, rebuilt from JSON; raises ValueError on anything else."""
     if depth > MAX_DEPTH + 1:
         raise ValueError("too deeply nested")
@@ -118,12 +122,12 @@ def frame(message: dict) -> bytes:
     return struct.pack(">I", len(data)) + data
 
 
-def write_message(stream, message: dict) -> None:
+def write_message(stream: BinaryIO, message: dict) -> None:
     stream.write(frame(message))
     stream.flush()
 
 
-def read_exactly(stream, count: int) -> bytes:
+def read_exactly(stream: BinaryIO, count: int) -> bytes:
     """`count` bytes from a raw stream (a pipe hands out large messages in pieces), fewer at its end."""
     chunks = []
     while count:
@@ -135,7 +139,7 @@ def read_exactly(stream, count: int) -> bytes:
     return b"".join(chunks)
 
 
-def read_message(stream) -> dict | None:
+def read_message(stream: BinaryIO) -> dict | None:
     """Receive one message, or None at end of stream."""
     header = read_exactly(stream, 4)
     if len(header) < 4:
@@ -147,7 +151,7 @@ def read_message(stream) -> dict | None:
 # ---------------------------------------------------------------- calling --------------------
 
 
-def helper_key(args) -> str:
+def helper_key(args: tuple) -> str:
     """A fingerprint of a helper's arguments, by their values only (shapes and dtypes aside)."""
     digest = hashlib.sha1()
     for arg in args:
@@ -156,14 +160,14 @@ def helper_key(args) -> str:
     return digest.hexdigest()
 
 
-def recorded_helper(name: str, lookup):
+def recorded_helper(name: str, lookup: Callable[[str], Any]) -> Callable[..., Any]:
     """A stand-in for helper `name` that returns the reference's answer for the same arguments.
 
     lookup(key) -> the recorded answer, or raises HelperNotRecorded. In the sandbox it asks the
     grader, so only the answers for arguments actually passed ever reach the learner's process.
     """
 
-    def helper(*args, **kwargs):
+    def helper(*args: Any, **kwargs: Any) -> Any:
         try:
             key = helper_key(args)
         except (TypeError, ValueError):
@@ -176,10 +180,10 @@ def recorded_helper(name: str, lookup):
     return helper
 
 
-def table_lookup(name: str, answers: dict):
+def table_lookup(name: str, answers: dict[str, Any]) -> Callable[[str], Any]:
     """A lookup over recorded answers held here (check() in the learner's own kernel)."""
 
-    def lookup(key):
+    def lookup(key: str) -> Any:
         if key not in answers:
             raise HelperNotRecorded(name)
         return copy.deepcopy(answers[key])
@@ -200,7 +204,7 @@ def describe(error: BaseException) -> dict:
     return {"type": type(error).__name__, "message": str(error)[:MAX_TEXT], "line": learner_line(error)}
 
 
-def notebook_globals_used(fn, namespace: dict) -> list[str]:
+def notebook_globals_used(fn: Callable, namespace: dict) -> list[str]:
     """Names of notebook variables (not functions or modules) that `fn`'s code reads as globals."""
     code = getattr(fn, "__code__", None)
     names, stack = set(), [code] if code is not None else []
@@ -218,7 +222,9 @@ def notebook_globals_used(fn, namespace: dict) -> list[str]:
     )
 
 
-def call_function(namespace: dict, name: str, args, kwargs, helpers=None) -> dict:
+def call_function(
+    namespace: dict, name: str, args: tuple, kwargs: dict, helpers: dict[str, Callable[[str], Any]] | None = None
+) -> dict:
     """Call namespace[name] on deep copies of the arguments, with recorded helpers swapped in.
 
     helpers: {helper name: lookup(key) -> answer}; while the call runs, namespace[helper] is the
@@ -257,7 +263,7 @@ class CappedText:
     def __init__(self, limit):
         self.limit, self.parts, self.size, self.dropped = limit, [], 0, 0
 
-    def write(self, text):
+    def write(self, text: object) -> int:
         text = str(text)
         room = self.limit - self.size
         self.parts.append(text[: max(room, 0)])
@@ -265,7 +271,7 @@ class CappedText:
         self.dropped += max(len(text) - max(room, 0), 0)
         return len(text)
 
-    def flush(self):
+    def flush(self) -> None:
         pass
 
     def take(self) -> str:
@@ -278,7 +284,7 @@ class TimeLimit(BaseException):
     """Raised in the learner's code when a cell or call runs past its time limit."""
 
 
-def on_alarm(signum, frame):
+def on_alarm(signum: int, frame: types.FrameType | None) -> NoReturn:
     raise TimeLimit("time limit exceeded")
 
 
@@ -331,7 +337,7 @@ SYSCALLS = {
 NEW_NAMESPACE_FLAGS = 0x7E020080  # CLONE_NEWNS | NEWCGROUP | NEWUTS | NEWIPC | NEWUSER | NEWPID | NEWNET | NEWTIME
 
 
-def syscall_filter(arch: int, clone: int, clone3: int, denied) -> bytes:
+def syscall_filter(arch: int, clone: int, clone3: int, denied: tuple[int, ...]) -> bytes:
     """A classic-BPF seccomp program. Refused with EPERM: the calls in `denied` (see SYSCALLS), new
     namespaces (a private mount or user namespace would escape the /tmp size limit), x32 and
     foreign-ABI calls. clone3 answers ENOSYS, so that libc falls back to clone, whose flags a
@@ -353,7 +359,7 @@ def syscall_filter(arch: int, clone: int, clone3: int, denied) -> bytes:
     labels = {"allow": len(program), "deny": len(program) + 1, "nosys": len(program) + 2}
     program += [(ret, None, None, 0x7FFF0000), (ret, None, None, 0x00050000 | 1), (ret, None, None, 0x00050000 | 38)]
 
-    def offset(index, label):
+    def offset(index: int, label: str | None) -> int:
         return 0 if label is None else labels[label] - index - 1
 
     return b"".join(
@@ -402,10 +408,10 @@ class Grader:
     def __init__(self, requests, replies):
         self.requests, self.replies = requests, replies
 
-    def lookup(self, name: str):
+    def lookup(self, name: str) -> Callable[[str], Any]:
         """A helper lookup that asks the grader for the recorded answer to one set of arguments."""
 
-        def lookup(key):
+        def lookup(key: str) -> Any:
             # A time limit must not strike between question and answer: the answer would be read
             # as the next request. It strikes right after instead.
             signal.pthread_sigmask(signal.SIG_BLOCK, {signal.SIGALRM})

@@ -471,7 +471,7 @@ def readable_by_others(path: Path) -> bool:
         return False
 
 
-def exposed_to_learner(kind: Isolation, paths) -> list[Path]:
+def exposed_to_learner(kind: Isolation, paths: list[Path]) -> list[Path]:
     """SEPARATE_UID only: the paths among `paths` (and the grader's own package) any other user can read."""
     if kind is not Isolation.SEPARATE_UID:
         return []

@@ -89,7 +89,14 @@ class LearnerSession:
     def broken(self) -> bool:
         return self.restarts > self.limits.max_restarts or self.out_of_time
 
-    def call(self, name: str, args, kwargs, helpers=None, reply_bytes: int | None = None) -> dict:
+    def call(
+        self,
+        name: str,
+        args: tuple,
+        kwargs: dict,
+        helpers: dict[str, dict] | None = None,
+        reply_bytes: int | None = None,
+    ) -> dict:
         """Call the learner's function; the reply's result is decoded to plain data.
 
         helpers: {helper name: {key: recorded answer}} that the learner's process may ask for.
@@ -136,7 +143,7 @@ class LearnerSession:
             "globals_used": self.source_names(reply.get("globals_used")),
         }
 
-    def learner_error(self, error) -> dict:
+    def learner_error(self, error: object) -> dict:
         """An error description from the learner's process, made safe to show: every field a short
         string, the line read from the grader's own copy of the cells (the learner's code can
         rewrite what Python reports), and a NameError's name only if the learner's code has it."""
@@ -156,7 +163,7 @@ class LearnerSession:
             return None
         return f"cell {match[1]}, line {match[2]}: {lines[int(match[2]) - 1].strip()}"[: runner.MAX_LINE]
 
-    def source_names(self, names) -> list[str]:
+    def source_names(self, names: object) -> list[str]:
         """The notebook variables a function read (three at most), only names the learner's code has."""
         return [n for n in names if isinstance(n, str) and n in self.names][:3] if isinstance(names, list) else []
 
@@ -169,11 +176,11 @@ def failure(kind: str, message: str) -> dict:
     return {"ok": False, "error": {"type": kind, "message": message, "line": None}}
 
 
-def capped_error(error) -> dict:
+def capped_error(error: object) -> dict:
     """A runner error description with every field a short string (or None), whatever was sent."""
     error = error if isinstance(error, dict) else {}
 
-    def text(value, limit):
+    def text(value: object, limit: int) -> str | None:
         return value[:limit] if isinstance(value, str) else None
 
     return {

@@ -109,7 +109,7 @@ exit 0
 """
 
 
-def pinned_versions(requirements: Path, names=GRADING_PACKAGES) -> list[str]:
+def pinned_versions(requirements: Path, names: tuple[str, ...] = GRADING_PACKAGES) -> list[str]:
     """`name==version` for each of `names`, as requirements.txt pins it (one place for versions)."""
     pins = {}
     for line in requirements.read_text(encoding="utf-8").splitlines():

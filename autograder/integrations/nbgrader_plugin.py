@@ -25,6 +25,7 @@ import csv
 import html
 import json
 import os
+from collections.abc import Iterable
 from pathlib import Path
 
 import bleach
@@ -32,6 +33,7 @@ import nbformat
 from bleach.css_sanitizer import CSSSanitizer
 from nbconvert.filters.markdown_mistune import IPythonRenderer, MarkdownWithMath
 from nbconvert.preprocessors.sanitize import SanitizeHTML
+from nbformat import NotebookNode
 from nbformat.v4 import new_code_cell, new_markdown_cell, new_output
 from nbgrader.api import Gradebook
 from nbgrader.plugins.export import CsvExportPlugin
@@ -123,7 +125,7 @@ class IsolatedAutograde(NbGraderPreprocessor):
         "reference data and release of the repository this package was installed from.",
     ).tag(config=True)
 
-    def preprocess(self, nb, resources):
+    def preprocess(self, nb: NotebookNode, resources: dict) -> tuple[NotebookNode, dict]:
         """Grade the submission (unless it was not readable) and fill in its grade cells."""
         info = resources["nbgrader"]
         invalid = nb.metadata.get("autograder", {}).get("invalid")
@@ -150,7 +152,7 @@ class IsolatedAutograde(NbGraderPreprocessor):
             ]
         return nb, resources
 
-    def grade(self, nb, assignment: str) -> Results:
+    def grade(self, nb: NotebookNode, assignment: str) -> Results:
         """grade_submission's results for this notebook. NoIsolation is logged and raised: nbgrader then
         fails this submission (no autograded notebook, no scores saved) and exits with an error."""
         try:
@@ -165,7 +167,7 @@ class IsolatedAutograde(NbGraderPreprocessor):
             raise
 
 
-def restore_missing_grade_cells(nb, points_by_grade_id: dict[str, float]) -> None:
+def restore_missing_grade_cells(nb: NotebookNode, points_by_grade_id: dict[str, float]) -> None:
     """Put back each grade cell of this notebook (per the gradebook) that the student deleted:
     after its exercise's solution cell, or at the end."""
     present = {cell.metadata.get("nbgrader", {}).get("grade_id") for cell in nb.cells}
@@ -204,13 +206,13 @@ class SanitizeStudentHTML(SanitizeHTML):
     attributes = Any(NOTEBOOK_ATTRIBUTES, help="The HTML attributes kept, by tag").tag(config=True)
     strip = Bool(True, help="Remove markup that is not kept, instead of showing it as text").tag(config=True)
 
-    def preprocess(self, nb, resources):
+    def preprocess(self, nb: NotebookNode, resources: dict) -> tuple[NotebookNode, dict]:
         """Clean the notebook, knowing the release's markdown (resources name the notebook)."""
         info = resources["nbgrader"]
         self.course_text = release_markdown(Path("release") / info["assignment"] / f"{info['notebook']}.ipynb")
         return super().preprocess(nb, resources)
 
-    def preprocess_cell(self, cell, resources, index):
+    def preprocess_cell(self, cell: NotebookNode, resources: dict, index: int) -> tuple[NotebookNode, dict]:
         """Markdown as described above; other cells as SanitizeHTML cleans them."""
         if cell.cell_type != "markdown":
             return super().preprocess_cell(cell, resources, index)
@@ -218,7 +220,7 @@ class SanitizeStudentHTML(SanitizeHTML):
             cell.source = self.cleaned_markdown(cell.source, cell.get("attachments", {}))
         return cell, resources
 
-    def sanitize_html_tags(self, html_str):
+    def sanitize_html_tags(self, html_str: str) -> str:
         """SanitizeHTML's bleach call, with data: URLs allowed (images pasted into the notebook)."""
         return bleach.clean(
             html_str,
@@ -261,7 +263,12 @@ def release_markdown(path: Path) -> set[str]:
         return set()
 
 
-def stand_in_for_invalid_submissions(assignment: str, student: str, notebooks=None, course_root=None) -> list[str]:
+def stand_in_for_invalid_submissions(
+    assignment: str,
+    student: str,
+    notebooks: Iterable[str | Path] | None = None,
+    course_root: str | Path | None = None,
+) -> list[str]:
     """Replace each submitted notebook of the assignment that nbgrader cannot read by a marked copy of the release.
 
     nbgrader calls this once per submission with that submission's notebooks (its `assignment`
@@ -311,7 +318,12 @@ def stand_in(path: Path, release: Path) -> str | None:
     return reason
 
 
-def drop_student_files(assignment: str, student: str, notebooks=None, course_root=None) -> list[Path]:
+def drop_student_files(
+    assignment: str,
+    student: str,
+    notebooks: Iterable[str | Path] | None = None,
+    course_root: str | Path | None = None,
+) -> list[Path]:
     """Remove from autograded/ the files a student submitted beside their notebooks.
 
     nbgrader copies them there, and Formgrader serves that folder from the instructor's own
@@ -376,7 +388,7 @@ def submission_notes(root: Path, student: str, assignment: str) -> str:
 class CsvExportWithNotes(CsvExportPlugin):
     """nbgrader's CSV export, plus a `notes` column saying why a submission got no grade."""
 
-    def export(self, gradebook) -> None:
+    def export(self, gradebook: Gradebook) -> None:
         super().export(gradebook)
         destination = Path(self.to or "grades.csv")
         with destination.open(newline="") as stream:
