@@ -11,6 +11,7 @@ import os
 import shutil
 import subprocess
 import sys
+from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
 import nbformat
@@ -86,7 +87,8 @@ def term(tmp_path_factory, source_path):
     nbgrader(["release_assignment", ASSIGNMENT, "--force"], course, env)
     source = nbformat.read(str(source_path), as_version=4)
     students = ["correct", "partial", "tampering", "invalid"]
-    for student in students:
+
+    def fetch_work_submit(student):  # students work at the same time, each in their own home
         home = base / "home" / student
         home.mkdir(parents=True)
         as_student = dict(env, HOME=str(home))
@@ -94,18 +96,21 @@ def term(tmp_path_factory, source_path):
         student_work(student, home / ASSIGNMENT / f"{ASSIGNMENT}.ipynb", source)
         nbgrader(["submit", ASSIGNMENT, f"--student={student}", *exchange_options], home, as_student)
 
-    nbgrader(["collect", ASSIGNMENT], course, env)
-    autograde = nbgrader(["autograde", ASSIGNMENT, "--force"], course, env)
-    nbgrader(["generate_feedback", ASSIGNMENT, "--force"], course, env)
-    nbgrader(["release_feedback", ASSIGNMENT], course, env)
-    feedback = {}
-    for student in students:
+    def fetch_feedback(student):
         home = base / "home" / student
         nbgrader(
             ["fetch_feedback", ASSIGNMENT, f"--student={student}", *exchange_options], home, dict(env, HOME=str(home))
         )
         (html,) = (home / ASSIGNMENT / "feedback").rglob(f"{ASSIGNMENT}.html")
-        feedback[student] = html.read_text(encoding="utf-8")
+        return html.read_text(encoding="utf-8")
+
+    with ThreadPoolExecutor(max_workers=len(students)) as pool:
+        list(pool.map(fetch_work_submit, students))
+        nbgrader(["collect", ASSIGNMENT], course, env)
+        autograde = nbgrader(["autograde", ASSIGNMENT, "--force"], course, env)
+        nbgrader(["generate_feedback", ASSIGNMENT, "--force"], course, env)
+        nbgrader(["release_feedback", ASSIGNMENT], course, env)
+        feedback = dict(zip(students, pool.map(fetch_feedback, students)))
     nbgrader(["export"], course, env)
     with open(course / "grades.csv", newline="") as stream:
         grades = {row["student_id"]: row for row in csv.DictReader(stream)}
