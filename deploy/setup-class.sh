@@ -55,8 +55,9 @@ echo "== the instructor's course folder: $COURSE"
 if [ ! -e "$COURSE" ]; then
   install -d -m 0700 -o "$instructor" -g "$(id -gn "$instructor")" "$COURSE"
   tar -C "$repo" --exclude=./.git --exclude=./.venv --exclude=./.ci/proxy --exclude='*.egg-info' \
-    --exclude=__pycache__ --exclude=./submitted --exclude=./autograded --exclude=./feedback \
-    --exclude=./gradebook.db --exclude=./results -cf - . | tar -C "$COURSE" -xf -
+    --exclude=__pycache__ --exclude=.pytest_cache --exclude=.ruff_cache --exclude=./submitted \
+    --exclude=./autograded --exclude=./feedback --exclude=./gradebook.db --exclude=./results \
+    -cf - . | tar -C "$COURSE" -xf -
 fi
 chown -R "$instructor:$(id -gn "$instructor")" "$COURSE"
 chmod 0700 "$COURSE"
