@@ -51,6 +51,7 @@ c.Autograde.pre_convert_hook = PLUGIN + "stand_in_for_invalid_submissions"
 # After each submission: the student's extra files out of autograded/, and (as root) what autograde
 # wrote given to the course folder's owner.
 c.Autograde.post_convert_hook = PLUGIN + "finish_submission"
+c.GenerateFeedback.post_convert_hook = PLUGIN + "own_feedback"
 # Where no sandbox can be had, autograde fails with the reason; True grades anyway, with student
 # code running as you.
 c.IsolatedAutograde.unsandboxed = False

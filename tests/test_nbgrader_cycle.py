@@ -176,10 +176,11 @@ def test_untouched_grade_cells_raise_no_checksum_warning(term):
     assert "has changed" not in term["autograde_log"], term["autograde_log"][-2000:]
 
 
-def test_autograde_as_root_leaves_the_instructor_owner_of_its_output(term):
+def test_grading_as_root_leaves_the_instructor_owner_of_its_output(term):
     if os.geteuid() != 0:
         pytest.skip("needs root")
     course = term["course"]
-    written = [course / "gradebook.db", course / "autograded", *(course / "autograded").rglob("*")]
+    written = [course / "gradebook.db", *(course / folder for folder in ("autograded", "feedback"))]
+    written += [path for folder in ("autograded", "feedback") for path in (course / folder).rglob("*")]
     assert len(written) > 10
     assert {(path.stat().st_uid, path.stat().st_gid) for path in written} == {(INSTRUCTOR_UID, INSTRUCTOR_UID)}

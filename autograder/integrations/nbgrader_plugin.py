@@ -22,7 +22,7 @@
 - finish_submission (a post-convert hook) removes from autograded/ the files a student added
   beside their notebook (drop_student_files), which Formgrader would otherwise serve from the
   instructor's origin, and, when autograde runs as root, gives what it wrote to the owner of the
-  course folder (own_like_course).
+  course folder (own_like_course); own_feedback does the same for generate_feedback.
 - CsvExportWithNotes is nbgrader's CSV export with a `notes` column carrying that reason.
 
 Folders are the course's (nbgrader_config.py): release/, submitted/, autograded/, source/.
@@ -353,6 +353,16 @@ def finish_submission(assignment: str, student: str, notebooks=None, course_root
     )
     parents = [root / "autograded", *(folder.parent for folder in graded)]
     own_like_course(root, graded, [*parents, root / "gradebook.db", root / ".nbgrader.log"])
+
+
+def own_feedback(assignment: str, student: str, notebooks=None, course_root=None) -> None:
+    """generate_feedback's post-convert hook: as root, give feedback/ to the course folder's owner."""
+    root = Path(course_root or os.getcwd())
+    autograded = (root / "autograded").resolve()
+    folders = sorted(
+        {root / "feedback" / Path(path).parent.resolve().relative_to(autograded) for path in notebooks or []}
+    )
+    own_like_course(root, folders, [root / "feedback", *(folder.parent for folder in folders), root / "gradebook.db"])
 
 
 def own_like_course(root: Path, trees: list[Path], single: list[Path] = ()) -> list[Path]:
