@@ -13,7 +13,7 @@ import sys
 import nbformat
 import pytest
 
-from conftest import grade_id
+from conftest import plant
 
 # (name, function edited, text replaced, replacement, words the hint must contain)
 MISTAKES = [
@@ -110,6 +110,20 @@ MISTAKES = [
         "[pad:-pad] is empty when pad is 0",
     ),
     ("outputs_reordered", "conv_backward", "return dA_prev, dW, db", "return dW, dA_prev, db", "in the wrong order"),
+    (  # a mistake in one output of several: feedback names that output
+        "db_overwritten",
+        "conv_backward",
+        "db[:, :, :, c] += dZ[i, h, w, c]",
+        "db[:, :, :, c] = dZ[i, h, w, c]",
+        "`db` is wrong at",
+    ),
+    (
+        "mask_along_one_axis",
+        "create_mask_from_window",
+        "mask = x == np.max(x)",
+        "mask = x == np.max(x, axis=0)",
+        "not along one axis",
+    ),
     (
         "dA_at_input_position",
         "pool_backward",
@@ -132,6 +146,13 @@ MISTAKES = [
         "build the mask from one channel",
     ),
     ("overwrite_not_accumulate", "pool_backward", "+= share", "= share", "with +="),
+    (
+        "average_shared_over_f",
+        "pool_backward",
+        "share = distribute_value(dA[i, h, w, c], (f, f))",
+        "share = dA[i, h, w, c] / f",
+        "shared f·f ways, not f",
+    ),
 ]
 # A wrong helper with a right caller: the caller keeps its points and is told which helper to fix.
 HELPER_MISTAKE = (
@@ -151,14 +172,6 @@ POINTS = {
     "distribute_value": 5,
     "pool_backward": 20,
 }
-
-
-def plant(source_notebook, function, old, new):
-    notebook = nbformat.from_dict(json.loads(json.dumps(source_notebook)))
-    (cell,) = [cell for cell in notebook.cells if grade_id(cell) == function]
-    assert old in cell.source, (function, old)
-    cell.source = cell.source.replace(old, new)
-    return notebook
 
 
 @pytest.fixture(scope="module")

@@ -237,6 +237,14 @@ def train_step_cases(ref: dict) -> list[tuple[str, dict]]:
     return cases
 
 
+# What feedback calls the values train_step_outputs gives, in its order.
+TRAIN_STEP_OUTPUTS = (
+    *(f'new_params["{k}"]' for k in PARAMETERS),
+    *(f'new_velocity["{k}"]' for k in PARAMETERS),
+    "loss",
+)
+
+
 def train_step_outputs(result: object, x: dict) -> tuple:
     params, velocity, loss = unpack(result, 3, "(params, velocity, loss)")
     for name, value in (("params", params), ("velocity", velocity)):
@@ -293,6 +301,7 @@ EXERCISES = [
         lambda x: conv_arguments(materialised(x)),
         conv_forward_fast_outputs,
         reply_bytes=LARGE_REPLY,
+        output_names=("Z",),
     ),
     Exercise(
         "conv_backward_fast",
@@ -301,6 +310,7 @@ EXERCISES = [
         lambda x: conv_backward_arguments(materialised(x)),
         conv_backward_fast_outputs,
         reply_bytes=LARGE_REPLY,
+        output_names=("dA_prev", "dW", "db"),
     ),
     Exercise(
         "pool_forward_fast",
@@ -309,6 +319,7 @@ EXERCISES = [
         lambda x: pool_arguments(materialised(x)),
         pool_forward_fast_outputs,
         reply_bytes=LARGE_REPLY,
+        output_names=("A",),
     ),
     Exercise(
         "pool_backward_fast",
@@ -326,6 +337,7 @@ EXERCISES = [
         lambda x: ((x["Z"], x["Y"]), {}),
         lambda result, x: unpack(result, 2, "(loss, dZ)"),
         hints=(softmax_overflow,),
+        output_names=("loss", "dZ"),
     ),
     Exercise(
         "train_step",
@@ -334,5 +346,6 @@ EXERCISES = [
         lambda x: ((x["params"], x["velocity"], x["X"], x["Y"], x["learning_rate"], x["momentum"]), {}),
         train_step_outputs,
         hints=(train_step_needs_the_layers,),
+        output_names=TRAIN_STEP_OUTPUTS,
     ),
 ]
