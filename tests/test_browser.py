@@ -38,7 +38,7 @@ pytestmark = pytest.mark.slow  # left out of the quick run: pytest -m "not slow"
 if chromium_executable() is None:
     pytest.skip("no Chromium executable (Debian: apt-get install chromium)", allow_module_level=True)
 
-NOT_YET = "… {name} is not implemented yet: write it in the cell above, run that cell, then run this one."
+NOT_YET = "… {name} is not implemented yet: write it in its cell above, run that cell, then run this one."
 STEP = "conv_step_by_step"
 MNIST = "conv_mnist"
 

@@ -1,11 +1,16 @@
-"""Each common mistake of the course spec, planted in a notebook, loses points and is named.
+"""Each common mistake of the course spec, planted in a notebook, is caught by the notebook's
+public check, loses points and is named.
 
-Every submission is the source notebook with one solution edited to make one mistake; all are
-graded together by the isolated grader (`python -m autograder grade`). The exercise with the
-mistake must lose points and its feedback must carry the hint; every other exercise keeps its
-full points (a wrong helper is not charged twice).
+Every submission is the source notebook with one solution edited to make one mistake. Its
+public check cells are run (in this process, as the learner's kernel would run them): the
+check of the function with the mistake must fail, so the learner meets it in the notebook and
+not first at grading. All are graded together by the isolated grader (`python -m autograder
+grade`): the exercise with the mistake must lose points and its feedback must carry the hint;
+every other exercise keeps its full points (a wrong helper is not charged twice).
 """
 
+import contextlib
+import io
 import json
 import subprocess
 import sys
@@ -13,7 +18,8 @@ import sys
 import nbformat
 import pytest
 
-from conftest import plant
+from autograder.notebook_code import learner_code_cells
+from conftest import grade_id, plant
 
 # (name, function edited, text replaced, replacement, words the hint must contain)
 MISTAKES = [
@@ -229,3 +235,34 @@ def test_wrong_helper_is_charged_once(graded):
     assert scores["zero_pad"] < 10
     assert scores["conv_forward"] == 20 and scores["conv_backward"] == 15
     assert "right when it is given a correct zero_pad" in feedback["conv_forward"]
+
+
+def failing_public_checks(notebook) -> dict[str, str]:
+    """{public check's grade id: the exception it stopped with} after running the learner's cells."""
+    namespace = {"__name__": "__main__"}
+    for index, source in learner_code_cells(notebook):
+        exec(compile(source, f"<cell {index}>", "exec"), namespace)
+    failing = {}
+    for cell in notebook.cells:
+        if grade_id(cell).startswith("public_"):
+            try:
+                with contextlib.redirect_stdout(io.StringIO()):
+                    exec(compile(cell.source, f"<{grade_id(cell)}>", "exec"), namespace)
+            except Exception as error:
+                failing[grade_id(cell)] = f"{type(error).__name__}: {error}"
+    return failing
+
+
+@pytest.fixture(scope="module")
+def source(source_path):
+    return nbformat.read(str(source_path), as_version=4)
+
+
+def test_the_solutions_pass_every_public_check(source):
+    assert failing_public_checks(source) == {}
+
+
+@pytest.mark.parametrize("name,function,old,new,hint", MISTAKES, ids=[m[0] for m in MISTAKES])
+def test_public_check_catches_the_mistake(source, name, function, old, new, hint):
+    failing = failing_public_checks(plant(source, function, old, new))
+    assert f"public_{function}" in failing, failing

@@ -26,17 +26,62 @@ def solution_lines(source_notebook) -> set[str]:
     return solutions - elsewhere
 
 
+# What a public check says, in one line, when the function it calls is still a stub.
+NOT_YET = "… {name} is not implemented yet: this check runs once it is."
+# The function each public check reaches first: the two backward checks run conv_forward first.
+FIRST_CALLED = {
+    "public_zero_pad": "zero_pad",
+    "public_conv_single_step": "conv_single_step",
+    "public_conv_forward": "conv_forward",
+    "public_pool_forward": "pool_forward",
+    "public_conv_backward": "conv_forward",
+    "public_gradient_check": "conv_forward",
+    "public_create_mask_from_window": "create_mask_from_window",
+    "public_distribute_value": "distribute_value",
+    "public_pool_backward": "pool_backward",
+}
+
+
 @pytest.fixture(scope="module")
 def executed(release_path):
-    return execute(release_path, allow_errors=True)
+    """The release as shipped, every exercise a stub; allow_errors=False: Run All must get through
+    (the course's cells are tagged raises-exception, the learner's cells do not fail)."""
+    return execute(release_path)
 
 
-def test_every_public_check_fails_with_not_implemented(executed):
+def test_every_public_check_says_not_implemented_in_one_line(executed):
     public = [cell for cell in executed.cells if grade_id(cell).startswith("public_")]
-    assert len(public) == 9  # eight exercises and the gradient check
+    assert [grade_id(cell) for cell in public] == list(FIRST_CALLED)  # eight exercises and the gradient check
     for cell in public:
-        errors = [out for out in cell.outputs if out.output_type == "error"]
-        assert [error.ename for error in errors] == ["NotImplementedError"], (grade_id(cell), output_text(cell))
+        assert not any(out.output_type == "error" for out in cell.outputs), grade_id(cell)
+        assert output_text(cell) == NOT_YET.format(name=FIRST_CALLED[grade_id(cell)]) + "\n", output_text(cell)
+
+
+def test_course_cells_let_run_all_go_on(release_path):
+    """Every cell of the course's that runs code is tagged raises-exception; the learner's are not."""
+    release = nbformat.read(str(release_path), as_version=4)
+    for cell in release.cells:
+        if cell.cell_type == "code":
+            tagged = "raises-exception" in cell.metadata.get("tags", [])
+            course = cell.metadata["nbgrader"]["locked"] and grade_id(cell) != "setup"
+            assert tagged == course, grade_id(cell)
+
+
+def test_a_real_error_still_shows_its_traceback(release_path, tmp_path):
+    """Only a stub's bare NotImplementedError is one line: a learner's own error, or a
+    NotImplementedError with a message of theirs, shows its traceback in the check cell."""
+    notebook = nbformat.read(str(release_path), as_version=4)
+    stubs = {grade_id(cell): cell for cell in notebook.cells}
+    stubs["zero_pad"].source = "def zero_pad(X, pad):\n    return np.pad(X, pad, mode='nearest')\n"
+    stubs[
+        "conv_single_step"
+    ].source = "def conv_single_step(a_slice_prev, W, b):\n    raise NotImplementedError('bias next')\n"
+    nbformat.write(notebook, str(tmp_path / "learner.ipynb"))
+    run = {grade_id(cell): cell for cell in execute(tmp_path / "learner.ipynb").cells}
+    for check, ename in [("public_zero_pad", "ValueError"), ("public_conv_single_step", "NotImplementedError")]:
+        (error,) = [out for out in run[check].outputs if out.output_type == "error"]
+        assert error.ename == ename and len(error.traceback) > 1, check
+    assert output_text(run["public_conv_forward"]) == NOT_YET.format(name="conv_forward") + "\n"
 
 
 def test_nothing_else_fails(executed):
