@@ -541,7 +541,7 @@ def draw_maxpool_mask(ref, out_dir):
         labels=[["True" if m else "False" for m in row] for row in mask],
         size=FONT["small"],
     )
-    _text(ax, 6.7, y0 - 0.5, "mask = (x == max(x))", size=FONT["small"])
+    _text(ax, 6.7, y0 - 0.5, "mask: True at the maximum", size=FONT["small"])
     _text(ax, 9.35, y0 + 1.5, "×", size=20)
     _grid(ax, [[dA]], 9.9, y0 + 1.0, decimals=1, fill=PALETTE["grad"])
     _text(ax, 10.4, y0 + 0.5, "dA", size=FONT["small"])
