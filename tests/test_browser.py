@@ -39,7 +39,7 @@ if chromium_executable() is None:
     pytest.skip("no Chromium executable (Debian: apt-get install chromium)", allow_module_level=True)
 
 NOT_YET = "… {name} is not implemented yet: write it in its cell above, run that cell, then run this one."
-STUB_LINE = r"… \w+ is not implemented yet: this check runs once it is\."
+STUB_LINE = r"… \w+ is not implemented yet: this cell runs once it is\."
 STEP = "conv_step_by_step"
 MNIST = "conv_mnist"
 

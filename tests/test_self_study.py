@@ -88,4 +88,4 @@ def test_only_a_real_failure_shows_a_traceback(learner_run):
         cell for cell in learner_run.cells if cell.cell_type == "code" and cell.source.startswith("np.random.seed")
     ]
     assert output_text(public[1]).startswith("Z\n    yours:") and "Z: your values differ" in output_text(public[1])
-    assert output_text(public[2]) == "… conv_forward is not implemented yet: this check runs once it is.\n"
+    assert output_text(public[2]) == "… conv_forward is not implemented yet: this cell runs once it is.\n"
