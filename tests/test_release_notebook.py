@@ -127,6 +127,7 @@ def test_a_cell_that_needs_what_a_stub_did_not_make_says_so_in_one_line(release_
     assert error.ename == "NameError" and "conv_forwrd" in error.evalue
 
 
+@pytest.mark.slow  # loads the digits
 @pytest.mark.xfail(
     strict=True,
     reason="issue 12: assignment 2's setup cell needs stub_in_one_line (and `import ast`, `import linecache`), "
