@@ -25,6 +25,16 @@ c.CourseDirectory.ignore = [".ipynb_checkpoints", "*.pyc", "__pycache__", "feedb
 # Where release_assignment, submit, collect and the feedback commands meet.
 c.Exchange.root = os.environ.get("NBGRADER_EXCHANGE", "/srv/nbgrader/exchange")
 
+# Autograde's first pass (its checks of the submitted notebook): nbgrader's own steps, with
+# OverwriteCells quiet about grade cells exactly as released (stock nbgrader warns "checksum has
+# changed" for every hidden-test cell, since the release drops the hidden tests it recorded).
+c.Autograde.sanitize_preprocessors = [
+    "nbgrader.preprocessors.ClearOutput",
+    "nbgrader.preprocessors.DeduplicateIds",
+    "nbgrader.preprocessors.OverwriteKernelspec",
+    PLUGIN + "RestoreReleasedGradeCells",
+    "nbgrader.preprocessors.CheckCellMetadata",
+]
 # Autograde: nbgrader's own steps, with its Execute step replaced by the isolated grader, and
 # the student's HTML cleaned in the autograded notebook (what feedback and Formgrader render).
 c.Autograde.autograde_preprocessors = [
@@ -38,7 +48,10 @@ c.Autograde.autograde_preprocessors = [
     "nbgrader.preprocessors.CheckCellMetadata",
 ]
 c.Autograde.pre_convert_hook = PLUGIN + "stand_in_for_invalid_submissions"
-c.Autograde.post_convert_hook = PLUGIN + "drop_student_files"
+# After each submission: the student's extra files out of autograded/, and (as root) what autograde
+# wrote given to the course folder's owner.
+c.Autograde.post_convert_hook = PLUGIN + "finish_submission"
+c.GenerateFeedback.post_convert_hook = PLUGIN + "own_feedback"
 # Where no sandbox can be had, autograde fails with the reason; True grades anyway, with student
 # code running as you.
 c.IsolatedAutograde.unsandboxed = False

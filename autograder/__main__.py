@@ -4,6 +4,8 @@ python -m autograder build [--check]         regenerate (or check) everything ge
 python -m autograder grade PATH... [options]  grade submitted notebooks in isolation
 python -m autograder gradescope ASSIGNMENT [-o autograder.zip]
                                               build the Gradescope autograder zip of an assignment
+python -m autograder report ASSIGNMENT [--results-dir results]
+                                              the class's results per exercise and its mistakes, and a plot
 """
 
 import argparse
@@ -85,7 +87,30 @@ def main(argv: list[str] | None = None) -> int:
     gradescope_parser.add_argument(
         "-o", "--output", type=Path, default=Path("autograder.zip"), help="the zip to write (default: autograder.zip)"
     )
+    report_parser = commands.add_parser(
+        "report", help="the class's results per exercise, the mistakes the diagnoses named, and a plot"
+    )
+    report_parser.add_argument("assignment", choices=ASSIGNMENTS)
+    report_parser.add_argument(
+        "--results-dir",
+        type=Path,
+        default=Path("results"),
+        help="where grade wrote <student>.json; the plot is written there too (default: results)",
+    )
     args = parser.parse_args(argv)
+
+    if args.command == "report":
+        from .grading.report import ClassReport, read_results
+
+        by_student = read_results(args.results_dir, args.assignment)
+        if not by_student:
+            print(f"error: no results of {args.assignment} in {args.results_dir}", file=sys.stderr)
+            return 2
+        report = ClassReport.from_results(args.assignment, by_student)
+        print(report.text())
+        plot = report.plot(args.results_dir / f"report-{args.assignment}.png")
+        print(f"\nPlot: {plot}")
+        return 0
 
     if args.command == "build":
         from .build.regenerate import build

@@ -8,9 +8,13 @@ look; it never contains a hidden input or a reference value. Recognisers use the
 shapes, error messages, how outputs relate to the expected ones (off by exactly the bias, equal
 to the other pooling mode's result) and which cases fail (only stride > 1, only pad = 0, only
 overlapping windows).
+
+diagnose() returns each hint as a Hint: its text, and the name of the recogniser that found it as
+a stable id (results carry the ids, so a class report can count mistakes without reading text).
 """
 
 from collections.abc import Callable
+from dataclasses import dataclass
 from typing import Any
 
 import numpy as np
@@ -154,7 +158,18 @@ FIRST = [reads_notebook_variables, scalar_conversion]  # the causes that explain
 LAST = [not_floored, outputs_in_wrong_order, non_square_mixup]
 
 
-def diagnose(ex: Exercise, verdicts: list[CaseVerdict]) -> list[str]:
+@dataclass(frozen=True)
+class Hint:
+    """A recognised mistake: `id` is its recogniser's name (stable across wordings), `text` what the learner reads."""
+
+    id: str
+    text: str
+
+    def __str__(self) -> str:
+        return self.text
+
+
+def diagnose(ex: Exercise, verdicts: list[CaseVerdict]) -> list[Hint]:
     """Hints for the mistakes recognised in one exercise's judged cases (at most MAX_HINTS):
     the general recognisers, and the exercise's own (ex.hints) in between."""
     if all(v.passed for v in verdicts):
@@ -162,9 +177,18 @@ def diagnose(ex: Exercise, verdicts: list[CaseVerdict]) -> list[str]:
     hints = []
     for recognise in [*FIRST, *ex.hints, *LAST]:
         try:
-            hint = recognise(ex, verdicts)
+            text = recognise(ex, verdicts)
         except Exception:  # a reply of a form this recogniser did not foresee: it recognises nothing
-            hint = None
-        if hint and hint not in hints:
-            hints.append(hint)
+            text = None
+        if text and text not in [hint.text for hint in hints]:
+            hints.append(Hint(recognise.__name__, text))
     return hints[:MAX_HINTS]
+
+
+def describe(hint_id: str, assignment_exercises) -> str:
+    """What the mistake with this id is, in a few words: its recogniser's docstring (the id when unknown)."""
+    recognisers = {fn.__name__: fn for fn in [*FIRST, *LAST]}
+    for ex in assignment_exercises:
+        recognisers.update({fn.__name__: fn for fn in ex.hints})
+    doc = (getattr(recognisers.get(hint_id), "__doc__", None) or "").strip().splitlines()
+    return doc[0].rstrip(".") if doc else hint_id

@@ -14,17 +14,22 @@ What is measured
     layer returns (the input's included, also for conv1), PyTorch's through
     torch.autograd.grad on a graph built once beforehand. Softmax-CE is timed as loss and
     gradient together, as the NumPy function returns both. Each figure is the median of
-    --repeats runs (time.perf_counter) after two warm-up runs, in float32 and in float64.
-    The table gives NumPy ms, PyTorch ms and their ratio (target for the float32 train step:
-    NumPy <= 2x PyTorch), then the machine: CPU, cores, NumPy and its BLAS, PyTorch and its
-    threads. PyTorch is optional: without it the NumPy timings are printed alone.
+    --repeats runs (time.perf_counter) after two warm-up runs, in float32 and in float64; the
+    NumPy and PyTorch runs of a row alternate, so that a machine busy with other jobs slows
+    both alike. Both run on --threads threads (default 1: NumPy's BLAS through threadpoolctl,
+    PyTorch through torch.set_num_threads).
+    The table gives NumPy ms, PyTorch ms and their ratio (targets for the train step: NumPy
+    <= 2x PyTorch in float32, <= 1.2x in float64), then the machine: CPU, cores, load average,
+    NumPy and its BLAS, PyTorch and its threads. PyTorch is optional: without it the NumPy
+    timings are printed alone.
 
 Where the reference functions come from
     The solution cells of source/conv_mnist/conv_mnist.ipynb, loaded as the grader loads a
     notebook (autograder.notebook_code.load_namespace).
 
 How to run
-    python bench/layers.py [--repeats 15]
+    python bench/layers.py [--repeats 15] [--threads 1]
+    (PyTorch in a separate venv: pip install torch==2.13.0 threadpoolctl -e <this repository>)
 
 Timings are printed, never asserted.
 """
@@ -47,20 +52,34 @@ NOTEBOOK = ROOT / "source" / "conv_mnist" / "conv_mnist.ipynb"
 BATCH = 256
 CONV = {"stride": 1, "pad": 2}
 POOL = {"f": 2, "stride": 2}
-TARGET_RATIO = 2.0
+TARGET_RATIO = {np.float32: 2.0, np.float64: 1.2}  # the train step, NumPy / PyTorch
 TORCH_HINT = "pip install torch==2.13.0"
 
 
-def median_ms(fn, repeats):
-    """Median wall time of fn() in milliseconds, after two warm-up calls."""
-    fn()
-    fn()
-    times = []
-    for _ in range(repeats):
-        start = time.perf_counter()
+def median_ms(functions, repeats):
+    """Median wall time in milliseconds of each function, after two warm-up calls of each; the
+    functions' runs alternate (a, b, a, b, ...), so that other jobs on the machine slow all alike."""
+    for fn in functions * 2:
         fn()
-        times.append(time.perf_counter() - start)
-    return 1000 * statistics.median(times)
+    times = [[] for _ in functions]
+    for _ in range(repeats):
+        for fn, spent in zip(functions, times):
+            start = time.perf_counter()
+            fn()
+            spent.append(time.perf_counter() - start)
+    return [1000 * statistics.median(spent) for spent in times]
+
+
+def limit_threads(threads, torch):
+    """Run NumPy's BLAS and PyTorch on `threads` threads; a line saying what was done."""
+    if torch is not None:
+        torch.set_num_threads(threads)
+    try:
+        from threadpoolctl import threadpool_limits
+    except ImportError:
+        return "threadpoolctl is not installed: NumPy's BLAS threads left as they are (pip install threadpoolctl)"
+    threadpool_limits(threads)
+    return f"threads: {threads} for NumPy's BLAS and for PyTorch"
 
 
 def he_params(dtype, seed=0):
@@ -207,6 +226,7 @@ def machine_info(torch):
     ]
     if torch is not None:
         lines.append(f"torch {torch.__version__}, {torch.get_num_threads()} threads")
+    lines.append("load average (1, 5, 15 min): {:.2f} {:.2f} {:.2f}".format(*os.getloadavg()))
     return lines
 
 
@@ -224,6 +244,7 @@ def print_table(dtype, numpy_ms, torch_ms):
 def main():
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("--repeats", type=int, default=15, help="timed runs per row (median)")
+    parser.add_argument("--threads", type=int, default=1, help="threads for NumPy's BLAS and PyTorch")
     args = parser.parse_args()
     ref, origin = load_namespace(NOTEBOOK), NOTEBOOK.relative_to(ROOT)
     try:
@@ -232,18 +253,25 @@ def main():
         torch = None
         print(f"PyTorch is not installed: NumPy timings only ({TORCH_HINT} for the comparison)")
     print(f"reference: {origin}; batch {BATCH}; median of {args.repeats} runs")
+    print(limit_threads(args.threads, torch))
     for line in machine_info(torch):
         print(line)
     for dtype in (np.float32, np.float64):
-        numpy_ms = {row: median_ms(fn, args.repeats) for row, fn in numpy_cases(ref, dtype).items()}
-        torch_ms = None
-        if torch is not None:
-            torch_ms = {row: median_ms(fn, args.repeats) for row, fn in torch_cases(torch, dtype).items()}
+        numpy_rows = numpy_cases(ref, dtype)
+        torch_rows = torch_cases(torch, dtype) if torch is not None else None
+        numpy_ms, torch_ms = {}, None if torch is None else {}
+        for row, fn in numpy_rows.items():
+            if torch is None:
+                (numpy_ms[row],) = median_ms([fn], args.repeats)
+            else:
+                numpy_ms[row], torch_ms[row] = median_ms([fn, torch_rows[row]], args.repeats)
         print_table(dtype, numpy_ms, torch_ms)
-        if torch_ms is not None and dtype is np.float32:
-            ratio = numpy_ms["train step"] / torch_ms["train step"]
-            verdict = "met" if ratio <= TARGET_RATIO else "not met"
-            print(f"float32 train step: numpy / torch = {ratio:.1f}x (target <= {TARGET_RATIO:.0f}x: {verdict})")
+        if torch_ms is not None:
+            ratio, target = numpy_ms["train step"] / torch_ms["train step"], TARGET_RATIO[dtype]
+            verdict = "met" if ratio <= target else "not met"
+            name = np.dtype(dtype).name
+            print(f"{name} train step: numpy / torch = {ratio:.2f}x (target <= {target}x: {verdict})")
+    print("load average (1, 5, 15 min): {:.2f} {:.2f} {:.2f}".format(*os.getloadavg()))
     return 0
 
 

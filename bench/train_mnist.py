@@ -19,8 +19,8 @@ What is measured
     each beside its target. Figures are printed, never asserted.
 
 Where the reference functions come from
-    The solution cells of source/conv_mnist/conv_mnist.ipynb, loaded as the grader loads a
-    notebook (autograder.notebook_code.load_namespace).
+    The solution cells of source/conv_mnist/conv_mnist.ipynb and its provided `forward`, loaded
+    as the grader loads a notebook (autograder.notebook_code.load_namespace).
 
 How to run
     python bench/train_mnist.py [--data digits|fashion|both]
@@ -43,8 +43,6 @@ from autograder.notebook_code import load_namespace
 ROOT = REPO_ROOT
 NOTEBOOK = ROOT / "source" / "conv_mnist" / "conv_mnist.ipynb"
 FASHION_DIR = Path("/usr/share/datasets/fashion-mnist")
-CONV = {"stride": 1, "pad": 2}
-POOL = {"f": 2, "stride": 2}
 
 #: Hyperparameters per data set: the learning rate is multiplied by `decay` every `decay_every` epochs;
 #: max_shift > 0 moves each training image by up to that many pixels at random (digits only).
@@ -125,15 +123,9 @@ def he_params(seed=0, dtype=np.float32):
 
 
 def predict(ref, params, X, chunk=1000):
-    """Predicted classes of X, computed `chunk` images at a time with the reference layers."""
-    classes = []
-    for start in range(0, len(X), chunk):
-        Z1, _ = ref["conv_forward_fast"](X[start : start + chunk], params["W1"], params["b1"], CONV)
-        P1, _ = ref["pool_forward_fast"](np.maximum(Z1, 0), POOL)
-        Z2, _ = ref["conv_forward_fast"](P1, params["W2"], params["b2"], CONV)
-        P2, _ = ref["pool_forward_fast"](np.maximum(Z2, 0), POOL)
-        classes.append((P2.reshape(len(P2), -1) @ params["W3"] + params["b3"]).argmax(axis=1))
-    return np.concatenate(classes)
+    """Predicted classes of X, computed `chunk` images at a time with the notebook's `forward`."""
+    scores = [ref["forward"](params, X[start : start + chunk])[0] for start in range(0, len(X), chunk)]
+    return np.concatenate(scores).argmax(axis=1)
 
 
 def shifted(X, max_shift, rng):

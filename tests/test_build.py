@@ -66,3 +66,40 @@ def test_check_fails_and_names_files_after_a_source_edit(tmp_path):
     ]:
         assert name in result.stdout
     assert nbformat.read(str(source), as_version=4) == notebook  # --check writes nothing
+
+
+def tree_state(root):
+    """`git status` and every file's modification time and size under the repository's generated folders."""
+    status = subprocess.run(["git", "status", "--porcelain", "--ignored"], cwd=root, capture_output=True, text=True)
+    files = {
+        str(path): (path.stat().st_mtime_ns, path.stat().st_size)
+        for folder in ("release", "source", "notebooks", "images", "autograder/reference")
+        for path in sorted((root / folder).rglob("*"))
+        if path.is_file() and "__pycache__" not in path.parts
+    }
+    return status.stdout, files
+
+
+def test_check_writes_nothing_even_with_a_user_config_naming_the_repository(tmp_path):
+    """An instructor's ~/.jupyter/nbgrader_config.py (as Formgrader needs it) sets the course root to this
+    very repository; a system-wide config sets another; build --check still reads only its own."""
+    home = tmp_path / "home"
+    (home / ".jupyter").mkdir(parents=True)
+    (home / ".jupyter" / "nbgrader_config.py").write_text(
+        f"c = get_config()\nc.CourseDirectory.root = {str(ROOT)!r}\nc.CourseDirectory.release_directory = 'release'\n"
+    )
+    system = tmp_path / "system"
+    system.mkdir()
+    (system / "nbgrader_config.py").write_text(f"c = get_config()\nc.CourseDirectory.root = {str(tmp_path)!r}\n")
+    before = tree_state(ROOT)
+    result = subprocess.run(
+        [sys.executable, "-m", "autograder", "build", "--check"],
+        capture_output=True,
+        text=True,
+        cwd=home,
+        env={**os.environ, "HOME": str(home), "JUPYTER_CONFIG_PATH": str(system)},
+    )
+    assert result.returncode == 0, result.stdout + result.stderr
+    assert "up to date" in result.stdout
+    assert tree_state(ROOT) == before
+    assert sorted(path.name for path in tmp_path.iterdir()) == ["home", "system"]

@@ -50,11 +50,13 @@ def test_results_follow_gradescope_schema_and_student_ids(submitted, tmp_path):
         "pool_backward (average)",
     ]
     for test in ada["tests"]:
-        assert set(test) == {"name", "score", "max_score", "output", "visibility", "tags"}
+        assert set(test) == {"name", "score", "max_score", "output", "visibility", "tags", "extra_data"}
+        assert test["extra_data"] == {"problems": [], "hints": []}
         assert test["score"] == test["max_score"] and test["tags"] == [test["name"].split(" ")[0]]
     assert sum(test["max_score"] for test in ada["tests"]) == 100
     ben = json.loads((tmp_path / "results" / "ben.json").read_text())
     assert ben["score"] == 0
+    assert {tuple(test["extra_data"]["problems"]) for test in ben["tests"]} == {("NOT_IMPLEMENTED",)}
 
 
 def test_gradebook_and_table(submitted, tmp_path):

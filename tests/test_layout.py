@@ -14,7 +14,7 @@ ORDER = [
     "hints",
     "assignments",
     "notebook_code",
-    # grading: the learner side -> cases -> isolation -> session -> verdicts -> results -> one -> many
+    # grading: the learner side -> cases -> isolation -> session -> verdicts -> results -> one -> many -> a class
     "grading.runner",
     "grading.reference",
     "grading.sandbox",
@@ -23,6 +23,7 @@ ORDER = [
     "grading.results",
     "grading.grade",
     "grading.batch",
+    "grading.report",
     # in the learner's kernel
     "check",
     # build

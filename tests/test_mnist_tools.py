@@ -506,6 +506,40 @@ def test_train_checks_what_predict_returns(easy_problem):
 
 
 # ---------------------------------------------------------------------------------------------
+# gradient_check
+# ---------------------------------------------------------------------------------------------
+
+
+def quadratic_problem():
+    """J = sum(A * A @ B): its gradients are known in closed form."""
+    rng = np.random.default_rng(3)
+    A, B = rng.standard_normal((3, 4)), rng.standard_normal((4, 4))
+    cost = lambda: np.sum(A * (A @ B))
+    gradients = {"A": A @ B + A @ B.T, "B": A.T @ A}
+    return cost, {"A": A, "B": B}, gradients
+
+
+def test_gradient_check_passes_right_gradients_and_puts_every_entry_back(capsys):
+    cost, arrays, gradients = quadratic_problem()
+    before = {k: v.copy() for k, v in arrays.items()}
+    worst = mt.gradient_check(cost, arrays, gradients)
+    assert set(worst) == {"A", "B"} and max(worst.values()) < 1e-7
+    assert all(np.array_equal(arrays[k], before[k]) for k in arrays)
+    lines = capsys.readouterr().out.splitlines()
+    assert len(lines) == 2 and all(line.endswith("✓") for line in lines)
+    assert lines[0].startswith("A ") and lines[1].startswith("B ")
+
+
+def test_gradient_check_names_the_wrong_gradient(capsys):
+    cost, arrays, gradients = quadratic_problem()
+    gradients["B"] = 2 * gradients["B"]
+    worst = mt.gradient_check(cost, arrays, gradients, entries=4)
+    assert worst["A"] < 1e-7 and worst["B"] > 0.1
+    a_line, b_line = capsys.readouterr().out.splitlines()
+    assert a_line.endswith("✓") and "✗" in b_line
+
+
+# ---------------------------------------------------------------------------------------------
 # Figures
 # ---------------------------------------------------------------------------------------------
 

@@ -78,7 +78,7 @@ def generate_release(root: Path, staged: Path, assignment: str) -> None:
         shutil.copy(root / "nbgrader_config.py", course)
         shutil.copytree(staged / "source" / assignment, course / "source" / assignment)
         tag_course_cells(source_notebook(course, assignment))
-        result = run_nbgrader(["generate_assignment", assignment, "--force", "--no-db"], course)
+        result = run_nbgrader(["generate_assignment", assignment, "--force", "--no-db"], course, own_config_only=True)
         if result.returncode != 0:
             raise RuntimeError(f"nbgrader generate_assignment failed:\n{result.stdout}{result.stderr}")
         shutil.copytree(course / "release" / assignment, staged / "release" / assignment)

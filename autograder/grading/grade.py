@@ -107,7 +107,7 @@ def grade_submission(
             session.close()
 
     tests = [
-        TestResult(v.exercise.name, part.name, part.score, part.max_score, part.feedback)
+        TestResult(v.exercise.name, part.name, part.score, part.max_score, part.feedback, part.problems, part.hints)
         for v in verdicts
         for part in v.parts()
     ]

@@ -18,7 +18,7 @@ from dataclasses import dataclass, field
 import numpy as np
 
 from ..assignments import Exercise, WrongReturn
-from ..hints import diagnose
+from ..hints import Hint, diagnose
 from ..problems import ERROR_KINDS, Problem, ProblemKind
 from .reference import Case
 from .runner import Unsupported
@@ -58,13 +58,15 @@ class PartScore:
     score: float
     max_score: float
     feedback: str
+    problems: list[str] = field(default_factory=list)  # ProblemKind names of its failing cases, sorted
+    hints: list[str] = field(default_factory=list)  # ids of the hints its feedback shows
 
 
 @dataclass
 class ExerciseVerdict:
     exercise: Exercise
     cases: list[CaseVerdict]
-    hints: list[str] = field(default_factory=list)
+    hints: list[Hint] = field(default_factory=list)
 
     @property
     def score(self) -> float:
@@ -84,9 +86,16 @@ class ExerciseVerdict:
                     round(passed * points_per_case, 2),
                     round(len(verdicts) * points_per_case, 2),
                     self.feedback(verdicts),
+                    self.problems(verdicts),
+                    [hint.id for hint in self.hints] if passed < len(verdicts) else [],
                 )
             )
         return parts
+
+    @staticmethod
+    def problems(verdicts: list[CaseVerdict]) -> list[str]:
+        """The kinds of problem (ProblemKind names) among `verdicts`' failing cases, sorted."""
+        return sorted({verdict.problem.kind.name for verdict in verdicts if not verdict.passed})
 
     def feedback(self, verdicts: list[CaseVerdict] | None = None) -> str:
         verdicts = self.cases if verdicts is None else verdicts
@@ -107,7 +116,7 @@ class ExerciseVerdict:
                 f"Your {self.exercise.name} is right when it is given a correct {names}: "
                 f"those cases count as passed here; fix {names} to make the notebook work."
             )
-        lines += [f"Hint: {hint}" for hint in self.hints if any(not v.passed for v in verdicts)]
+        lines += [f"Hint: {hint.text}" for hint in self.hints if any(not v.passed for v in verdicts)]
         return "\n".join(lines)
 
 

