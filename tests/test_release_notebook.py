@@ -128,11 +128,6 @@ def test_a_cell_that_needs_what_a_stub_did_not_make_says_so_in_one_line(release_
 
 
 @pytest.mark.slow  # loads the digits
-@pytest.mark.xfail(
-    strict=True,
-    reason="issue 12: assignment 2's setup cell needs stub_in_one_line (and `import ast`, `import linecache`), "
-    "copied from assignment 1's setup cell",
-)
 def test_conv_mnist_release_on_stubs_shows_no_traceback():
     """Run All on assignment 2's stubs, as on assignment 1's: one line per cell, no traceback."""
     notebook = execute(release_dir(ROOT, "conv_mnist") / "conv_mnist.ipynb")

@@ -16,6 +16,7 @@ from ..hints import (
     case_stride,
     case_window,
     close,
+    empty_crop_when_pad_is_zero,
     error,
     fails_exactly_where,
     first_array,
@@ -235,16 +236,6 @@ def stride_misapplied(ex: Exercise, verdicts: list[CaseVerdict]) -> str | None:
         return (
             "Cases with stride 1 pass and cases with stride > 1 fail: check the window's corners, "
             "vert_start = h * stride and horiz_start = w * stride, with the stride applied once."
-        )
-    return None
-
-
-def empty_crop_when_pad_is_zero(ex: Exercise, verdicts: list[CaseVerdict]) -> str | None:
-    """x[pad:-pad] cropping, which is empty when pad == 0."""
-    if fails_exactly_where(verdicts, lambda case: case_pad(case) == 0):
-        return (
-            "Only the cases with pad = 0 fail. A crop such as [pad:-pad] is empty when pad is 0; "
-            "give the end explicitly (pad:pad + n_H_prev)."
         )
     return None
 
