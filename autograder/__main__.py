@@ -53,6 +53,13 @@ def main(argv: list[str] | None = None) -> int:
     )
     grade_parser.add_argument("--force", action="store_true", help="grade again even if nothing changed")
     grade_parser.add_argument(
+        "--feedback",
+        action=argparse.BooleanOptionalAction,
+        default=None,
+        help="print each submission's feedback (failing cases, their messages and hints) after the table "
+        "(default: only when one submission is graded; it is always in <results-dir>/<student>.json)",
+    )
+    grade_parser.add_argument(
         "--course",
         type=Path,
         help="a course folder holding <assignment>.h5 and <assignment>/*.py, as the Gradescope bundle ships "
@@ -154,7 +161,15 @@ def main(argv: list[str] | None = None) -> int:
         submission_seconds=args.budget,
     )
     graded = grade_batch(
-        submissions, args.results_dir, course, args.jobs, args.force, args.assignment, limits, args.unsandboxed
+        submissions,
+        args.results_dir,
+        course,
+        args.jobs,
+        args.force,
+        args.assignment,
+        limits,
+        args.unsandboxed,
+        args.feedback,
     )
     return 0 if len(graded) == len(submissions) else 1
 

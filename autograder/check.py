@@ -60,7 +60,7 @@ def check(fn: Callable) -> None:
         print(f"✓ {name}: all {total} cases pass.")
         return
     if all(case.problem and case.problem.kind is ProblemKind.NOT_IMPLEMENTED for case in verdict.cases):
-        print(f"… {name} is not implemented yet: write it in the cell above, run that cell, then run this one.")
+        print(f"… {name} is not implemented yet: write it in its cell above, run that cell, then run this one.")
         return
     print(f"✗ {name}: {verdict.feedback()}")
 

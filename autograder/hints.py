@@ -154,6 +154,17 @@ def non_square_mixup(ex: Exercise, verdicts: list[CaseVerdict]) -> str | None:
     return None
 
 
+# Fits every exercise with a pad; listed in the `hints` of those whose code crops.
+def empty_crop_when_pad_is_zero(ex: Exercise, verdicts: list[CaseVerdict]) -> str | None:
+    """x[pad:-pad] cropping, which is empty when pad == 0."""
+    if fails_exactly_where(verdicts, lambda case: case_pad(case) == 0):
+        return (
+            "Only the cases with pad = 0 fail. A crop such as [pad:-pad] is empty when pad is 0; "
+            "give the end explicitly (pad:pad + n_H_prev)."
+        )
+    return None
+
+
 FIRST = [reads_notebook_variables, scalar_conversion]  # the causes that explain everything else
 LAST = [not_floored, outputs_in_wrong_order, non_square_mixup]
 

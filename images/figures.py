@@ -541,7 +541,7 @@ def draw_maxpool_mask(ref, out_dir):
         labels=[["True" if m else "False" for m in row] for row in mask],
         size=FONT["small"],
     )
-    _text(ax, 6.7, y0 - 0.5, "mask = (x == max(x))", size=FONT["small"])
+    _text(ax, 6.7, y0 - 0.5, "mask: True at the maximum", size=FONT["small"])
     _text(ax, 9.35, y0 + 1.5, "×", size=20)
     _grid(ax, [[dA]], 9.9, y0 + 1.0, decimals=1, fill=PALETTE["grad"])
     _text(ax, 10.4, y0 + 0.5, "dA", size=FONT["small"])
@@ -563,7 +563,7 @@ def draw_distribute_value(ref, out_dir):
     ``distribute_value(dz, (2, 2))``, the backward pass of average pooling."""
     dz, shape = 2.0, (2, 2)
     a = ref["distribute_value"](dz, shape)
-    n_H, n_W = shape
+    f_H, f_W = shape
 
     fig, ax = _canvas(14.0, 6.0, ppu=60)
     _text(ax, 7.0, 0.6, "Average-pool backward: dz is shared equally by the window", size=FONT["title"], weight="bold")
@@ -573,12 +573,12 @@ def draw_distribute_value(ref, out_dir):
     _arrow(ax, (2.8, y0 + 1), (6.2, y0 + 1), lw=2)
     _text(ax, 4.5, y0 + 0.6, f"distribute_value(dz, {shape})", size=FONT["small"])
     _grid(ax, a, 6.5, y0, decimals=2, fill=PALETTE["grad"])
-    _text(ax, 7.5, y0 - 0.45, f"{n_H} × {n_W} window", size=FONT["small"])
+    _text(ax, 7.5, y0 - 0.45, f"{f_H} × {f_W} window", size=FONT["small"])
     _text(
         ax,
         9.2,
         y0 + 1,
-        f"each cell = dz / (n_H · n_W)\n= {_fmt(dz, 1)} / ({n_H} · {n_W}) = {_fmt(a[0, 0], 2)}",
+        f"each cell = dz / (f_H · f_W)\n= {_fmt(dz, 1)} / ({f_H} · {f_W}) = {_fmt(a[0, 0], 2)}",
         ha="left",
         linespacing=1.7,
     )

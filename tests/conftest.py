@@ -1,5 +1,6 @@
 """Shared helpers: where the course is, and running a notebook in a real kernel."""
 
+import json
 from pathlib import Path
 
 import nbformat
@@ -28,6 +29,15 @@ def execute(notebook_path: Path, allow_errors: bool = False, timeout: int = 300)
 
 def grade_id(cell) -> str:
     return cell.metadata.get("nbgrader", {}).get("grade_id", "")
+
+
+def plant(notebook, function: str, old: str, new: str):
+    """A copy of `notebook` with `old` replaced by `new` in the cell that defines `function`: one mistake."""
+    notebook = nbformat.from_dict(json.loads(json.dumps(notebook)))
+    (cell,) = [cell for cell in notebook.cells if grade_id(cell) == function]
+    assert old in cell.source, (function, old)
+    cell.source = cell.source.replace(old, new)
+    return notebook
 
 
 def output_text(cell) -> str:

@@ -17,6 +17,8 @@ import pytest
 
 from autograder.course import Course
 from autograder.grading import batch
+from autograder.grading import grade as grade_module
+from autograder.grading.sandbox import LearnerProcessDied
 from conftest import ASSIGNMENT, ROOT
 
 SOURCE = ROOT / "source" / ASSIGNMENT / f"{ASSIGNMENT}.ipynb"
@@ -170,3 +172,40 @@ def test_a_grader_failure_is_that_submissions_result_in_its_own_assignment(tmp_p
     assert bob["extra_data"]["assignment"] == "conv_mnist"
     assert [test["tags"][0] for test in bob["tests"]][0] == "binarize"
     assert "\n" not in bob["output"] and "RuntimeError" in bob["output"] and "0.123456" not in bob["output"]
+
+
+@pytest.mark.parametrize("name", ["carol", "conv_mnist"])
+def test_a_learner_process_that_dies_is_reported_in_the_submissions_own_assignment(tmp_path, monkeypatch, name):
+    """The learner's process dies as it starts (exit code 126) for a submission of assignment 2 in a
+    flat folder, with no assignment folder or --assignment to tell: the report is assignment 2's."""
+    mnist = ROOT / "source" / "conv_mnist" / "conv_mnist.ipynb"
+    place(mnist, tmp_path / "flat" / f"{name}.ipynb")
+
+    def dies(*args, **kwargs):
+        raise LearnerProcessDied("exit code 126")
+
+    monkeypatch.setattr(grade_module, "LearnerSession", dies)
+
+    graded = batch.grade_batch(
+        batch.find_submissions([tmp_path / "flat"]), tmp_path / "results", Course.repository(), 1
+    )
+
+    ((_, results),) = graded
+    assert results.assignment == "conv_mnist" and results.score == 0
+    assert "the grader failed (LearnerProcessDied)" in results.output
+    data = json.loads((tmp_path / "results" / f"{name}.json").read_text())
+    assert data["extra_data"]["assignment"] == "conv_mnist"
+    assert [test["tags"][0] for test in data["tests"]][:2] == ["binarize", "conv_forward_fast"]
+    assert "zero_pad" not in {test["tags"][0] for test in data["tests"]}
+
+
+def test_an_unreadable_notebook_named_after_its_assignment_is_reported_in_it(tmp_path):
+    broken = tmp_path / "flat" / "conv_mnist.ipynb"
+    broken.parent.mkdir()
+    broken.write_text("{ not json")
+
+    result = grade(tmp_path / "flat", "--results-dir", tmp_path / "results")
+
+    assert result.returncode == 0, result.stderr
+    data = json.loads((tmp_path / "results" / "conv_mnist.json").read_text())
+    assert data["extra_data"]["assignment"] == "conv_mnist" and data["score"] == 0

@@ -38,7 +38,8 @@ pytestmark = pytest.mark.slow  # left out of the quick run: pytest -m "not slow"
 if chromium_executable() is None:
     pytest.skip("no Chromium executable (Debian: apt-get install chromium)", allow_module_level=True)
 
-NOT_YET = "… {name} is not implemented yet: write it in the cell above, run that cell, then run this one."
+NOT_YET = "… {name} is not implemented yet: write it in its cell above, run that cell, then run this one."
+STUB_LINE = r"… \w+ is not implemented yet: this cell runs once it is\."
 STEP = "conv_step_by_step"
 MNIST = "conv_mnist"
 
@@ -116,8 +117,36 @@ def test_shipped_notebook_figures_render_and_checks_say_not_yet(page, lab, scree
         assert input_text(page, index) == f"check({name})"
         assert output_text(page, index).strip() == NOT_YET.format(name=name)
         assert not shows_traceback(page, index), name
+    for index in public_cells(notebook):  # each says its stub in one line
+        assert re.fullmatch(STUB_LINE, output_text(page, index).strip()), output_text(page, index)
+    assert not [index for index in code_cells(notebook) if shows_traceback(page, index)]
     screenshot(page, screenshots / "step_shipped_conv_forward_check.png", checks["conv_forward"])
     screenshot(page, screenshots / "step_shipped_conv_forward_public.png", checks["conv_forward"] - 1)
+
+
+def test_shipped_release_run_all_says_each_stub_in_one_line(page, lab, screenshots):
+    """The class release (no check() cells) as a student opens it: Run All reaches the last check,
+    each public check says its stub in one line, nothing shows a traceback; the hints are folded."""
+    shutil.copytree(ROOT / "release" / STEP, lab.root / "release", ignore=shutil.ignore_patterns("__pycache__"))
+    notebook = nbformat.read(str(lab.root / "release" / f"{STEP}.ipynb"), as_version=4)
+    open_and_run_all(page, lab, f"release/{STEP}.ipynb", notebook)
+    (gradient,) = [i for i, c in enumerate(notebook.cells) if c.source.startswith("def gradient_check(")]
+    public = [*public_cells(notebook), gradient]
+    assert len(public) == 9  # eight exercises and the gradient check
+    for index in public:
+        assert re.fullmatch(STUB_LINE, output_text(page, index).strip()), output_text(page, index)
+    assert not [index for index in code_cells(notebook) if shows_traceback(page, index)]
+    hints = page.locator(".jp-RenderedMarkdown details")
+    assert hints.count() == 5
+    for k in range(hints.count()):
+        assert hints.nth(k).locator("summary").text_content() == "Hint"
+        assert hints.nth(k).get_attribute("open") is None  # folded until the learner opens it
+    screenshot(page, screenshots / "step_release_pool_backward_public.png", public[-2])
+    (mask,) = [i for i, c in enumerate(notebook.cells) if "Exercise 6." in c.source]
+    hint = shown(page, mask).locator("details")
+    hint.locator("summary").click()
+    assert "x == np.max(x)" in hint.inner_text()
+    screenshot(page, screenshots / "step_release_mask_hint_open.png", mask)
 
 
 def test_solved_notebook_every_check_passes(page, lab, screenshots):
@@ -166,8 +195,19 @@ def test_mnist_shipped_opens_and_shows_the_digits(page, lab, screenshots):
     screenshot(page, screenshots / "mnist_shipped_digits.png", load)
 
 
+def quick_training(root, folder: str) -> None:
+    """Set the notebook's EPOCHS cell to the quick run it offers: this test checks the plumbing
+    (bar, accuracy line, checks), and tests/test_conv_mnist.py trains the full run once."""
+    path = root / folder / f"{MNIST}.ipynb"
+    notebook = nbformat.read(str(path), as_version=4)
+    (cell,) = [c for c in notebook.cells if c.cell_type == "code" and c.source.startswith("EPOCHS = 15")]
+    cell.source = cell.source.replace("EPOCHS = 15", "EPOCHS = 5", 1)
+    nbformat.write(notebook, str(path))
+
+
 def test_mnist_solved_trains_with_a_live_progress_bar(page, lab, screenshots):
     notebook = learner_copy(lab.root, "mnist_solved", MNIST, solutions(MNIST))
+    quick_training(lab.root, "mnist_solved")
     (training,) = [i for i, c in enumerate(notebook.cells) if "train(train_step" in c.source]
     open_notebook(page, lab, f"mnist_solved/{MNIST}.ipynb", len(notebook.cells))
     run_all(page)
@@ -177,7 +217,7 @@ def test_mnist_solved_trains_with_a_live_progress_bar(page, lab, screenshots):
     wait_until_executed(page, code_cells(notebook), timeout=300_000)
     text = output_text(page, training)
     assert re.search(r"test accuracy: \d+\.\d% on \d+ digits never seen in training", text), text
-    assert "100%" in text and not shows_traceback(page, training), text
+    assert "100%" in text and "epoch=5/5" in text and not shows_traceback(page, training), text
     for name, index in check_cells(notebook).items():
         assert output_text(page, index).strip().startswith(f"✓ {name}: all"), name
     screenshot(page, screenshots / "mnist_training_done.png", training)

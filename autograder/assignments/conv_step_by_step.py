@@ -16,6 +16,7 @@ from ..hints import (
     case_stride,
     case_window,
     close,
+    empty_crop_when_pad_is_zero,
     error,
     fails_exactly_where,
     first_array,
@@ -239,16 +240,6 @@ def stride_misapplied(ex: Exercise, verdicts: list[CaseVerdict]) -> str | None:
     return None
 
 
-def empty_crop_when_pad_is_zero(ex: Exercise, verdicts: list[CaseVerdict]) -> str | None:
-    """x[pad:-pad] cropping, which is empty when pad == 0."""
-    if fails_exactly_where(verdicts, lambda case: case_pad(case) == 0):
-        return (
-            "Only the cases with pad = 0 fail. A crop such as [pad:-pad] is empty when pad is 0; "
-            "give the end explicitly (pad:pad + n_H_prev)."
-        )
-    return None
-
-
 def no_accumulation(ex: Exercise, verdicts: list[CaseVerdict]) -> str | None:
     """= instead of += where windows overlap."""
     if fails_exactly_where(verdicts, lambda case: case_stride(case) < case_window(case)):
@@ -280,6 +271,53 @@ def whole_array_distributed(ex: Exercise, verdicts: list[CaseVerdict]) -> str | 
                 "In average mode, distribute_value takes one number, dA[i, h, w, c], and the window's "
                 "shape (f, f): not the whole dA array."
             )
+    return None
+
+
+def average_share_not_over_window(ex: Exercise, verdicts: list[CaseVerdict]) -> str | None:
+    """Average-mode pool_backward giving each input dA / f (or all of dA) instead of dA / (f·f)."""
+    failing = [v for v in verdicts if not v.passed and v.case.inputs["mode"] == "average"]
+    factors = set()
+    for v in failing:
+        out, expected, f = first_array(v), v.case.expected[0], v.case.inputs["f"]
+        factor = next((k for k in (f, f * f) if close(out, expected * k)), None)
+        if factor is None:
+            return None
+        factors.add("f" if factor == f else "f·f")
+    if factors == {"f"}:
+        return (
+            "In average mode every input of a window gets f times too much: a window holds f·f values, "
+            "so the upstream value is shared f·f ways, not f."
+        )
+    if factors == {"f·f"}:
+        return (
+            "In average mode every input of a window gets the whole upstream value: it must be shared "
+            "equally over the f·f values of the window."
+        )
+    return None
+
+
+def mask_along_one_axis(ex: Exercise, verdicts: list[CaseVerdict]) -> str | None:
+    """create_mask_from_window marking the maximum of each column or row (a max along one axis)."""
+    matched = 0
+    for v in verdicts:
+        if v.passed:
+            continue
+        kind, message = error(v)
+        if kind == "ValueError" and "broadcast" in message:  # x == x.max(axis=1) on a window that is not square
+            continue
+        out, x = first_array(v), v.case.inputs["x"]
+        along = [x == x.max(axis=axis, keepdims=True) for axis in range(x.ndim)]
+        if x.ndim == 2 and x.shape[0] == x.shape[1]:
+            along.append(x == x.max(axis=1))  # broadcast along the wrong axis, but it runs
+        if out is None or not any(same_array(out, mask) for mask in along):
+            return None
+        matched += 1
+    if matched:
+        return (
+            "Your mask marks the largest value of every column (or row): a window has one maximum, the "
+            "largest of all its values, so take the maximum over the whole of x, not along one axis."
+        )
     return None
 
 
@@ -326,6 +364,7 @@ EXERCISES = [
         lambda x: ((x["A_prev"], x["W"], x["b"], conv_hparameters(x)), {}),
         conv_forward_outputs,
         helpers=("zero_pad", "conv_single_step"),
+        output_names=("Z",),
         hints=(
             bias_missing_or_repeated,
             stride_ignored,
@@ -342,6 +381,7 @@ EXERCISES = [
         lambda x: ((x["A_prev"], pool_hparameters(x)), {"mode": x["mode"]}),
         pool_forward_outputs,
         part=by_mode,
+        output_names=("A",),
         hints=(stride_ignored, output_size_off_by_one, mode_ignored, stride_misapplied),
     ),
     Exercise(
@@ -352,8 +392,16 @@ EXERCISES = [
         lambda result, x: unpack(result, 3, "(dA_prev, dW, db)"),
         helpers=("zero_pad",),
         hints=(transposed_filters, no_accumulation, empty_crop_when_pad_is_zero, stride_misapplied),
+        output_names=("dA_prev", "dW", "db"),
     ),
-    Exercise("create_mask_from_window", 5, create_mask_from_window_cases, lambda x: ((x["x"],), {}), single_output),
+    Exercise(
+        "create_mask_from_window",
+        5,
+        create_mask_from_window_cases,
+        lambda x: ((x["x"],), {}),
+        single_output,
+        hints=(mask_along_one_axis,),
+    ),
     Exercise("distribute_value", 5, distribute_value_cases, lambda x: ((x["dz"], x["shape"]), {}), single_output),
     Exercise(
         "pool_backward",
@@ -366,6 +414,7 @@ EXERCISES = [
         hints=(
             mode_ignored,
             whole_array_distributed,
+            average_share_not_over_window,
             dA_indexed_by_input_position,
             no_accumulation,
             mask_from_wrong_window,

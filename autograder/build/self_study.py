@@ -5,9 +5,19 @@ Self-learners have no instructor to grade them, so each hidden-test cell becomes
 and prints a short verdict with a hint.
 """
 
+import re
+
 import nbformat
 
-GRADING_SENTENCE = "The cell after each check,\nmarked `# Hidden tests`, is where grading happens: leave it as it is."
+# The introduction's sentence about grade cells, wherever its lines break.
+GRADING_SENTENCE = re.compile(
+    r"\s+".join(
+        map(
+            re.escape,
+            "The cell after each check, marked `# Hidden tests`, is where grading happens: leave it as it is.".split(),
+        )
+    )
+)
 SELF_STUDY_SENTENCE = (
     "After each check, a `check(...)` cell runs\nyour function on the hidden cases a grader "
     "would use, and names what is wrong with a hint."
@@ -17,9 +27,8 @@ SELF_STUDY_SENTENCE = (
 def self_study_edition(release_notebook: dict) -> nbformat.NotebookNode:
     """A new notebook: the release with nbgrader metadata removed and grade cells turned into checks.
 
-    The course's own read-only cells (public checks, data loading, training, plots) are tagged
-    `raises-exception`: in Jupyter, Run All then goes past a public check that fails on a stub
-    and reaches every check(...) cell, instead of stopping at the first exercise not yet done.
+    The release's course cells carry `raises-exception` (regenerate.tag_course_cells): Run All
+    goes past a public check that fails and reaches every check(...) cell.
     """
     notebook = nbformat.from_dict(release_notebook)
     notebook = nbformat.reads(nbformat.writes(notebook), as_version=4)  # a deep copy
@@ -32,10 +41,8 @@ def self_study_edition(release_notebook: dict) -> nbformat.NotebookNode:
             cell.source = cell.source.replace(
                 "import numpy as np\n", "import numpy as np\n\nfrom autograder import check\n", 1
             )
-        elif meta.get("locked") and cell.cell_type == "code":
-            cell.metadata["tags"] = [*cell.metadata.get("tags", []), "raises-exception"]
-        elif cell.cell_type == "markdown" and GRADING_SENTENCE in cell.source:
-            cell.source = cell.source.replace(GRADING_SENTENCE, SELF_STUDY_SENTENCE)
+        elif cell.cell_type == "markdown":
+            cell.source = GRADING_SENTENCE.sub(lambda _: SELF_STUDY_SENTENCE, cell.source)
     if not any(SELF_STUDY_SENTENCE in cell.source for cell in notebook.cells):
         raise RuntimeError(
             "the source's introduction no longer has the sentence about grading cells; "

@@ -318,6 +318,21 @@ def table(graded: list[tuple[Submission, Results]], assignment_exercises: list[E
     return "\n".join(rows + [f"exercises: {legend}"])
 
 
+def feedback_text(submission: Submission, results: Results) -> str:
+    """What a submission lost points for, as the console shows it: its overall message, then each
+    graded part below full marks with its feedback (cases, messages, hints), indented. Only what
+    its results file holds: feedback never has hidden inputs or reference values."""
+    first, *notes = results.output.splitlines() or [""]
+    lines = [f"{shown_id(submission.student)}: {printable(first)}", *(f"  {printable(note)}" for note in notes)]
+    lost = [test for test in results.tests if test.score < test.max_score]
+    for test in lost:
+        lines.append(f"  {test.name}: {test.score:g} of {test.max_score:g} points")
+        lines += [f"    {printable(line)}" for line in test.output.splitlines()]
+    if not lost:
+        lines.append("  full marks in every exercise")
+    return "\n".join(lines)
+
+
 def writable_folder(folder: Path) -> str | None:
     """None if results can be written in `folder` (made if missing), else why not, in a few words."""
     try:
@@ -337,10 +352,13 @@ def grade_batch(
     assignment: str | None = None,
     limits: Limits = Limits(),
     unsandboxed: bool = False,
+    feedback: bool | None = None,
 ) -> list[tuple[Submission, Results]]:
     """Grade every submission (jobs at a time), write results and the gradebook; print a table.
 
-    submissions: with distinct ids, as find_submissions gives them. Returns (submission, results)
+    submissions: with distinct ids, as find_submissions gives them. feedback: print each
+    submission's feedback after the table (None: only when there is one submission; otherwise
+    say where it is). Returns (submission, results)
     for each submission whose results file was written, in order: fewer than given (none when the
     results folder or the gradebook cannot be written, after a one-line error on stderr) means
     the batch is incomplete.
@@ -380,6 +398,13 @@ def grade_batch(
             )
             written = []
         print(table(ordered, assignment_exercises))
+        if feedback or (feedback is None and len(ordered) == 1):
+            print("\n" + "\n\n".join(feedback_text(s, results) for s, results in ordered) + "\n")
+        else:
+            print(
+                f"Feedback (each failing case's message and hints): {printable(str(results_dir))}/<student>.json; "
+                "--feedback prints it here."
+            )
     print(
         f"{len(ordered)} submission(s): {fresh} graded, {len(ordered) - fresh} unchanged since last time; "
         f"results in {results_dir}/"

@@ -42,12 +42,15 @@ def read_submission(path: Path) -> dict:
     return notebook
 
 
+def named_assignment(path: Path, default: str | None) -> str | None:
+    """The assignment named by --assignment, by an nbgrader folder or by the file's name, else None."""
+    return default or next((name for name in (path.parent.name, path.stem) if name in ASSIGNMENTS), None)
+
+
 def detect_assignment(notebook: dict, path: Path, default: str | None) -> str:
-    """The assignment: named by --assignment, by an nbgrader folder, or by the graded functions present."""
-    if default:
-        return default
-    if path.parent.name in ASSIGNMENTS:
-        return path.parent.name
+    """The assignment: named (see named_assignment), or told by the graded functions present."""
+    if named := named_assignment(path, default):
+        return named
     ids = {nbgrader_metadata(cell).get("grade_id") for cell in notebook["cells"]}
     matches = [name for name in ASSIGNMENTS if {ex.name for ex in exercises(name)} & ids]
     return matches[0] if matches else ASSIGNMENTS[0]
@@ -77,7 +80,7 @@ def grade_notebook(
     except InvalidSubmission as error:
         return Results.blank(
             course,
-            assignment or ASSIGNMENTS[0],
+            named_assignment(path, assignment) or ASSIGNMENTS[0],
             "the notebook could not be read",
             f"This submission could not be graded: {error}. Nothing in it was run.",
             invalid=str(error),

