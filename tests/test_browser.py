@@ -195,6 +195,21 @@ def test_mnist_shipped_opens_and_shows_the_digits(page, lab, screenshots):
     screenshot(page, screenshots / "mnist_shipped_digits.png", load)
 
 
+def test_mnist_release_run_all_on_stubs_shows_no_traceback(page, lab, screenshots):
+    """Assignment 2's class release as a student opens it: Run All goes to the end; each public
+    check says its stub in one line, the cells that need what a stub did not make say so in one
+    line, and no cell shows a traceback."""
+    shutil.copytree(ROOT / "release" / MNIST, lab.root / "mnist_release", ignore=shutil.ignore_patterns("__pycache__"))
+    notebook = nbformat.read(str(lab.root / "mnist_release" / f"{MNIST}.ipynb"), as_version=4)
+    open_and_run_all(page, lab, f"mnist_release/{MNIST}.ipynb", notebook)
+    public = public_cells(notebook)
+    assert len(public) >= 7
+    for index in public:
+        assert re.fullmatch(STUB_LINE, output_text(page, index).strip()), output_text(page, index)
+    assert not [index for index in code_cells(notebook) if shows_traceback(page, index)]
+    screenshot(page, screenshots / "mnist_release_stub_check.png", public[0])
+
+
 def quick_training(root, folder: str) -> None:
     """Set the notebook's EPOCHS cell to the quick run it offers: this test checks the plumbing
     (bar, accuracy line, checks), and tests/test_conv_mnist.py trains the full run once."""
