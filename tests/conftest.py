@@ -1,6 +1,7 @@
 """Shared helpers: where the course is, and running a notebook in a real kernel."""
 
 import json
+import os
 from pathlib import Path
 
 import nbformat
@@ -11,6 +12,12 @@ from autograder.course import REPO_ROOT, release_dir, source_notebook
 
 ROOT = REPO_ROOT
 ASSIGNMENT = "conv_step_by_step"
+
+# Kernels, JupyterLab and nbgrader started by the tests inherit this: on a loaded machine a second
+# BLAS thread mostly waits for the processor (training took 216 s instead of about 20). The grader's
+# learner processes run with one thread anyway; tests/test_build.py sets its own thread counts.
+for variable in ("OPENBLAS_NUM_THREADS", "OMP_NUM_THREADS"):
+    os.environ.setdefault(variable, "1")
 
 
 def execute(notebook_path: Path, allow_errors: bool = False, timeout: int = 300):
