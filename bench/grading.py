@@ -54,7 +54,7 @@ BUGS = {
     "zero_pad": ("pads every axis", "((0, 0), (pad, pad), (pad, pad), (0, 0))", "pad"),
     "conv_single_step": ("forgets the bias", "np.sum(a_slice_prev * W) + b.item()", "np.sum(a_slice_prev * W)"),
     "pool_forward": ("ignores mode", 'np.max if mode == "max" else np.mean', "np.max"),
-    "distribute_value": ("does not divide", "dz / (n_H * n_W)", "dz"),
+    "distribute_value": ("does not divide", "dz / (f_H * f_W)", "dz"),
     "pool_backward": ("assigns instead of adding", "] += share", "] = share"),
 }
 
