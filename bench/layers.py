@@ -43,6 +43,7 @@ import time
 from pathlib import Path
 
 import numpy as np
+from train_mnist import he_params  # bench/ is this script's folder, first on sys.path
 
 from autograder.course import REPO_ROOT
 from autograder.notebook_code import load_namespace
@@ -82,20 +83,6 @@ def limit_threads(threads, torch):
     return f"threads: {threads} for NumPy's BLAS and for PyTorch"
 
 
-def he_params(dtype, seed=0):
-    """The network's parameters (He initialisation), NumPy layout: W (f, f, C_prev, C), W3 (784, 10)."""
-    rng = np.random.default_rng(seed)
-    he = lambda shape, fan_in: (rng.standard_normal(shape) * np.sqrt(2.0 / fan_in)).astype(dtype)
-    return {
-        "W1": he((5, 5, 1, 8), 25),
-        "b1": np.zeros((1, 1, 1, 8), dtype),
-        "W2": he((5, 5, 8, 16), 200),
-        "b2": np.zeros((1, 1, 1, 16), dtype),
-        "W3": he((784, 10), 784),
-        "b3": np.zeros((1, 10), dtype),
-    }
-
-
 def batch(dtype, seed=0):
     """A batch of BATCH black-and-white 28x28 images (0/1) and one-hot labels."""
     rng = np.random.default_rng(seed)
@@ -107,7 +94,7 @@ def batch(dtype, seed=0):
 def numpy_cases(ref, dtype):
     """{row name: zero-argument function} running the reference NumPy layers."""
     rng = np.random.default_rng(1)
-    params = he_params(dtype)
+    params = he_params(dtype=dtype)
     X, Y, _ = batch(dtype)
     cases = {}
     inputs = {

@@ -109,7 +109,8 @@ def load_fashion():
 
 
 def he_params(seed=0, dtype=np.float32):
-    """The network's parameters, He-initialised: W ~ N(0, 2 / fan_in), biases 0."""
+    """The network's parameters, He-initialised: W ~ N(0, 2 / fan_in), biases 0; NumPy layout:
+    W (f, f, C_prev, C), W3 (784, 10). bench/layers.py uses it too."""
     rng = np.random.default_rng(seed)
     he = lambda shape, fan_in: (rng.standard_normal(shape) * np.sqrt(2.0 / fan_in)).astype(dtype)
     return {

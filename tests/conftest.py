@@ -12,6 +12,18 @@ from autograder.course import REPO_ROOT, release_dir, source_notebook
 
 ROOT = REPO_ROOT
 ASSIGNMENT = "conv_step_by_step"
+# The points course-spec.md gives each exercise of assignment 1, written out: the tests hold the
+# notebook and the grader to the spec, not to the grader's own table.
+POINTS = {
+    "zero_pad": 10,
+    "conv_single_step": 10,
+    "conv_forward": 20,
+    "pool_forward": 15,
+    "conv_backward": 15,
+    "create_mask_from_window": 5,
+    "distribute_value": 5,
+    "pool_backward": 20,
+}
 
 # Kernels, JupyterLab and nbgrader started by the tests inherit this: on a loaded machine a second
 # BLAS thread mostly waits for the processor (training took 216 s instead of about 20). The grader's

@@ -21,7 +21,7 @@ import pytest
 
 from autograder.course import source_notebook
 from autograder.notebook_code import learner_code_cells
-from conftest import ROOT, grade_id, plant
+from conftest import POINTS, ROOT, grade_id, plant
 
 # (name, function edited, text replaced, replacement, words the hint must contain)
 MISTAKES = [
@@ -170,16 +170,6 @@ HELPER_MISTAKE = (
     "X + 0.0",
     "",
 )
-POINTS = {
-    "zero_pad": 10,
-    "conv_single_step": 10,
-    "conv_forward": 20,
-    "pool_forward": 15,
-    "conv_backward": 15,
-    "create_mask_from_window": 5,
-    "distribute_value": 5,
-    "pool_backward": 20,
-}
 
 
 def grade_all(folder: Path, source, mistakes) -> dict[str, dict]:

@@ -438,37 +438,10 @@ def test_train_is_seeded_and_passes_velocity_and_decay(easy_problem):
         seen.append(learning_rate)
         return linear_step(params, velocity, Xb, Yb, learning_rate, momentum)
 
-    _, first = mt.train(
-        step,
-        linear_predict,
-        params,
-        X,
-        Y,
-        X_val,
-        y_val,
-        epochs=3,
-        batch_size=100,
-        learning_rate=0.1,
-        momentum=0.5,
-        seed=7,
-        lr_decay=lambda epoch: 0.5**epoch,
-    )
+    settings = dict(epochs=3, batch_size=100, learning_rate=0.1, momentum=0.5, seed=7, lr_decay=lambda e: 0.5**e)
+    _, first = mt.train(step, linear_predict, params, X, Y, X_val, y_val, **settings)
     assert seen == [0.1] * 4 + [0.05] * 4 + [0.025] * 4
-    _, again = mt.train(
-        linear_step,
-        linear_predict,
-        params,
-        X,
-        Y,
-        X_val,
-        y_val,
-        epochs=3,
-        batch_size=100,
-        learning_rate=0.1,
-        momentum=0.5,
-        seed=7,
-        lr_decay=lambda epoch: 0.5**epoch,
-    )
+    _, again = mt.train(linear_step, linear_predict, params, X, Y, X_val, y_val, **settings)
     assert first["loss"] == again["loss"] and first["val_accuracy"] == again["val_accuracy"]
 
 

@@ -2,7 +2,7 @@
 
 import pytest
 
-from conftest import execute, grade_id, output_text
+from conftest import POINTS, execute, grade_id, output_text
 
 # The public seeded values of ../shared/course-spec.md, as the check cells print them.
 SPEC_VALUES = {
@@ -55,16 +55,6 @@ SPEC_VALUES = {
         "1.17975636",
         "-0.53624893",
     ],
-}
-POINTS = {
-    "zero_pad": 10,
-    "conv_single_step": 10,
-    "conv_forward": 20,
-    "pool_forward": 15,
-    "conv_backward": 15,
-    "create_mask_from_window": 5,
-    "distribute_value": 5,
-    "pool_backward": 20,
 }
 
 
