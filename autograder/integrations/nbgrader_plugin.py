@@ -359,12 +359,7 @@ def finish_submission(
     autograde wrote to the course folder's owner (when it runs as root)."""
     root = Path(course_root or os.getcwd())
     drop_student_files(assignment, student, notebooks, root)
-    submitted = (root / "submitted").resolve()
-    graded = sorted(
-        {root / "autograded" / Path(path).parent.resolve().relative_to(submitted) for path in notebooks or []}
-    )
-    parents = [root / "autograded", *(folder.parent for folder in graded)]
-    own_like_course(root, graded, [*parents, root / "gradebook.db", root / ".nbgrader.log"])
+    own_output(root, notebooks, "submitted", "autograded", [root / "gradebook.db", root / ".nbgrader.log"])
 
 
 def own_feedback(
@@ -375,11 +370,18 @@ def own_feedback(
 ) -> None:
     """generate_feedback's post-convert hook: as root, give feedback/ to the course folder's owner."""
     root = Path(course_root or os.getcwd())
-    autograded = (root / "autograded").resolve()
-    folders = sorted(
-        {root / "feedback" / Path(path).parent.resolve().relative_to(autograded) for path in notebooks or []}
-    )
-    own_like_course(root, folders, [root / "feedback", *(folder.parent for folder in folders), root / "gradebook.db"])
+    own_output(root, notebooks, "autograded", "feedback", [root / "gradebook.db"])
+
+
+def own_output(
+    root: Path, notebooks: Iterable[str | Path] | None, read_from: str, wrote_to: str, also: list[Path]
+) -> None:
+    """As root, give what a step wrote to the course folder's owner: for each notebook it read under
+    `read_from`/<student>/<assignment>/, the matching folder under `wrote_to` with everything in
+    it, the folders above it, and the files `also` (nbgrader's gradebook, its log)."""
+    base = (root / read_from).resolve()
+    folders = sorted({root / wrote_to / Path(path).parent.resolve().relative_to(base) for path in notebooks or []})
+    own_like_course(root, folders, [root / wrote_to, *(folder.parent for folder in folders), *also])
 
 
 def own_like_course(root: Path, trees: list[Path], single: Iterable[Path] = ()) -> list[Path]:
