@@ -119,8 +119,11 @@ sleeper = subprocess.Popen(["sleep", "300.{NONCE}"])
 if os.fork() == 0:
     os.setsid()
     if os.fork() == 0:
-        with open("/proc/self/comm", "w") as comm:
-            comm.write("{DAEMON_NAME}")
+        try:  # a disguise, where the learner sees a /proc (without namespaces of its own)
+            with open("/proc/self/comm", "w") as comm:
+                comm.write("{DAEMON_NAME}")
+        except FileNotFoundError:
+            pass
         with open("/tmp/daemon.pid", "w") as pidfile:
             pidfile.write(str(os.getpid()))
         while True:
@@ -393,10 +396,15 @@ if libc.madvise(address, 256 << 20, 23) != 0:  # MADV_POPULATE_WRITE; else touch
     ctypes.memset(address, 1, 256 << 20)
 libc.shmdt(address)
 """
-SYSV_SHM_HELD = """import os, time
+SYSV_SHM_HELD = """import ctypes, os, time
 time.sleep(0.6)
-rows = [line.split() for line in open("/proc/sysvipc/shm").read().splitlines()[1:]]
-held = sum(int(row[3]) for row in rows if int(row[9]) == os.getuid())  # size, creator's uid
+try:
+    rows = [line.split() for line in open("/proc/sysvipc/shm").read().splitlines()[1:]]
+    held = sum(int(row[3]) for row in rows if int(row[9]) == os.getuid())  # size, creator's uid
+except OSError:  # no /proc (a learner with namespaces of its own): ask shmctl(0, SHM_INFO) instead
+    info = (ctypes.c_ulong * 6)()
+    ctypes.CDLL(None).shmctl(0, 14, info)
+    held = info[1] * os.sysconf("SC_PAGE_SIZE")  # shm_tot: pages of all segments in its IPC namespace
 raise RuntimeError(f"HOG {'refused within' if held <= 1 << 30 else 'held beyond'} the limit: {held >> 20} MiB")
 """
 # A file in every folder a learner can usually write, to be found by a later run.

@@ -165,7 +165,7 @@ def test_a_package_installed_inside_the_venv_is_hidden_in_the_sandbox(monkeypatc
         lease = sandbox.UidLease() if kind is Isolation.ROOT_NAMESPACES else None
         try:
             look = [sys.executable, "-I", "-c", f"import os; print(sorted(os.listdir({str(inside)!r})))"]
-            seen = subprocess.run(command_prefix(kind, lease, Limits()) + look, capture_output=True, text=True)
+            seen = subprocess.run(command_prefix(kind, Limits()) + look, capture_output=True, text=True)
         finally:
             if lease:
                 lease.release()
@@ -231,3 +231,66 @@ def test_learner_code_cannot_reach_the_network(mode, tmp_path):
     assert not reached
     assert zero_pad["score"] == 0 and "raised" in zero_pad["output"]
     assert result["score"] == 90
+
+
+# One fork server starts every learner of a grader process: what one learner leaves, in its
+# /tmp or as a process, the next never sees, and no learner holds a capability or a /proc.
+FORKED_LEARNERS = r"""
+import json, platform, sys
+from autograder.grading import sandbox
+
+LEAVE = '''
+import os, subprocess
+open("/tmp/left-by-first", "w").write("x")
+subprocess.Popen(["sleep", "300"], start_new_session=True)
+'''
+LOOK = '''
+import ctypes, json, os
+libc = ctypes.CDLL(None, use_errno=True)
+header, caps = (ctypes.c_uint32 * 2)(0x20080522, 0), (ctypes.c_uint32 * 6)()
+libc.syscall({"x86_64": 125, "aarch64": 90}[os.uname().machine], header, caps)
+print(json.dumps({
+    "uid": os.getuid(), "tmp": os.listdir("/tmp"), "proc": os.listdir("/proc"), "capabilities": list(caps),
+    "mount": libc.mount(b"none", b"/tmp", b"tmpfs", 0, None), "umount": libc.umount2(b"/tmp", 2),
+}))
+'''
+kind = sandbox.available_isolation()
+first = sandbox.learner_process(sandbox.Limits(), kind)
+assert first.request({"op": "run_cell", "index": 0, "source": LEAVE}, 10)["ok"]
+left = first.members()
+seen = []
+second = sandbox.learner_process(sandbox.Limits(), kind)  # while the first still runs
+seen.append(json.loads(second.request({"op": "run_cell", "index": 0, "source": LOOK}, 10)["output"]))
+first.stop()
+after = sandbox.live_processes()
+third = sandbox.learner_process(sandbox.Limits(), kind)
+seen.append(json.loads(third.request({"op": "run_cell", "index": 0, "source": LOOK}, 10)["output"]))
+servers = {first.server_pid, second.server_pid, third.server_pid}
+second.stop(), third.stop()
+print(json.dumps({"kind": kind.name, "seen": seen, "left_alive": [p for p in left if p in after],
+                  "left": len(left), "servers": len(servers)}))
+"""
+
+
+@pytest.mark.parametrize("mode", ["root", "user"])
+def test_learners_forked_by_one_server_share_nothing(mode):
+    if not bubblewrap_works():
+        unavailable("needs bubblewrap")
+    command = [sys.executable, "-c", FORKED_LEARNERS]
+    if mode == "root":
+        ran = subprocess.run(command, cwd=ROOT, capture_output=True, text=True, timeout=120)
+    else:
+        with throwaway_user() as user:
+            ran = run_as(user.pw_name, command, cwd=ROOT, timeout=120)
+    assert ran.returncode == 0, ran.stderr
+    report = json.loads(ran.stdout.strip().splitlines()[-1])
+    assert report["kind"] == {"root": "ROOT_NAMESPACES", "user": "USER_NAMESPACE"}[mode]
+    assert report["servers"] == 1
+    assert report["left"] >= 3  # its init, itself, and the sleep it left behind
+    assert report["left_alive"] == []
+    for seen in report["seen"]:
+        assert seen["tmp"] == [] and seen["proc"] == []
+        assert seen["capabilities"] == [0] * 6
+        assert seen["mount"] == -1 and seen["umount"] == -1
+    if mode == "root":  # a uid of its own each
+        assert report["seen"][0]["uid"] != report["seen"][1]["uid"]

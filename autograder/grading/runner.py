@@ -472,5 +472,135 @@ def serve(config: dict) -> None:
         write_message(replies, reply)
 
 
+# ---------------------------------------------------------------- the fork server ------------
+
+CLONE_NEWUSER, NEW_LEARNER_NAMESPACES = 0x10000000, 0x6C020000  # CLONE_NEWNS | NEWUTS | NEWIPC | NEWPID | NEWNET
+MS_RDONLY, MS_NOSUID, MS_NODEV, MS_NOEXEC, MS_REC, MS_PRIVATE = 1, 2, 4, 8, 0x4000, 0x40000
+CAPSET = {"x86_64": 126, "aarch64": 91}
+
+
+def fork_server(control_fd: int) -> None:
+    """Start one learner process per request that arrives on the socket `control_fd`, until it closes.
+
+    Python and NumPy are loaded once, here; each learner is a fork of this process, so it starts in
+    a few milliseconds. This process never runs learner code and never receives a submission: a
+    request holds the learner's limits, uid, home folder and kind of namespaces, and three file
+    descriptors (the learner's requests to read, its replies to write, and a status pipe on which
+    the learner's pid and, at the end, its wait status are written). See start_learner.
+    """
+    import socket  # the learners never need it
+
+    control = socket.socket(fileno=control_fd)
+    signal.signal(signal.SIGCHLD, signal.SIG_IGN)  # the kernel reaps the short-lived first forks
+    control.send(b"ready")
+    while True:
+        try:
+            data, fds, _, _ = socket.recv_fds(control, 1 << 16, 3)
+        except OSError:
+            return
+        if not data:
+            return
+        if len(fds) == 3 and os.fork() == 0:
+            try:
+                control.close()
+                start_learner(json.loads(data), *fds)
+            finally:
+                os._exit(70)
+        for fd in fds:
+            os.close(fd)
+
+
+def start_learner(request: dict, requests_fd: int, replies_fd: int, status_fd: int) -> None:
+    """In a fork of the fork server: enter the learner's own namespaces, if any, and fork it.
+
+    request["namespaces"]: None (no namespaces: the learner is this process's child), "root" (the
+    fork server runs as root in bubblewrap) or "user" (it runs as an unprivileged user in
+    bubblewrap's user namespace, and first makes a user namespace of its own for this learner).
+    With namespaces, the learner gets new mount, PID, network, IPC and UTS namespaces, its own
+    size-limited /tmp and an empty /proc (it sees no other process); its first process is a
+    small init that reaps orphans and reports the learner's end. Writes "pid N" (N in the fork
+    server's PID namespace) and later "exit STATUS" on status_fd.
+    """
+    signal.signal(signal.SIGCHLD, signal.SIG_DFL)
+    libc = ctypes.CDLL(None, use_errno=True)
+
+    def check(result: int, what: str) -> None:
+        if result != 0:
+            raise OSError(ctypes.get_errno(), what)
+
+    namespaces = request["namespaces"]
+    if namespaces == "user":
+        uid, gid = os.getuid(), os.getgid()
+        check(libc.unshare(CLONE_NEWUSER), "unshare(CLONE_NEWUSER)")
+        for name, text in (("setgroups", "deny"), ("uid_map", f"{uid} {uid} 1"), ("gid_map", f"{gid} {gid} 1")):
+            with open(f"/proc/self/{name}", "w") as stream:
+                stream.write(text)
+    if namespaces:
+        check(libc.unshare(NEW_LEARNER_NAMESPACES), "unshare")
+        check(libc.mount(None, b"/", None, MS_REC | MS_PRIVATE, None), "mount --make-rprivate /")
+        size = request["config"]["file_bytes"]
+        tmp = f"size={size},mode=1777".encode()
+        check(libc.mount(b"tmpfs", b"/tmp", b"tmpfs", MS_NOSUID | MS_NODEV, tmp), "mount /tmp")
+        empty = MS_RDONLY | MS_NOSUID | MS_NODEV | MS_NOEXEC
+        check(libc.mount(b"tmpfs", b"/proc", b"tmpfs", empty, b"size=4k,mode=555"), "mount /proc")
+    pid = os.fork()
+    if pid == 0:
+        if not namespaces:
+            learner(request, requests_fd, replies_fd, libc)
+        # pid 1 of the new PID namespace: when it ends, every process in the namespace ends.
+        libc.prctl(4, 0, 0, 0, 0)  # PR_SET_DUMPABLE 0
+        child = os.fork()
+        if child == 0:
+            os.close(status_fd)
+            learner(request, requests_fd, replies_fd, libc)
+        os.close(requests_fd)
+        os.close(replies_fd)
+        while True:
+            ended, status = os.wait()
+            if ended == child:
+                os.write(status_fd, f"exit {status}\n".encode())
+                os._exit(0)
+    os.close(requests_fd)
+    os.close(replies_fd)
+    os.write(status_fd, f"pid {pid}\n".encode())
+    if not namespaces:
+        _, status = os.waitpid(pid, 0)
+        os.write(status_fd, f"exit {status}\n".encode())
+    os._exit(0)
+
+
+def learner(request: dict, requests_fd: int, replies_fd: int, libc: ctypes.CDLL) -> NoReturn:
+    """The learner's process: its uid (if it has one of its own), no capabilities, its home folder,
+    only its two pipes open; then serve() until the grader is done with it."""
+    try:
+        os.setsid()
+        uid = request["uid"]
+        if uid is not None or request["namespaces"]:
+            for capability in range(64):
+                libc.prctl(24, capability, 0, 0, 0)  # PR_CAPBSET_DROP (EINVAL past the last one)
+            libc.prctl(47, 4, 0, 0, 0)  # PR_CAP_AMBIENT_CLEAR_ALL
+        if uid is not None:
+            os.setgroups([])
+            os.setresgid(uid, uid, uid)
+            os.setresuid(uid, uid, uid)
+            libc.prctl(4, 1, 0, 0, 0)  # PR_SET_DUMPABLE, which the uid change cleared: its /proc is its own
+        if request["namespaces"] and platform.machine() in CAPSET:
+            header, data = (ctypes.c_uint32 * 2)(0x20080522, 0), (ctypes.c_uint32 * 6)()  # version 3: no capabilities
+            if libc.syscall(CAPSET[platform.machine()], header, data) != 0:
+                raise OSError(ctypes.get_errno(), "capset")
+        os.chdir(request["home"])
+        os.environ["HOME"] = os.environ["TMPDIR"] = request["home"]
+        os.dup2(requests_fd, 0)
+        os.dup2(replies_fd, 1)
+        os.closerange(3, resource.getrlimit(resource.RLIMIT_NOFILE)[0])
+        serve(request["config"])
+    except BaseException:  # it never started: the grader sees its pipe close before "ready"
+        os._exit(70)
+    os._exit(0)
+
+
 if __name__ == "__main__":
-    serve(json.loads(sys.argv[1]))
+    if sys.argv[1] == "fork-server":
+        fork_server(int(sys.argv[2]))
+    else:
+        serve(json.loads(sys.argv[1]))

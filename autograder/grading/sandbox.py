@@ -30,6 +30,7 @@ import resource
 import select
 import shutil
 import signal
+import socket
 import stat
 import struct
 import subprocess
@@ -134,8 +135,6 @@ def works(kind: Isolation) -> bool:
     """True when a learner Python (with NumPy) starts and exits cleanly in this kind of sandbox."""
     if kind in (Isolation.USER_NAMESPACE, Isolation.ROOT_NAMESPACES) and not shutil.which("bwrap"):
         return False
-    if kind is Isolation.ROOT_NAMESPACES and not Path("/usr/bin/setpriv").exists():
-        return False
     try:
         process = LearnerProcess(Limits(), kind)
     except (OSError, subprocess.SubprocessError, LearnerProcessDied, LearnerTimeout):
@@ -157,7 +156,7 @@ def learner_process(limits: Limits, kind: Isolation) -> "LearnerProcess":
         fits = [spare for spare in SPARES if spare.kind is kind and spare.config == limits.process_config()]
         if fits:
             SPARES.remove(fits[0])
-    if fits and fits[0].process.poll() is None:
+    if fits and fits[0].running():
         return fits[0]
     if fits:
         fits[0].stop()
@@ -229,12 +228,14 @@ def read_only_roots() -> list[str]:
     return kept
 
 
-def command_prefix(kind: Isolation, lease: UidLease | None, limits: Limits, seccomp_fd: int | None = None) -> list[str]:
-    """The words that go before the learner's command (none for SEPARATE_UID and NONE).
+def command_prefix(kind: Isolation, limits: Limits) -> list[str]:
+    """The words that go before the fork server's command (none for SEPARATE_UID and NONE).
 
-    seccomp_fd: a file descriptor to read runner.machine_filter() from. Bubblewrap applies it to
-    its own process 1 in the sandbox as well, which runs as the learner's uid in a user namespace
-    and which the learner could otherwise take over (ptrace, /proc/1/mem) to act unfiltered.
+    Bubblewrap's namespaces keep the fork server (and so every learner it starts) away from the
+    machine: system folders, the Python install and the venv read-only, the course package
+    hidden, no network. Each learner then gets namespaces of its own (runner.start_learner).
+    As root the fork server keeps its capabilities inside, to make those namespaces and to take
+    each learner's uid; in a user namespace it needs none.
     """
     if kind not in (Isolation.USER_NAMESPACE, Isolation.ROOT_NAMESPACES):
         return []
@@ -252,10 +253,10 @@ def command_prefix(kind: Isolation, lease: UidLease | None, limits: Limits, secc
         "--dev",
         "/dev",
     ]
-    if seccomp_fd is not None:
-        args += ["--seccomp", str(seccomp_fd)]
     if kind is Isolation.USER_NAMESPACE:
         args += ["--unshare-user", "--uid", str(SANDBOX_UID), "--gid", str(SANDBOX_UID)]
+    else:
+        args += ["--cap-add", "ALL"]
     # /tmp first: a Python or venv that lives under /tmp is mounted inside it below, not hidden by it.
     args += ["--perms", "1777", "--size", str(limits.file_bytes), "--tmpfs", "/tmp"]
     made = {"/tmp"}
@@ -274,18 +275,7 @@ def command_prefix(kind: Isolation, lease: UidLease | None, limits: Limits, secc
     # A non-editable install puts the course package (reference data included) in the venv: hide it.
     if any(str(PACKAGE_DIR).startswith(root + "/") for root in roots):
         args += ["--perms", "0555", "--size", "4096", "--tmpfs", str(PACKAGE_DIR)]
-    args += ["--chdir", "/tmp", "--remount-ro", "/dev", "--remount-ro", "/"]
-    if kind is Isolation.ROOT_NAMESPACES:
-        args += [
-            "/usr/bin/setpriv",
-            f"--reuid={lease.uid}",
-            f"--regid={lease.uid}",
-            "--clear-groups",
-            "--inh-caps=-all",
-            "--bounding-set=-all",
-            "--",
-        ]
-    return args
+    return args + ["--chdir", "/tmp", "--remount-ro", "/dev", "--remount-ro", "/"]
 
 
 def learner_environment(home: str) -> dict:
@@ -322,6 +312,18 @@ def live_processes() -> dict[int, tuple[int, int]]:
         if fields[0] != b"Z":
             found[int(entry)] = (int(fields[1]), uid)
     return found
+
+
+def namespace_pids(pid: int) -> list[int]:
+    """A process's pid in each PID namespace it is in, from the machine's own inwards (NSpid)."""
+    try:
+        with open(f"/proc/{pid}/status") as stream:
+            for line in stream:
+                if line.startswith("NSpid:"):
+                    return [int(number) for number in line.split()[1:]]
+    except (OSError, ValueError):
+        pass
+    return []
 
 
 def descendants(root: int, table: dict) -> list[int]:
@@ -519,57 +521,169 @@ def exposed_to_learner(kind: Isolation, paths: list[Path]) -> list[Path]:
     return [path for path in candidates if readable_by_others(path)]
 
 
-class LearnerProcess:
-    """One learner process running runner.serve(): send a request, wait for its reply."""
+class ForkServer:
+    """A Python with NumPy loaded, in a sandbox of `kind`, that forks a learner process per request
+    (runner.fork_server). Started once per grader process and kind; it never runs learner code."""
 
-    def __init__(self, limits: Limits, kind: Isolation):
-        self.limits, self.kind, self.process, self.folder = limits, kind, None, None
-        self.lease = UidLease() if kind in (Isolation.ROOT_NAMESPACES, Isolation.SEPARATE_UID) else None
+    def __init__(self, kind: Isolation):
+        self.kind, self.lock = kind, threading.Lock()
+        self.control, theirs = socket.socketpair(socket.AF_UNIX, socket.SOCK_SEQPACKET)
         try:
-            home, user = "/tmp", {}
-            if kind is Isolation.SEPARATE_UID:
-                self.folder = home = tempfile.mkdtemp(prefix="learner-")
-                os.chown(self.folder, self.lease.uid, self.lease.uid)
-                user = {"user": self.lease.uid, "group": self.lease.uid, "extra_groups": []}
-            elif kind is Isolation.NONE:
-                self.folder = home = tempfile.mkdtemp(prefix="learner-")
-            self.config = limits.process_config()
-            program = runner.machine_filter()
-            filter_fd = None
-            if program is not None and kind in (Isolation.USER_NAMESPACE, Isolation.ROOT_NAMESPACES):
-                filter_fd, writer = os.pipe()
-                os.write(writer, program)
-                os.close(writer)
-            command = command_prefix(kind, self.lease, limits, filter_fd) + [
+            command = command_prefix(kind, Limits()) + [
                 sys.executable,
                 "-I",
                 "-c",
                 RUNNER_SOURCE,
-                json.dumps(self.config),
+                "fork-server",
+                str(theirs.fileno()),
             ]
+            self.process = subprocess.Popen(
+                command,
+                stdin=subprocess.DEVNULL,
+                stdout=subprocess.DEVNULL,
+                stderr=subprocess.DEVNULL,
+                env=learner_environment("/tmp"),
+                cwd="/",
+                start_new_session=True,
+                pass_fds=(theirs.fileno(),),
+            )
+        finally:
+            theirs.close()
+        self.control.settimeout(START_SECONDS)
+        try:
+            ready = self.control.recv(16)
+        except OSError:
+            ready = b""
+        if ready != b"ready":
+            self.stop()
+            raise LearnerProcessDied("the learner's Python did not start")
+
+    def alive(self) -> bool:
+        return self.process.poll() is None
+
+    def fork(self, request: dict, fds: list[int]) -> None:
+        """Ask for a learner process; fds: its requests (read end), replies and status (write ends)."""
+        with self.lock:
             try:
-                self.process = subprocess.Popen(
-                    command,
-                    stdin=subprocess.PIPE,
-                    stdout=subprocess.PIPE,
-                    stderr=subprocess.DEVNULL,
-                    env=learner_environment(home),
-                    cwd=self.folder or "/",
-                    start_new_session=True,
-                    pass_fds=() if filter_fd is None else (filter_fd,),
-                    **user,
-                )
-            finally:
-                if filter_fd is not None:
-                    os.close(filter_fd)
-            self.reply_fd, self.request_fd = self.process.stdout.fileno(), self.process.stdin.fileno()
+                socket.send_fds(self.control, [json.dumps(request).encode()], fds)
+            except OSError as error:
+                raise LearnerProcessDied(f"the learner's Python could not be started ({error})") from None
+
+    def stop(self) -> None:
+        self.control.close()
+        if self.process.poll() is None:
+            try:
+                os.killpg(self.process.pid, signal.SIGKILL)
+            except OSError:
+                self.process.kill()
+        self.process.wait()
+
+
+FORK_SERVERS: dict[Isolation, ForkServer] = {}
+FORK_SERVER_LOCK = threading.Lock()
+
+
+def fork_server(kind: Isolation) -> ForkServer:
+    """The running fork server for `kind`, started (again) if there is none."""
+    with FORK_SERVER_LOCK:
+        server = FORK_SERVERS.get(kind)
+        if server is None or not server.alive():
+            if server is not None:
+                server.stop()
+            server = FORK_SERVERS[kind] = ForkServer(kind)
+        return server
+
+
+@atexit.register
+def stop_fork_servers() -> None:
+    with FORK_SERVER_LOCK:
+        for server in FORK_SERVERS.values():
+            server.stop()
+        FORK_SERVERS.clear()
+
+
+NAMESPACES = {Isolation.USER_NAMESPACE: "user", Isolation.ROOT_NAMESPACES: "root"}
+
+
+class LearnerProcess:
+    """One learner process running runner.serve(): send a request, wait for its reply.
+
+    With namespaces, `pid` is the learner's PID-namespace init (its parent, as the machine sees
+    it): killing it ends every process the learner started.
+    """
+
+    def __init__(self, limits: Limits, kind: Isolation):
+        self.limits, self.kind, self.pid, self.folder, self.status = limits, kind, None, None, None
+        self.lease = UidLease() if kind in (Isolation.ROOT_NAMESPACES, Isolation.SEPARATE_UID) else None
+        self.config = limits.process_config()
+        self.request_fd = self.reply_fd = None
+        ours = []
+        try:
+            home = "/tmp"
+            if kind in (Isolation.SEPARATE_UID, Isolation.NONE):
+                self.folder = home = tempfile.mkdtemp(prefix="learner-")
+            if kind is Isolation.SEPARATE_UID:
+                os.chown(self.folder, self.lease.uid, self.lease.uid)
+            (requests_r, self.request_fd), (self.reply_fd, replies_w), (status_r, status_w) = (
+                os.pipe(),
+                os.pipe(),
+                os.pipe(),
+            )
+            ours = [requests_r, replies_w, status_w]
+            self.status = os.fdopen(status_r, "rb", buffering=0)
+            request = {
+                "config": self.config,
+                "uid": None if self.lease is None or kind is Isolation.USER_NAMESPACE else self.lease.uid,
+                "home": home,
+                "namespaces": NAMESPACES.get(kind),
+            }
+            server = fork_server(kind)
+            server.fork(request, ours)
+            self.server_pid = server.process.pid
+            for fd in ours:
+                os.close(fd)
+            ours = []
             os.set_blocking(self.request_fd, False)  # a learner that stops reading must not block the grader
+            self.pid = self.started_pid(time.monotonic() + START_SECONDS)
             self.next_memory_check = time.monotonic() + MEMORY_CHECK_SECONDS
             if self.receive(time.monotonic() + START_SECONDS).get("op") != "ready":
                 raise LearnerProcessDied("the learner's Python did not start")
         except BaseException:
+            for fd in ours:
+                os.close(fd)
             self.stop()
             raise
+
+    def running(self) -> bool:
+        """False once the learner's process has ended (its status pipe has something to say)."""
+        return self.status is not None and not select.select([self.status], [], [], 0)[0]
+
+    def status_line(self, deadline: float) -> str | None:
+        """The next line the fork server's side wrote on the status pipe, or None at its end."""
+        line = b""
+        while not line.endswith(b"\n"):
+            wait = deadline - time.monotonic()
+            if wait <= 0 or not select.select([self.status], [], [], wait)[0]:
+                return None
+            chunk = self.status.read(1)
+            if not chunk:
+                return None
+            line += chunk
+        return line.decode("ascii").strip()
+
+    def started_pid(self, deadline: float) -> int:
+        """The learner's pid (its namespace's init, with namespaces) as this grader sees it."""
+        line = self.status_line(deadline)
+        if line is None or not line.startswith("pid "):
+            raise LearnerProcessDied("the learner's Python did not start")
+        pid = int(line.split()[1])
+        if self.kind not in NAMESPACES:
+            return pid
+        # The fork server's bubblewrap has a PID namespace of its own: find the machine's pid.
+        for candidate in descendants(self.server_pid, live_processes()):
+            if namespace_pids(candidate)[1:2] == [pid]:
+                return candidate
+        raise LearnerProcessDied("the learner's process could not be found")
 
     def request(
         self, message: dict, seconds: float, helpers: dict | None = None, reply_bytes: int | None = None
@@ -665,7 +779,7 @@ class LearnerProcess:
         table = live_processes()
         if self.kind is Isolation.SEPARATE_UID:
             return [pid for pid, (_, uid) in table.items() if uid == self.lease.uid]
-        return descendants(self.process.pid, table)
+        return descendants(self.pid, table) if self.pid is not None else []
 
     def memory_in_use(self) -> int:
         """Memory of all the learner's processes, plus what its /tmp (or its files) hold."""
@@ -682,14 +796,9 @@ class LearnerProcess:
                     pass  # removed meanwhile
                 except OSError:  # what cannot be measured is not trusted
                     return self.limits.memory_bytes + 1
-        elif self.kind in (Isolation.USER_NAMESPACE, Isolation.ROOT_NAMESPACES):
-            for pid in pids[1:]:  # the first is bubblewrap outside the sandbox
-                try:
-                    tmp = os.statvfs(f"/proc/{pid}/root/tmp")
-                except OSError:
-                    continue
-                used += (tmp.f_blocks - tmp.f_bfree) * tmp.f_frsize
-                break
+        elif self.kind in NAMESPACES and pids:
+            tmp = os.statvfs(f"/proc/{self.pid}/root/tmp")  # the learner's own /tmp, through its init
+            used += (tmp.f_blocks - tmp.f_bfree) * tmp.f_frsize
         return used
 
     def check_memory(self) -> None:
@@ -704,34 +813,42 @@ class LearnerProcess:
             )
 
     def ended(self) -> str:
+        """How the learner's process ended (it is stopped first, if it still runs)."""
+        line = self.status_line(time.monotonic() + 1.0) if self.status is not None else None
         self.stop()
-        code = self.process.returncode
-        if code is not None and code < 0:
+        if line is None or not line.startswith("exit "):
+            return "the process ended"
+        code = os.waitstatus_to_exitcode(int(line.split()[1]))
+        if code < 0:
             return f"the process was killed by signal {signal.Signals(-code).name}"
         return f"the process exited with code {code}"
 
     def stop(self) -> None:
         """Kill the learner's processes (with namespaces, the whole PID namespace goes too), remove
         what it left, and give back its uid. Safe to call more than once."""
-        if self.process is not None:
-            running = self.members() if self.process.poll() is None else []
-            if running:
+        if self.pid is not None:
+            running = self.members()
+            # With namespaces its init goes first, and the kernel ends the rest; SEPARATE_UID's
+            # processes are all ended by uid below.
+            for pid in [self.pid] + (running if self.kind is Isolation.NONE else []):
                 try:
-                    os.killpg(self.process.pid, signal.SIGKILL)
-                except (ProcessLookupError, PermissionError):
-                    self.process.kill()
-            self.process.wait()
-            for stream in (self.process.stdin, self.process.stdout):
-                try:
-                    stream.close()
+                    os.kill(pid, signal.SIGKILL)
                 except OSError:
                     pass
-            # Without bubblewrap's parent the PID namespace ends, its processes with it: wait for that.
+            # Without its init the PID namespace ends, its processes with it: wait for that.
             for _ in range(400):
                 alive = live_processes()
                 if not any(pid in alive for pid in running):
                     break
                 time.sleep(0.005)
+            self.pid = None
+        for stream in (self.request_fd, self.reply_fd):
+            if stream is not None:
+                os.close(stream)
+        self.request_fd = self.reply_fd = None
+        if self.status is not None:
+            self.status.close()
+            self.status = None
         try:
             if self.lease is not None and self.lease.handle is not None:
                 kill_everything_of(self.lease.uid)  # raises, keeping the uid leased, if processes survive
