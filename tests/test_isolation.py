@@ -258,6 +258,7 @@ kind = sandbox.available_isolation()
 first = sandbox.learner_process(sandbox.Limits(), kind)
 assert first.request({"op": "run_cell", "index": 0, "source": LEAVE}, 10)["ok"]
 left = first.members()
+server = sandbox.FORK_SERVERS[kind].process.pid
 seen = []
 second = sandbox.learner_process(sandbox.Limits(), kind)  # while the first still runs
 seen.append(json.loads(second.request({"op": "run_cell", "index": 0, "source": LOOK}, 10)["output"]))
@@ -265,7 +266,7 @@ first.stop()
 after = sandbox.live_processes()
 third = sandbox.learner_process(sandbox.Limits(), kind)
 seen.append(json.loads(third.request({"op": "run_cell", "index": 0, "source": LOOK}, 10)["output"]))
-servers = {first.server_pid, second.server_pid, third.server_pid}
+servers = {server, sandbox.FORK_SERVERS[kind].process.pid}
 second.stop(), third.stop()
 print(json.dumps({"kind": kind.name, "seen": seen, "left_alive": [p for p in left if p in after],
                   "left": len(left), "servers": len(servers)}))

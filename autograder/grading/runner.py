@@ -484,11 +484,15 @@ def fork_server(control_fd: int) -> None:
 
     Python and NumPy are loaded once, here; each learner is a fork of this process, so it starts in
     a few milliseconds. This process never runs learner code and never receives a submission: a
-    request holds the learner's limits, uid, home folder and kind of namespaces, and three file
-    descriptors (the learner's requests to read, its replies to write, and a status pipe on which
-    the learner's pid and, at the end, its wait status are written). See start_learner.
+    request holds the learner's limits, uid, home folder and kind of namespaces, the modules the
+    course's own files import (imported here once, so that no learner pays for them), and three
+    file descriptors: the learner's requests to read, its replies to write, and a status socket
+    (see start_learner).
     """
+    import importlib
     import socket  # the learners never need it
+
+    import numpy.random  # noqa: F401  NumPy loads it on first use; every assignment's seeded inputs do
 
     control = socket.socket(fileno=control_fd)
     signal.signal(signal.SIGCHLD, signal.SIG_IGN)  # the kernel reaps the short-lived first forks
@@ -500,10 +504,16 @@ def fork_server(control_fd: int) -> None:
             return
         if not data:
             return
+        request = json.loads(data)
+        for name in request.get("preload", []):
+            try:
+                importlib.import_module(name)
+            except Exception:  # the learner will meet the same error when its module imports it
+                pass
         if len(fds) == 3 and os.fork() == 0:
             try:
                 control.close()
-                start_learner(json.loads(data), *fds)
+                start_learner(request, *fds)
             finally:
                 os._exit(70)
         for fd in fds:
@@ -518,8 +528,12 @@ def start_learner(request: dict, requests_fd: int, replies_fd: int, status_fd: i
     bubblewrap's user namespace, and first makes a user namespace of its own for this learner).
     With namespaces, the learner gets new mount, PID, network, IPC and UTS namespaces, its own
     size-limited /tmp and an empty /proc (it sees no other process); its first process is a
-    small init that reaps orphans and reports the learner's end. Writes "pid N" (N in the fork
-    server's PID namespace) and later "exit STATUS" on status_fd.
+    small init that reaps orphans and reports the learner's end.
+
+    On status_fd (a Unix socket whose other end receives the sender's credentials) the process
+    the grader must kill to end the learner (its init, or the learner itself without namespaces)
+    writes "started": the kernel tells the grader that process's pid as the grader sees it,
+    whatever namespaces lie between. "exit STATUS" follows when the learner ends.
     """
     signal.signal(signal.SIGCHLD, signal.SIG_DFL)
     libc = ctypes.CDLL(None, use_errno=True)
@@ -545,27 +559,26 @@ def start_learner(request: dict, requests_fd: int, replies_fd: int, status_fd: i
         check(libc.mount(b"tmpfs", b"/proc", b"tmpfs", empty, b"size=4k,mode=555"), "mount /proc")
     pid = os.fork()
     if pid == 0:
+        os.write(status_fd, b"started")
         if not namespaces:
             learner(request, requests_fd, replies_fd, libc)
         # pid 1 of the new PID namespace: when it ends, every process in the namespace ends.
         libc.prctl(4, 0, 0, 0, 0)  # PR_SET_DUMPABLE 0
         child = os.fork()
         if child == 0:
-            os.close(status_fd)
             learner(request, requests_fd, replies_fd, libc)
         os.close(requests_fd)
         os.close(replies_fd)
         while True:
             ended, status = os.wait()
             if ended == child:
-                os.write(status_fd, f"exit {status}\n".encode())
+                os.write(status_fd, f"exit {status}".encode())
                 os._exit(0)
     os.close(requests_fd)
     os.close(replies_fd)
-    os.write(status_fd, f"pid {pid}\n".encode())
     if not namespaces:
         _, status = os.waitpid(pid, 0)
-        os.write(status_fd, f"exit {status}\n".encode())
+        os.write(status_fd, f"exit {status}".encode())
     os._exit(0)
 
 

@@ -5,20 +5,25 @@ strongest of these, in order, and the grader refuses to grade when there is none
 instructor opts out with --unsandboxed):
 
 - USER_NAMESPACE (any user, where unprivileged user namespaces are allowed: an instructor on a
-  shared server): bubblewrap with its own user, mount, PID, network, IPC and UTS namespaces; the
-  learner is uid 65534 inside, with no capabilities.
+  shared server): inside bubblewrap, each learner gets a user namespace of its own and its own
+  mount, PID, network, IPC and UTS namespaces; it is uid 65534 there, with no capabilities.
 - ROOT_NAMESPACES (root with bubblewrap: CI, a grading server): the same namespaces, and the
   learner runs as a uid of its own, leased for this one process.
 - SEPARATE_UID (root without namespaces: a container such as Gradescope's): the learner runs as
   a leased uid of its own in a private working folder; the course must not be readable by
   other users (checked before grading); its processes and files are removed when it stops.
 
-In the namespace kinds the learner's filesystem holds only the system libraries, the Python
-installation and the virtual environment, read-only, with the course package hidden, plus a
-size-limited /tmp of its own. In every kind the runner first confines itself (runner.confine:
-memory, process and file-size limits, no new privileges, no keyrings, no new namespaces); the
-process count is the learner's alone (its own uid or user namespace), and the grader counts
-the memory of all the learner's processes and of its /tmp together while it waits for a reply.
+Learners are started by a fork server (runner.fork_server), one per grader process: a Python
+that has loaded NumPy once and forks a learner per request, in a few milliseconds instead of a
+new interpreter's tenth of a second. It never runs learner code nor sees a submission. In the
+namespace kinds it runs in bubblewrap, where the filesystem holds only the system libraries,
+the Python installation and the virtual environment, read-only, with the course package
+hidden; each learner then has a size-limited /tmp of its own and an empty /proc (it sees no
+other process, the fork server included). In every kind the learner first confines itself
+(runner.confine: memory, process and file-size limits, no new privileges, no keyrings, no new
+namespaces); the process count is the learner's alone (its own uid or user namespace), and the
+grader counts the memory of all the learner's processes and of its /tmp together while it
+waits for a reply.
 """
 
 import atexit
@@ -150,7 +155,7 @@ SPARES: list["LearnerProcess"] = []
 SPARE_LOCK = threading.Lock()
 
 
-def learner_process(limits: Limits, kind: Isolation) -> "LearnerProcess":
+def learner_process(limits: Limits, kind: Isolation, preload: tuple[str, ...] = ()) -> "LearnerProcess":
     """A fresh learner process in a sandbox of `kind`: a spare that fits, else a new one."""
     with SPARE_LOCK:
         fits = [spare for spare in SPARES if spare.kind is kind and spare.config == limits.process_config()]
@@ -160,7 +165,7 @@ def learner_process(limits: Limits, kind: Isolation) -> "LearnerProcess":
         return fits[0]
     if fits:
         fits[0].stop()
-    return LearnerProcess(limits, kind)
+    return LearnerProcess(limits, kind, preload)
 
 
 @atexit.register
@@ -312,18 +317,6 @@ def live_processes() -> dict[int, tuple[int, int]]:
         if fields[0] != b"Z":
             found[int(entry)] = (int(fields[1]), uid)
     return found
-
-
-def namespace_pids(pid: int) -> list[int]:
-    """A process's pid in each PID namespace it is in, from the machine's own inwards (NSpid)."""
-    try:
-        with open(f"/proc/{pid}/status") as stream:
-            for line in stream:
-                if line.startswith("NSpid:"):
-                    return [int(number) for number in line.split()[1:]]
-    except (OSError, ValueError):
-        pass
-    return []
 
 
 def descendants(root: int, table: dict) -> list[int]:
@@ -608,82 +601,68 @@ NAMESPACES = {Isolation.USER_NAMESPACE: "user", Isolation.ROOT_NAMESPACES: "root
 class LearnerProcess:
     """One learner process running runner.serve(): send a request, wait for its reply.
 
-    With namespaces, `pid` is the learner's PID-namespace init (its parent, as the machine sees
-    it): killing it ends every process the learner started.
+    `pid` is the process that ends the learner when killed: with namespaces its PID namespace's
+    init (killing it ends every process in the namespace), else the learner itself.
+    preload: modules the fork server imports before it forks (those the course's files import).
     """
 
-    def __init__(self, limits: Limits, kind: Isolation):
+    def __init__(self, limits: Limits, kind: Isolation, preload: tuple[str, ...] = ()):
         self.limits, self.kind, self.pid, self.folder, self.status = limits, kind, None, None, None
         self.lease = UidLease() if kind in (Isolation.ROOT_NAMESPACES, Isolation.SEPARATE_UID) else None
         self.config = limits.process_config()
         self.request_fd = self.reply_fd = None
-        ours = []
+        theirs = []
         try:
             home = "/tmp"
             if kind in (Isolation.SEPARATE_UID, Isolation.NONE):
                 self.folder = home = tempfile.mkdtemp(prefix="learner-")
             if kind is Isolation.SEPARATE_UID:
                 os.chown(self.folder, self.lease.uid, self.lease.uid)
-            (requests_r, self.request_fd), (self.reply_fd, replies_w), (status_r, status_w) = (
-                os.pipe(),
-                os.pipe(),
-                os.pipe(),
-            )
-            ours = [requests_r, replies_w, status_w]
-            self.status = os.fdopen(status_r, "rb", buffering=0)
+            (requests_r, self.request_fd), (self.reply_fd, replies_w) = os.pipe(), os.pipe()
+            self.status, status = socket.socketpair(socket.AF_UNIX, socket.SOCK_SEQPACKET)
+            self.status.setsockopt(socket.SOL_SOCKET, socket.SO_PASSCRED, 1)  # the sender's pid, as seen here
+            theirs = [requests_r, replies_w, status.detach()]
             request = {
                 "config": self.config,
                 "uid": None if self.lease is None or kind is Isolation.USER_NAMESPACE else self.lease.uid,
                 "home": home,
                 "namespaces": NAMESPACES.get(kind),
+                "preload": list(preload),
             }
-            server = fork_server(kind)
-            server.fork(request, ours)
-            self.server_pid = server.process.pid
-            for fd in ours:
+            fork_server(kind).fork(request, theirs)
+            for fd in theirs:
                 os.close(fd)
-            ours = []
+            theirs = []
             os.set_blocking(self.request_fd, False)  # a learner that stops reading must not block the grader
-            self.pid = self.started_pid(time.monotonic() + START_SECONDS)
+            started = self.status_message(time.monotonic() + START_SECONDS)
+            if started is None or started[0] != "started":
+                raise LearnerProcessDied("the learner's Python did not start")
+            self.pid = started[1]
             self.next_memory_check = time.monotonic() + MEMORY_CHECK_SECONDS
             if self.receive(time.monotonic() + START_SECONDS).get("op") != "ready":
                 raise LearnerProcessDied("the learner's Python did not start")
         except BaseException:
-            for fd in ours:
+            for fd in theirs:
                 os.close(fd)
             self.stop()
             raise
 
     def running(self) -> bool:
-        """False once the learner's process has ended (its status pipe has something to say)."""
+        """False once the learner's process has ended (its status socket has something to say)."""
         return self.status is not None and not select.select([self.status], [], [], 0)[0]
 
-    def status_line(self, deadline: float) -> str | None:
-        """The next line the fork server's side wrote on the status pipe, or None at its end."""
-        line = b""
-        while not line.endswith(b"\n"):
-            wait = deadline - time.monotonic()
-            if wait <= 0 or not select.select([self.status], [], [], wait)[0]:
-                return None
-            chunk = self.status.read(1)
-            if not chunk:
-                return None
-            line += chunk
-        return line.decode("ascii").strip()
-
-    def started_pid(self, deadline: float) -> int:
-        """The learner's pid (its namespace's init, with namespaces) as this grader sees it."""
-        line = self.status_line(deadline)
-        if line is None or not line.startswith("pid "):
-            raise LearnerProcessDied("the learner's Python did not start")
-        pid = int(line.split()[1])
-        if self.kind not in NAMESPACES:
-            return pid
-        # The fork server's bubblewrap has a PID namespace of its own: find the machine's pid.
-        for candidate in descendants(self.server_pid, live_processes()):
-            if namespace_pids(candidate)[1:2] == [pid]:
-                return candidate
-        raise LearnerProcessDied("the learner's process could not be found")
+    def status_message(self, deadline: float) -> tuple[str, int] | None:
+        """(text, sender's pid) of the next message on the status socket; None at its end or deadline."""
+        wait = deadline - time.monotonic()
+        if wait <= 0 or not select.select([self.status], [], [], wait)[0]:
+            return None
+        data, ancillary, _, _ = self.status.recvmsg(64, socket.CMSG_SPACE(struct.calcsize("iII")))
+        pids = [
+            struct.unpack("iII", item[: struct.calcsize("iII")])[0]
+            for level, kind, item in ancillary
+            if (level, kind) == (socket.SOL_SOCKET, socket.SCM_CREDENTIALS)
+        ]
+        return (data.decode("ascii", "replace"), pids[0]) if data and pids else None
 
     def request(
         self, message: dict, seconds: float, helpers: dict | None = None, reply_bytes: int | None = None
@@ -814,11 +793,11 @@ class LearnerProcess:
 
     def ended(self) -> str:
         """How the learner's process ended (it is stopped first, if it still runs)."""
-        line = self.status_line(time.monotonic() + 1.0) if self.status is not None else None
+        message = self.status_message(time.monotonic() + 1.0) if self.status is not None else None
         self.stop()
-        if line is None or not line.startswith("exit "):
+        if message is None or not message[0].startswith("exit "):
             return "the process ended"
-        code = os.waitstatus_to_exitcode(int(line.split()[1]))
+        code = os.waitstatus_to_exitcode(int(message[0].split()[1]))
         if code < 0:
             return f"the process was killed by signal {signal.Signals(-code).name}"
         return f"the process exited with code {code}"
@@ -827,24 +806,23 @@ class LearnerProcess:
         """Kill the learner's processes (with namespaces, the whole PID namespace goes too), remove
         what it left, and give back its uid. Safe to call more than once."""
         if self.pid is not None:
-            running = self.members()
-            # With namespaces its init goes first, and the kernel ends the rest; SEPARATE_UID's
-            # processes are all ended by uid below.
-            for pid in [self.pid] + (running if self.kind is Isolation.NONE else []):
+            # Its PID namespace's init or, without namespaces, the learner; the rest of an
+            # unsandboxed learner's processes by ancestry, SEPARATE_UID's by uid below.
+            others = self.members()[1:] if self.kind is Isolation.NONE else []
+            for pid in [self.pid] + others:
                 try:
                     os.kill(pid, signal.SIGKILL)
                 except OSError:
                     pass
-            # Without its init the PID namespace ends, its processes with it: wait for that.
-            for _ in range(400):
-                alive = live_processes()
-                if not any(pid in alive for pid in running):
+            # An init is reaped only once every process of its namespace has ended: wait for that.
+            for _ in range(2000):
+                if not os.path.exists(f"/proc/{self.pid}"):
                     break
-                time.sleep(0.005)
+                time.sleep(0.001)
             self.pid = None
-        for stream in (self.request_fd, self.reply_fd):
-            if stream is not None:
-                os.close(stream)
+        for fd in (self.request_fd, self.reply_fd):
+            if fd is not None:
+                os.close(fd)
         self.request_fd = self.reply_fd = None
         if self.status is not None:
             self.status.close()

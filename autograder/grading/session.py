@@ -7,6 +7,7 @@ still graded. The whole submission has a wall-clock budget; once it is spent not
 Everything the learner's process says is capped before it goes anywhere else.
 """
 
+import ast
 import re
 import time
 
@@ -33,6 +34,7 @@ class LearnerSession:
 
     def __init__(self, cells: list[tuple[int, str]], limits: Limits, kind: Isolation, modules: dict | None = None):
         self.cells, self.limits, self.kind, self.modules = cells, limits, kind, modules or {}
+        self.preload = imported_modules(self.modules.values())
         self.sources = dict(cells)
         self.names = set(re.findall(r"[A-Za-z_][A-Za-z0-9_]*", "\n".join(self.sources.values())))
         self.cell_problems: dict[int, str] = {}  # cell index -> what went wrong, for feedback
@@ -54,7 +56,7 @@ class LearnerSession:
         """Start a process and run every cell that has not proved fatal; start over after a fatal one."""
         while not self.broken:
             try:
-                self.process = learner_process(self.limits, self.kind)
+                self.process = learner_process(self.limits, self.kind, self.preload)
                 for name, source in self.modules.items():
                     self.process.request({"op": "module", "name": name, "source": source}, self.limits.cell_seconds)
             except (LearnerProcessDied, LearnerTimeout) as error:
@@ -170,6 +172,18 @@ class LearnerSession:
     def close(self) -> None:
         if self.process is not None:
             self.process.stop()
+
+
+def imported_modules(sources) -> tuple[str, ...]:
+    """The modules the course's own files import at their top level: the fork server loads them once."""
+    names = set()
+    for source in sources:
+        for node in ast.parse(source).body:
+            if isinstance(node, ast.Import):
+                names.update(alias.name for alias in node.names)
+            elif isinstance(node, ast.ImportFrom) and node.level == 0 and node.module != "__future__":
+                names.add(node.module)
+    return tuple(sorted(names))
 
 
 def failure(kind: str, message: str) -> dict:
