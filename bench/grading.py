@@ -125,6 +125,7 @@ def prepare_course(course: Path) -> None:
 
 def blas() -> str:
     """NumPy's BLAS library and its thread count in this process, from threadpoolctl."""
+    import numpy  # noqa: F401  (loads the BLAS library threadpoolctl looks for)
     from threadpoolctl import threadpool_info
 
     pools = [f"{p['internal_api']} {p.get('version') or ''} ({p['num_threads']} threads)" for p in threadpool_info()]
