@@ -203,8 +203,8 @@ def thread_pools():
     except ImportError:
         return []
     return [
-        f"thread pool: {pool.get('internal_api')} {pool.get('version') or ''} ({pool.get('user_api')}), "
-        f"{pool.get('num_threads')} threads, {Path(pool.get('filepath', '?')).name}"
+        f"thread pool: {' '.join(str(pool[k]) for k in ('internal_api', 'version') if pool.get(k))} "
+        f"({pool.get('user_api')}), {pool.get('num_threads')} threads, {Path(pool.get('filepath', '?')).name}"
         for pool in threadpool_info()
     ]
 
