@@ -14,13 +14,14 @@ What is measured
     Each run is timed end to end with time.perf_counter, start-up included. The report gives
     each grader's median wall time with its min-max, submissions per second, the ratio of the
     medians (targets: nbgrader / ours >= 30x on 100 submissions, ours >= 15 submissions/s on
-    1,000), the peak memory of our grader's process (to see it does not grow with N), and the
-    mean score per category from each grader's own results (ours: <student>.json; nbgrader:
-    its gradebook), so a reader can see both graded the same work; submissions on which the
-    two disagree are listed. Last, one correct notebook is graded alone by
-    `python -m autograder grade one.ipynb --force`, five times; the median is the latency of a
-    single submission (target: < 0.4 s). The machine's load, the sandbox our grader used, and
-    NumPy's BLAS and its threads (--threads, for both graders' processes) are printed too.
+    1,000), the peak memory of the largest process of our grader's run (the grader, its fork
+    server or a learner: to see it does not grow with N), and the mean score per category from
+    each grader's own results (ours: <student>.json; nbgrader: its gradebook), so a reader can
+    see both graded the same work; submissions on which the two disagree are listed. Last, one
+    correct notebook is graded alone by `python -m autograder grade one.ipynb --force`, five
+    times; the median is the latency of a single submission (target: < 0.4 s). The machine's
+    load, the sandbox our grader used, and NumPy's BLAS and its threads (--threads, for both
+    graders' processes) are printed too.
 
 How to run
     python bench/grading.py [--n 100] [--jobs N] [--repeats 3] [--threads 1]
@@ -139,8 +140,8 @@ def load() -> str:
 def run_timed(command: list[str], cwd: Path, threads: int) -> tuple[float, int, subprocess.CompletedProcess]:
     """(wall seconds, peak resident KiB, result) of one command run in `cwd`, its output captured.
 
-    The peak is that of the command's process or of the largest process it waited for (for
-    ours: the grader or its fork server). The interpreter's folder goes first on PATH, as
+    The peak is that of the command's process or of the largest process below it that was
+    waited for (for ours: the grader, its fork server or a learner). The interpreter's folder goes first on PATH, as
     nbgrader starts `alembic` by name; BLAS libraries get `threads` threads.
     """
     env = dict(os.environ, OPENBLAS_NUM_THREADS=str(threads), OMP_NUM_THREADS=str(threads))
@@ -148,7 +149,7 @@ def run_timed(command: list[str], cwd: Path, threads: int) -> tuple[float, int, 
     with tempfile.TemporaryFile("w+") as stdout, tempfile.TemporaryFile("w+") as stderr:
         start = time.perf_counter()
         process = subprocess.Popen(command, cwd=cwd, env=env, stdout=stdout, stderr=stderr, text=True)
-        _, status, usage = os.wait4(process.pid, 0)  # wait4: this one process's own peak memory
+        _, status, usage = os.wait4(process.pid, 0)  # wait4: this command's peak memory, not the bench's
         seconds = time.perf_counter() - start
         process.returncode = code = os.waitstatus_to_exitcode(status)
         stdout.seek(0), stderr.seek(0)
@@ -234,7 +235,7 @@ def report_grader(name: str, seconds: list[float], scores: dict, rows, memory_ki
     print(f"  wall time        {spread(seconds)} of {len(seconds)} runs")
     print(f"  per second       {len(rows) / statistics.median(seconds):.1f} submissions")
     if memory_kib is not None:
-        print(f"  peak memory      {memory_kib / 1024:.0f} MiB (largest process)")
+        print(f"  peak memory      {memory_kib / 1024:.0f} MiB (the largest process: grader, fork server or a learner)")
     print(f"  graded           {len(scores)} of {len(rows)}")
     print(f"  mean score       {category_means(scores, rows)}")
 

@@ -295,3 +295,25 @@ def test_learners_forked_by_one_server_share_nothing(mode):
         assert seen["mount"] == -1 and seen["umount"] == -1
     if mode == "root":  # a uid of its own each
         assert report["seen"][0]["uid"] != report["seen"][1]["uid"]
+
+
+def test_a_dead_fork_server_is_started_again():
+    """Unsandboxed, a learner can kill the fork server (its grandparent, same user): the next
+    learner still starts, from a new fork server."""
+    from autograder.grading import sandbox
+
+    kind = sandbox.Isolation.NONE
+    first = sandbox.learner_process(sandbox.Limits(), kind)
+    server = sandbox.FORK_SERVERS[kind].process
+    killer = "import os, signal\nos.kill(int(open(f'/proc/{os.getppid()}/stat').read().split()[3]), signal.SIGKILL)"
+    try:
+        assert first.request({"op": "run_cell", "index": 0, "source": killer}, 10)["ok"]
+    finally:
+        first.stop()
+    second = sandbox.learner_process(sandbox.Limits(), kind)
+    try:
+        reply = second.request({"op": "run_cell", "index": 0, "source": "print(6 * 7)"}, 10)
+    finally:
+        second.stop()
+    assert server.wait(timeout=10) == -9  # it was killed
+    assert reply["ok"] and reply["output"].strip() == "42"

@@ -1,9 +1,10 @@
 """The learner's side of grading: runs notebook cells and calls functions, answers in plain data.
 
 This module is self-contained (standard library and NumPy only). The isolated grader starts
-`python -I -c <this file's text>` inside the sandbox, so nothing of the course has to be on
-the sandbox's disk; `serve()` then answers requests on the process's stdin/stdout. The
-in-process `check()` imports it to call functions exactly the same way.
+`python -I -c <this file's text> fork-server FD` inside the sandbox, so nothing of the course
+has to be on the sandbox's disk; `fork_server()` forks a learner process per request, which
+enters namespaces of its own and whose `serve()` answers requests on its stdin/stdout. The
+in-process `check()` imports this module to call functions exactly the same way.
 
 Before any learner code runs, `serve()` confines its own process: resource limits (memory,
 processes, file size, open files) and a seccomp filter (see SYSCALLS) that refuses what would

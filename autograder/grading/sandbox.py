@@ -519,7 +519,7 @@ class ForkServer:
     (runner.fork_server). Started once per grader process and kind; it never runs learner code."""
 
     def __init__(self, kind: Isolation):
-        self.kind, self.lock = kind, threading.Lock()
+        self.kind, self.lock, self.broken = kind, threading.Lock(), False
         self.control, theirs = socket.socketpair(socket.AF_UNIX, socket.SOCK_SEQPACKET)
         try:
             command = command_prefix(kind, Limits()) + [
@@ -552,14 +552,16 @@ class ForkServer:
             raise LearnerProcessDied("the learner's Python did not start")
 
     def alive(self) -> bool:
-        return self.process.poll() is None
+        return not self.broken and self.process.poll() is None
 
     def fork(self, request: dict, fds: list[int]) -> None:
-        """Ask for a learner process; fds: its requests (read end), replies and status (write ends)."""
+        """Ask for a learner process; fds: the read end of its requests, the write end of its
+        replies, and its end of the status socket."""
         with self.lock:
             try:
                 socket.send_fds(self.control, [json.dumps(request).encode()], fds)
             except OSError as error:
+                self.broken = True
                 raise LearnerProcessDied(f"the learner's Python could not be started ({error})") from None
 
     def stop(self) -> None:
@@ -607,7 +609,7 @@ class LearnerProcess:
     """
 
     def __init__(self, limits: Limits, kind: Isolation, preload: tuple[str, ...] = ()):
-        self.limits, self.kind, self.pid, self.folder, self.status = limits, kind, None, None, None
+        self.limits, self.kind, self.pid, self.pidfd, self.folder, self.status = limits, kind, None, None, None, None
         self.lease = UidLease() if kind in (Isolation.ROOT_NAMESPACES, Isolation.SEPARATE_UID) else None
         self.config = limits.process_config()
         self.request_fd = self.reply_fd = None
@@ -629,7 +631,10 @@ class LearnerProcess:
                 "namespaces": NAMESPACES.get(kind),
                 "preload": list(preload),
             }
-            fork_server(kind).fork(request, theirs)
+            try:
+                fork_server(kind).fork(request, theirs)
+            except LearnerProcessDied:  # the fork server had died (an unsandboxed learner can kill it): anew
+                fork_server(kind).fork(request, theirs)
             for fd in theirs:
                 os.close(fd)
             theirs = []
@@ -638,6 +643,10 @@ class LearnerProcess:
             if started is None or started[0] != "started":
                 raise LearnerProcessDied("the learner's Python did not start")
             self.pid = started[1]
+            try:
+                self.pidfd = os.pidfd_open(self.pid)  # signals and waits go by this handle: never to a reused pid
+            except ProcessLookupError:
+                raise LearnerProcessDied("the learner's Python did not start") from None
             self.next_memory_check = time.monotonic() + MEMORY_CHECK_SECONDS
             if self.receive(time.monotonic() + START_SECONDS).get("op") != "ready":
                 raise LearnerProcessDied("the learner's Python did not start")
@@ -805,21 +814,22 @@ class LearnerProcess:
     def stop(self) -> None:
         """Kill the learner's processes (with namespaces, the whole PID namespace goes too), remove
         what it left, and give back its uid. Safe to call more than once."""
-        if self.pid is not None:
+        if self.pidfd is not None:
             # Its PID namespace's init or, without namespaces, the learner; the rest of an
             # unsandboxed learner's processes by ancestry, SEPARATE_UID's by uid below.
-            others = self.members()[1:] if self.kind is Isolation.NONE else []
-            for pid in [self.pid] + others:
+            for pid in self.members()[1:] if self.kind is Isolation.NONE else []:
                 try:
                     os.kill(pid, signal.SIGKILL)
                 except OSError:
                     pass
-            # An init is reaped only once every process of its namespace has ended: wait for that.
-            for _ in range(2000):
-                if not os.path.exists(f"/proc/{self.pid}"):
-                    break
-                time.sleep(0.001)
-            self.pid = None
+            try:
+                signal.pidfd_send_signal(self.pidfd, signal.SIGKILL)
+            except ProcessLookupError:
+                pass
+            # Readable once it has ended; an init ends only after every process of its namespace.
+            select.select([self.pidfd], [], [], GRACE_SECONDS)
+            os.close(self.pidfd)
+            self.pid = self.pidfd = None
         for fd in (self.request_fd, self.reply_fd):
             if fd is not None:
                 os.close(fd)
