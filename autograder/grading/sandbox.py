@@ -168,7 +168,6 @@ def learner_process(limits: Limits, kind: Isolation, preload: tuple[str, ...] = 
     return LearnerProcess(limits, kind, preload)
 
 
-@atexit.register
 def stop_spares() -> None:
     with SPARE_LOCK:
         spares = SPARES[:]
@@ -566,13 +565,14 @@ class ForkServer:
                 raise LearnerProcessDied(f"the learner's Python could not be started ({error})") from None
 
     def stop(self) -> None:
+        """Close its socket, on which it ends (with bubblewrap, its namespaces end with it); kill it
+        if it does not. The forks that still wait on learners stay to reap them."""
         self.control.close()
-        if self.process.poll() is None:
-            try:
-                os.killpg(self.process.pid, signal.SIGKILL)
-            except OSError:
-                self.process.kill()
-        self.process.wait()
+        try:
+            self.process.wait(timeout=GRACE_SECONDS)
+        except subprocess.TimeoutExpired:
+            self.process.kill()
+            self.process.wait()
 
 
 FORK_SERVERS: dict[Isolation, ForkServer] = {}
@@ -590,12 +590,18 @@ def fork_server(kind: Isolation) -> ForkServer:
         return server
 
 
-@atexit.register
 def stop_fork_servers() -> None:
     with FORK_SERVER_LOCK:
         for server in FORK_SERVERS.values():
             server.stop()
         FORK_SERVERS.clear()
+
+
+@atexit.register
+def stop_all() -> None:
+    """Spares first: without namespaces a learner's parent is a fork of its fork server."""
+    stop_spares()
+    stop_fork_servers()
 
 
 NAMESPACES = {Isolation.USER_NAMESPACE: "user", Isolation.ROOT_NAMESPACES: "root"}
