@@ -534,7 +534,7 @@ KEY_SEARCH = (
 )
 
 # Through ptrace, a system call run by another process of the learner's uid, outside the learner's
-# system call filter (pid 1 of the sandbox: bubblewrap's init); byte strings are written on its stack.
+# system call filter (pid 1 of its sandbox: its PID namespace's init); byte strings are written on its stack.
 PTRACE_INJECT = """import ctypes, os, time
 libc = ctypes.CDLL(None, use_errno=True)
 libc.ptrace.restype = ctypes.c_long
@@ -1064,7 +1064,7 @@ KEYRING_CASES = (
             {"zero_pad": 0},
             {"zero_pad": ["raised LookupError: KEY not found: Operation not permitted"]},
         ),
-        # The same through ptrace, by the sandbox's pid 1, which the system call filter does not bind.
+        # The same through ptrace, by the sandbox's init (pid 1), which the system call filter does not bind.
         Case(
             "ptrace_key_plant",
             source(PTRACE_KEY_PLANT),
