@@ -24,7 +24,7 @@ import nbformat
 import pytest
 
 from autograder.course import source_notebook
-from autograder.grading.sandbox import Isolation, Limits, command_prefix
+from autograder.grading.sandbox import Limits
 from conftest import ASSIGNMENT, ROOT
 from deployments import bubblewrap_works, give, path_without_bubblewrap, run_as, throwaway_user, unavailable
 
@@ -162,16 +162,16 @@ def test_a_package_installed_inside_the_venv_is_hidden_in_the_sandbox(monkeypatc
     (inside / "reference" / "conv_step_by_step.h5").write_bytes(b"secret")
     try:
         monkeypatch.setattr(sandbox, "PACKAGE_DIR", inside)
-        kind = sandbox.available_isolation()
-        lease = sandbox.UidLease() if kind is Isolation.ROOT_NAMESPACES else None
+        sandbox.stop_all()  # a fork server started earlier in this session would not hide it
+        learner = sandbox.learner_process(Limits(), sandbox.available_isolation())
         try:
-            look = [sys.executable, "-I", "-c", f"import os; print(sorted(os.listdir({str(inside)!r})))"]
-            seen = subprocess.run(command_prefix(kind, Limits()) + look, capture_output=True, text=True)
+            look = f"import os\nprint(sorted(os.listdir({str(inside)!r})))"
+            reply = learner.request({"op": "run_cell", "index": 0, "source": look}, 10)
         finally:
-            if lease:
-                lease.release()
-        assert seen.returncode == 0, seen.stderr
-        assert seen.stdout.strip() == "[]"
+            learner.stop()
+            sandbox.stop_all()
+        assert reply["ok"], reply
+        assert reply["output"].strip() == "[]"
     finally:
         shutil.rmtree(inside)
 

@@ -476,7 +476,8 @@ def serve(config: dict) -> None:
 # ---------------------------------------------------------------- the fork server ------------
 
 CLONE_NEWUSER, NEW_LEARNER_NAMESPACES = 0x10000000, 0x6C020000  # CLONE_NEWNS | NEWUTS | NEWIPC | NEWPID | NEWNET
-MS_RDONLY, MS_NOSUID, MS_NODEV, MS_NOEXEC, MS_REC, MS_PRIVATE = 1, 2, 4, 8, 0x4000, 0x40000
+MS_RDONLY, MS_NOSUID, MS_NODEV, MS_NOEXEC = 1, 2, 4, 8
+MS_BIND, MS_MOVE, MS_REC, MS_PRIVATE = 0x1000, 0x2000, 0x4000, 0x40000
 CAPSET = {"x86_64": 126, "aarch64": 91}
 
 
@@ -557,9 +558,7 @@ def start_learner(request: dict, requests_fd: int, replies_fd: int, status_fd: i
     if namespaces:
         check(libc.unshare(NEW_LEARNER_NAMESPACES), "unshare")
         check(libc.mount(None, b"/", None, MS_REC | MS_PRIVATE, None), "mount --make-rprivate /")
-        size = request["config"]["file_bytes"]
-        tmp = f"size={size},mode=1777".encode()
-        check(libc.mount(b"tmpfs", b"/tmp", b"tmpfs", MS_NOSUID | MS_NODEV, tmp), "mount /tmp")
+        own_tmp(request["config"]["file_bytes"], request.get("under_tmp", []), check, libc)
         empty = MS_RDONLY | MS_NOSUID | MS_NODEV | MS_NOEXEC
         check(libc.mount(b"tmpfs", b"/proc", b"tmpfs", empty, b"size=4k,mode=555"), "mount /proc")
     pid = os.fork()
@@ -585,6 +584,23 @@ def start_learner(request: dict, requests_fd: int, replies_fd: int, status_fd: i
         _, status = os.waitpid(pid, 0)
         os.write(status_fd, f"exit {status}".encode())
     os._exit(0)
+
+
+def own_tmp(size: int, under_tmp: list[str], check: Callable[[int, str], None], libc: ctypes.CDLL) -> None:
+    """A fresh tmpfs of `size` bytes on /tmp, with the read-only folders the sandbox has under /tmp
+    (`under_tmp`: a Python or venv that lives there) bound into it again: it is filled at a
+    staging point, then moved onto /tmp, which hides the fork server's /tmp entirely."""
+    stage = "/tmp/.learner-tmp"
+    os.makedirs(stage, mode=0o755, exist_ok=True)
+    check(
+        libc.mount(b"tmpfs", stage.encode(), b"tmpfs", MS_NOSUID | MS_NODEV, f"size={size},mode=1777".encode()), "tmpfs"
+    )
+    for folder in under_tmp:
+        target = stage + folder[len("/tmp") :]
+        os.makedirs(target, mode=0o755, exist_ok=True)
+        # A bind keeps the read-only flag of bubblewrap's mount (in a user namespace, locked).
+        check(libc.mount(folder.encode(), target.encode(), None, MS_BIND | MS_REC, None), f"bind {folder}")
+    check(libc.mount(stage.encode(), b"/tmp", None, MS_MOVE, None), "move onto /tmp")
 
 
 def learner(request: dict, requests_fd: int, replies_fd: int, libc: ctypes.CDLL) -> NoReturn:

@@ -636,6 +636,7 @@ class LearnerProcess:
                 "uid": None if self.lease is None or kind is Isolation.USER_NAMESPACE else self.lease.uid,
                 "home": home,
                 "namespaces": NAMESPACES.get(kind),
+                "under_tmp": [root for root in read_only_roots() if root.startswith("/tmp/")],
                 "preload": list(preload),
             }
             try:
