@@ -269,8 +269,10 @@ third = sandbox.learner_process(sandbox.Limits(), kind)
 seen.append(json.loads(third.request({"op": "run_cell", "index": 0, "source": LOOK}, 10)["output"]))
 servers = {server, sandbox.FORK_SERVERS[kind].process.pid}
 second.stop(), third.stop()
+# A Python or venv that lives under /tmp is in the learner's /tmp too, read-only: nothing else is.
+expected = sorted({root.split("/")[2] for root in sandbox.read_only_roots() if root.startswith("/tmp/")})
 print(json.dumps({"kind": kind.name, "seen": seen, "left_alive": [p for p in left if p in after],
-                  "left": len(left), "servers": len(servers)}))
+                  "left": len(left), "servers": len(servers), "tmp": expected}))
 """
 
 
@@ -291,7 +293,7 @@ def test_learners_forked_by_one_server_share_nothing(mode):
     assert report["left"] >= 3  # its init, itself, and the sleep it left behind
     assert report["left_alive"] == []
     for seen in report["seen"]:
-        assert seen["tmp"] == [] and seen["proc"] == []
+        assert seen["tmp"] == report["tmp"] and seen["proc"] == []
         assert seen["capabilities"] == [0] * 6
         assert seen["mount"] == -1 and seen["umount"] == -1
     if mode == "root":  # a uid of its own each
