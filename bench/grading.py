@@ -141,8 +141,8 @@ def run_timed(command: list[str], cwd: Path, threads: int) -> tuple[float, int, 
     """(wall seconds, peak resident KiB, result) of one command run in `cwd`, its output captured.
 
     The peak is that of the command's process or of the largest process below it that was
-    waited for (for ours: the grader, its fork server or a learner). The interpreter's folder goes first on PATH, as
-    nbgrader starts `alembic` by name; BLAS libraries get `threads` threads.
+    waited for (for ours: the grader, its fork server or a learner). The interpreter's folder
+    goes first on PATH, as nbgrader starts `alembic` by name; BLAS libraries get `threads` threads.
     """
     env = dict(os.environ, OPENBLAS_NUM_THREADS=str(threads), OMP_NUM_THREADS=str(threads))
     env["PATH"] = os.pathsep.join([str(Path(sys.executable).parent), env.get("PATH", "")])
@@ -163,7 +163,7 @@ def ours_command(targets: list[Path], results_dir: Path, jobs: int | None) -> li
 
 
 def nbgrader_command() -> list[str]:
-    """Stock nbgrader, as build.nbgrader_run runs it (this course's config file only)."""
+    """Stock `nbgrader autograde` with this interpreter, in the course folder (its nbgrader_config.py)."""
     return [sys.executable, "-m", "nbgrader", "autograde", ASSIGNMENT, "--force"]
 
 
