@@ -558,7 +558,7 @@ def start_learner(request: dict, requests_fd: int, replies_fd: int, status_fd: i
     if namespaces:
         check(libc.unshare(NEW_LEARNER_NAMESPACES), "unshare")
         check(libc.mount(None, b"/", None, MS_REC | MS_PRIVATE, None), "mount --make-rprivate /")
-        own_tmp(request["config"]["file_bytes"], request.get("under_tmp", []), check, libc)
+        own_tmp(request["config"]["file_bytes"], request["under_tmp"], check, libc)
         empty = MS_RDONLY | MS_NOSUID | MS_NODEV | MS_NOEXEC
         check(libc.mount(b"tmpfs", b"/proc", b"tmpfs", empty, b"size=4k,mode=555"), "mount /proc")
     pid = os.fork()

@@ -520,6 +520,8 @@ class ForkServer:
 
     def __init__(self, kind: Isolation):
         self.kind, self.lock, self.broken = kind, threading.Lock(), False
+        # Read-only folders of its sandbox under /tmp (a Python or venv there), for each learner's own /tmp.
+        self.under_tmp = [root for root in read_only_roots() if root.startswith("/tmp/")]
         self.control, theirs = socket.socketpair(socket.AF_UNIX, socket.SOCK_SEQPACKET)
         try:
             command = command_prefix(kind, Limits()) + [
@@ -559,7 +561,7 @@ class ForkServer:
         replies, and its end of the status socket."""
         with self.lock:
             try:
-                socket.send_fds(self.control, [json.dumps(request).encode()], fds)
+                socket.send_fds(self.control, [json.dumps(dict(request, under_tmp=self.under_tmp)).encode()], fds)
             except OSError as error:
                 self.broken = True
                 raise LearnerProcessDied(f"the learner's Python could not be started ({error})") from None
@@ -636,7 +638,6 @@ class LearnerProcess:
                 "uid": None if self.lease is None or kind is Isolation.USER_NAMESPACE else self.lease.uid,
                 "home": home,
                 "namespaces": NAMESPACES.get(kind),
-                "under_tmp": [root for root in read_only_roots() if root.startswith("/tmp/")],
                 "preload": list(preload),
             }
             try:
