@@ -9,6 +9,10 @@
   sandbox mounts: the sandbox hides it.
 - Learner code cannot reach the network (a server listening on this machine's loopback), as
   root and as a normal user.
+- One fork server starts every learner: what a learner leaves in its /tmp or as a process, the
+  next never sees, and no learner holds a capability or sees a /proc, as root and as a normal
+  user; without namespaces a learner's orphans are reaped by the fork server, and a fork server
+  a learner killed is started again.
 """
 
 import csv
