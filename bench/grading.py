@@ -44,6 +44,7 @@ import time
 from pathlib import Path
 
 import nbformat
+from train_mnist import thread_pools  # bench/ is this script's folder, first on sys.path
 
 from autograder.build.nbgrader_run import run_nbgrader
 from autograder.course import REPO_ROOT, release_dir, source_notebook
@@ -122,15 +123,6 @@ def prepare_course(course: Path) -> None:
     result = run_nbgrader(["generate_assignment", ASSIGNMENT, "--force"], course)
     if result.returncode != 0:
         raise RuntimeError(f"nbgrader generate_assignment failed:\n{result.stderr[-3000:]}")
-
-
-def blas() -> str:
-    """NumPy's BLAS library and its thread count in this process, from threadpoolctl."""
-    import numpy  # noqa: F401  (loads the BLAS library threadpoolctl looks for)
-    from threadpoolctl import threadpool_info
-
-    pools = [f"{p['internal_api']} {p.get('version') or ''} ({p['num_threads']} threads)" for p in threadpool_info()]
-    return ", ".join(pools) or "no BLAS thread pool found"
 
 
 def load() -> str:
@@ -289,7 +281,8 @@ def main(argv=None) -> int:
 
     print()
     print(f"machine          {machine()}")
-    print(f"BLAS             {blas()}; {args.threads} thread(s) in both graders' processes")
+    pools = "; ".join(thread_pools()) or "no thread pool found"
+    print(f"BLAS             {pools}; {args.threads} thread(s) in both graders' processes")
     print(f"load average     {' -> '.join(loads)} (1, 5, 15 min; before, after each run, at the end)")
     print(
         f"submissions      {args.n} ({sum(c == 'correct' for _, c, _ in rows)} correct, "

@@ -45,7 +45,7 @@ import time
 from pathlib import Path
 
 import numpy as np
-from train_mnist import he_params  # bench/ is this script's folder, first on sys.path
+from train_mnist import he_params, thread_pools  # bench/ is this script's folder, first on sys.path
 
 from autograder.course import REPO_ROOT
 from autograder.notebook_code import load_namespace
@@ -195,20 +195,6 @@ def torch_train_step(torch, tdtype, labels, X_nhwc):
     return step
 
 
-def thread_pools():
-    """One line per thread pool in this process (NumPy's and PyTorch's BLAS, OpenMP), as
-    threadpoolctl reports it; none without threadpoolctl."""
-    try:
-        from threadpoolctl import threadpool_info
-    except ImportError:
-        return []
-    return [
-        f"thread pool: {' '.join(str(pool[k]) for k in ('internal_api', 'version') if pool.get(k))} "
-        f"({pool.get('user_api')}), {pool.get('num_threads')} threads, {Path(pool.get('filepath', '?')).name}"
-        for pool in threadpool_info()
-    ]
-
-
 def machine_info(torch):
     """Lines describing the CPU, NumPy's BLAS, PyTorch and the thread pools."""
     cpu = platform.processor() or platform.machine()
@@ -230,7 +216,7 @@ def machine_info(torch):
     ]
     if torch is not None:
         lines.append(f"torch {torch.__version__}, {torch.get_num_threads()} threads")
-    lines.extend(thread_pools())
+    lines.extend(f"thread pool: {pool}" for pool in thread_pools())
     lines.append("load average (1, 5, 15 min): {:.2f} {:.2f} {:.2f}".format(*os.getloadavg()))
     return lines
 

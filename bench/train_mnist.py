@@ -260,13 +260,18 @@ def compare(name, repeats, threads):
     print(f"{name}: numpy / torch = {ratio:.2f}x (target <= 1.5x); load average (1 min) {' -> '.join(loads)}")
 
 
-def pools():
-    """NumPy's BLAS (and any other thread pool loaded), with their thread counts, from threadpoolctl."""
-    from threadpoolctl import threadpool_info
-
-    return ", ".join(
-        f"{p['internal_api']} {p.get('version') or ''} ({p['num_threads']} threads)" for p in threadpool_info()
-    )
+def thread_pools() -> list[str]:
+    """One text per thread pool in this process (NumPy's and PyTorch's BLAS, OpenMP), as threadpoolctl
+    reports it: library, version, API, threads, file; none without threadpoolctl."""
+    try:
+        from threadpoolctl import threadpool_info
+    except ImportError:
+        return []
+    return [
+        f"{' '.join(str(pool[k]) for k in ('internal_api', 'version') if pool.get(k))} "
+        f"({pool.get('user_api')}), {pool.get('num_threads')} threads, {Path(pool.get('filepath', '?')).name}"
+        for pool in threadpool_info()
+    ]
 
 
 def main():
@@ -289,7 +294,7 @@ def main():
     if args.side is None:
         print(f"reference: {origin}; numpy {np.__version__}; {os.cpu_count()} logical cores")
         print(
-            f"thread pools: {pools()}"
+            f"thread pools: {'; '.join(thread_pools())}"
             + (f"; torch {torch.__version__}, {torch.get_num_threads()} threads" if torch else "")
         )
     for name in ("digits", "fashion") if args.data == "both" else (args.data,):

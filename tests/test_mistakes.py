@@ -213,11 +213,16 @@ def by_exercise(results):
 
 @pytest.mark.parametrize("name,function,old,new,hint", MISTAKES, ids=[m[0] for m in MISTAKES])
 def test_mistake_loses_points_and_is_named(graded, name, function, old, new, hint):
-    scores, feedback = by_exercise(graded[name])
-    assert scores[function] < POINTS[function]
+    assert_only_its_exercise_loses(graded[name], function, hint, POINTS)
+
+
+def assert_only_its_exercise_loses(result: dict, function: str, hint: str, points: dict) -> None:
+    """The exercise with the mistake loses points and its feedback names it; every other keeps full marks."""
+    scores, feedback = by_exercise(result)
+    assert scores[function] < points[function]
     assert hint in feedback[function], feedback[function]
     others = {ex: score for ex, score in scores.items() if ex != function}
-    assert others == {ex: points for ex, points in POINTS.items() if ex != function}
+    assert others == {ex: full for ex, full in points.items() if ex != function}
 
 
 def test_at_least_twelve_kinds_of_mistake_are_named():
@@ -350,11 +355,7 @@ def mnist_graded(tmp_path_factory, mnist_source):
 @pytest.mark.slow  # grades five assignment-2 submissions, large cases included
 @pytest.mark.parametrize("name,function,old,new,hint", MNIST_MISTAKES, ids=[m[0] for m in MNIST_MISTAKES])
 def test_mnist_mistake_loses_points_and_is_named(mnist_graded, name, function, old, new, hint):
-    scores, feedback = by_exercise(mnist_graded[name])
-    assert scores[function] < MNIST_POINTS[function]
-    assert hint in feedback[function], feedback[function]
-    others = {ex: score for ex, score in scores.items() if ex != function}
-    assert others == {ex: points for ex, points in MNIST_POINTS.items() if ex != function}
+    assert_only_its_exercise_loses(mnist_graded[name], function, hint, MNIST_POINTS)
 
 
 def test_mnist_solutions_pass_every_public_check(mnist_source):
