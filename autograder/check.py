@@ -2,6 +2,7 @@
 part of the source notebook's grade cells. Same cases, judge and hints as the isolated grader;
 no isolation (the learner is only checking their own work)."""
 
+import weakref
 from collections.abc import Callable
 
 from .assignments import Exercise, exercise, exercises
@@ -32,18 +33,49 @@ def find_exercise(name: str) -> tuple[str, Exercise]:
     raise ValueError(f"{name!r} is not a graded function of this course")
 
 
-def judge_in_namespace(name: str, namespace: dict) -> ExerciseVerdict:
-    """Judge namespace[name] on every case; helpers the learner got wrong are replaced when needed."""
+# Whether a function passed every case of its exercise, for as long as that function object lives.
+# Only the grade cells use it: they run once, in order, so train_step's cell need not judge again
+# the layers their own cells just judged. check() judges afresh, as a learner may have changed a
+# function's helpers since.
+PASSED: "weakref.WeakKeyDictionary[Callable, bool]" = weakref.WeakKeyDictionary()
+
+
+def judge_in_namespace(name: str, namespace: dict, reuse: bool = False) -> ExerciseVerdict:
+    """Judge namespace[name] on every case; helpers the learner got wrong are replaced when needed.
+
+    reuse: take a helper's verdict from PASSED when there is one, and keep this one there.
+    """
     assignment, ex = find_exercise(name)
     cases = read_all_cases(Course.repository().reference_file(assignment))
     call = in_process_call(namespace)
     wrong = set()
     for helper in ex.helpers:
-        if helper in namespace and not all(
-            v.passed for v in judge_exercise(exercise(assignment, helper), cases[helper], call).cases
-        ):
+        if helper not in namespace:
+            continue
+        passed = remembered(namespace[helper]) if reuse else None
+        if passed is None:
+            verdict = judge_exercise(exercise(assignment, helper), cases[helper], call)
+            passed = all(case.passed for case in verdict.cases)
+        if not passed:
             wrong.add(helper)
-    return judge_exercise(ex, cases[name], call, frozenset(wrong))
+    verdict = judge_exercise(ex, cases[name], call, frozenset(wrong))
+    if reuse:
+        remember(namespace.get(name), all(case.passed for case in verdict.cases))
+    return verdict
+
+
+def remembered(fn: object) -> bool | None:
+    try:
+        return PASSED.get(fn)
+    except TypeError:  # not something a weak reference can point to
+        return None
+
+
+def remember(fn: object, passed: bool) -> None:
+    try:
+        PASSED[fn] = passed
+    except TypeError:
+        pass
 
 
 def check(fn: Callable) -> None:
@@ -67,6 +99,6 @@ def check(fn: Callable) -> None:
 
 def run_hidden_cases(name: str, namespace: dict) -> float:
     """The hidden part of a grade cell: print the verdict, return the points (nbgrader's partial credit)."""
-    verdict = judge_in_namespace(name, namespace)
+    verdict = judge_in_namespace(name, namespace, reuse=True)
     print(f"{name}: {verdict.feedback()}")
     return verdict.score

@@ -1,5 +1,6 @@
 """The in-process judge (check() and the grade cells): full, partial, none, with reasons."""
 
+import nbformat
 import numpy as np
 import pytest
 
@@ -95,3 +96,73 @@ def test_a_wrong_helper_is_not_charged_twice():
     verdict = judge_in_namespace("conv_forward", namespace)
     assert verdict.score == 20
     assert "right when it is given a correct zero_pad" in verdict.feedback()
+
+
+@pytest.fixture()
+def mnist():
+    """A fresh namespace of assignment 2's solutions (each test changes some of its functions)."""
+    return load_namespace(source_notebook(ROOT, "conv_mnist"))
+
+
+def test_a_wrong_layer_is_not_charged_again_in_train_step(mnist):
+    exec(  # forgets the bias
+        "def conv_forward_fast(A_prev, W, b, hparameters):\n"
+        "    windows = conv_windows(A_prev, W.shape[0], hparameters['stride'], hparameters['pad'])\n"
+        "    return np.tensordot(windows, W, axes=([3, 4, 5], [0, 1, 2])), (A_prev, W, b, hparameters)\n",
+        mnist,
+    )
+    assert judge_in_namespace("conv_forward_fast", mnist).score == 0
+    verdict = judge_in_namespace("train_step", mnist)
+    assert verdict.score == 20
+    assert "right when it is given a correct conv_forward_fast" in verdict.feedback()
+
+
+def test_train_step_with_its_own_mistake_still_loses_with_correct_layers(mnist):
+    exec("def conv_backward_fast(dZ, cache):\n    raise ValueError('not yet')\n", mnist)
+    notebook = nbformat.read(str(source_notebook(ROOT, "conv_mnist")), as_version=4)
+    (cell,) = [c for c in notebook.cells if c.metadata.get("nbgrader", {}).get("grade_id") == "train_step"]
+    exec(cell.source.replace("momentum * velocity[k] - learning_rate", "-learning_rate"), mnist)  # no momentum
+    verdict = judge_in_namespace("train_step", mnist)
+    assert verdict.score == 6.67  # of its three cases only the one with momentum 0 passes
+    assert "the velocity passed in is left out" in verdict.feedback()  # judged with correct layers
+
+
+def test_train_step_is_answered_when_its_own_correct_code_rounds_differently(mnist):
+    """A correct conv layer written with einsum (it sums in another order: the last bits differ from
+    the reference's) feeds a pooling layer that is not written yet: the reference's pooling answers
+    still match the calls train_step makes with the values of that conv layer."""
+    tensordot_layer = mnist["conv_forward_fast"]
+    exec(
+        "def conv_forward_fast(A_prev, W, b, hparameters):\n"
+        "    windows = conv_windows(A_prev, W.shape[0], hparameters['stride'], hparameters['pad'])\n"
+        "    return np.einsum('mhwpqc,pqcn->mhwn', windows, W) + b, (A_prev, W, b, hparameters)\n"
+        "def pool_forward_fast(A_prev, hparameters):\n"
+        "    raise NotImplementedError\n",
+        mnist,
+    )
+    A_prev, W, b = np.random.RandomState(0).rand(2, 6, 6, 3), np.random.RandomState(1).randn(5, 5, 3, 4), 0.0
+    arguments = (A_prev, W, b, {"stride": 1, "pad": 2})
+    assert not np.array_equal(mnist["conv_forward_fast"](*arguments)[0], tensordot_layer(*arguments)[0])
+    assert judge_in_namespace("conv_forward_fast", mnist).score == 20
+    verdict = judge_in_namespace("train_step", mnist)
+    assert verdict.score == 20, verdict.feedback()
+    assert "given a correct pool_backward_fast and pool_forward_fast" in verdict.feedback()
+
+
+def test_pool_backward_is_judged_with_a_correct_pool_forward_but_for_its_large_case(mnist):
+    exec("def pool_forward_fast(A_prev, hparameters):\n    return A_prev[:, ::2, ::2], (A_prev, hparameters)\n", mnist)
+    verdict = judge_in_namespace("pool_backward_fast", mnist)
+    assert [case.case.name for case in verdict.cases if not case.passed] == ["hidden_large"]  # too large to record
+
+
+def test_helper_keys_ignore_rounding_signed_zeros_and_keywords_but_not_values():
+    from autograder.grading.runner import helper_key
+
+    x = np.random.RandomState(3).randn(4, 5)
+    cache = (x, {"stride": 2, "f": 3})
+    assert helper_key((x * 3 / 3 * (1 + 1e-15), {"f": 3, "stride": 2})) == helper_key(cache)
+    assert helper_key((np.maximum(x, 0) * 0,)) == helper_key((np.maximum(x, 0) * -1 * 0,))  # -0.0 is 0.0
+    assert helper_key((x, 2)) == helper_key((x, *{"pad": 2}.values()))  # as recorded_helper keys pad=2
+    assert helper_key((x * (1 + 1e-6),)) != helper_key((x,))
+    assert helper_key((x, {"stride": 2, "f": 2})) != helper_key(cache)
+    assert helper_key((2.0, (2, 2))) != helper_key((3.0, (2, 2)))  # distribute_value's dz

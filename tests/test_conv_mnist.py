@@ -228,8 +228,8 @@ def plain_train_step(ns, params, velocity, X, Y, learning_rate, momentum):
 
 @pytest.mark.parametrize("dtype", [np.float64, np.float32])
 def test_reference_train_step_in_chunks_equals_the_plain_one(references, dtype):
-    """The reference goes through a batch in chunks of 32 and skips conv1's dA_prev: on a batch of
-    70 (two full chunks and a short one) it gives the plain step's values, in the dtype it is given."""
+    """The reference goes through a batch in chunks of 32: on a batch of 70 (two full chunks and a
+    short one) it gives the plain step's values, in the dtype it is given."""
     from autograder.assignments.conv_mnist import binary_digits, network
 
     fast, _ = references

@@ -314,6 +314,13 @@ MNIST_MISTAKES = [
         "shifted = Z",
         "subtract each row's maximum",
     ),
+    (  # charged once: train_step, which runs this layer, keeps its points
+        "fast_conv_forgets_the_bias",
+        "conv_forward_fast",
+        "axes=([3, 4, 5], [0, 1, 2])) + b",
+        "axes=([3, 4, 5], [0, 1, 2]))",
+        "`Z` is wrong",
+    ),
 ]
 MNIST_POINTS = {
     "binarize": 10,
@@ -352,7 +359,13 @@ def mnist_graded(tmp_path_factory, mnist_source):
     return grade_all(tmp_path_factory.mktemp("mnist_mistakes"), mnist_source, MNIST_MISTAKES)
 
 
-@pytest.mark.slow  # grades five assignment-2 submissions, large cases included
+@pytest.mark.slow
+def test_mnist_wrong_layer_is_charged_once(mnist_graded):
+    _, feedback = by_exercise(mnist_graded["fast_conv_forgets_the_bias"])
+    assert "right when it is given a correct conv_forward_fast" in feedback["train_step"]
+
+
+@pytest.mark.slow  # grades six assignment-2 submissions, large cases included
 @pytest.mark.parametrize("name,function,old,new,hint", MNIST_MISTAKES, ids=[m[0] for m in MNIST_MISTAKES])
 def test_mnist_mistake_loses_points_and_is_named(mnist_graded, name, function, old, new, hint):
     assert_only_its_exercise_loses(mnist_graded[name], function, hint, MNIST_POINTS)

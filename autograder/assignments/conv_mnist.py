@@ -343,13 +343,14 @@ def update_goes_uphill(ex: Exercise, verdicts: list[CaseVerdict]) -> str | None:
 
 
 def train_step_needs_the_layers(ex: Exercise, verdicts: list[CaseVerdict]) -> str | None:
-    """train_step wrong for a reason no other hint names: it is built from the learner's own layers."""
+    """train_step wrong for a reason no other hint names; wrong layers were already replaced when judged."""
     if momentum_forgotten(ex, verdicts) or update_goes_uphill(ex, verdicts):
         return None
     if not all(v.problem and v.problem.kind is ProblemKind.NOT_IMPLEMENTED for v in verdicts):
         return (
-            "train_step runs your fast layers and loss: if one of them fails its own checks, fix it first; "
-            "then compare your gradients with the numerical gradient check."
+            "train_step is wrong even with the reference's layers in place of those of yours that fail: "
+            "look at how it chains them backward (which cache goes to which layer, the ReLU masks, the "
+            "flatten) and at the update; the numerical gradient check shows which gradient is off."
         )
     return None
 
@@ -390,6 +391,7 @@ EXERCISES = [
         pool_backward_fast_cases,
         lambda x: pool_backward_arguments(materialised(x)),
         lambda result, x: (sampled(result, x),),
+        helpers=("pool_forward_fast",),
         reply_bytes=LARGE_REPLY,
         hints=(gradient_to_every_tie,),
     ),
@@ -408,6 +410,13 @@ EXERCISES = [
         train_step_cases,
         lambda x: ((x["params"], x["velocity"], x["X"], x["Y"], x["learning_rate"], x["momentum"]), {}),
         train_step_outputs,
+        helpers=(
+            "conv_forward_fast",
+            "conv_backward_fast",
+            "pool_forward_fast",
+            "pool_backward_fast",
+            "softmax_cross_entropy",
+        ),
         hints=(momentum_forgotten, update_goes_uphill, train_step_needs_the_layers),
         output_names=TRAIN_STEP_OUTPUTS,
     ),

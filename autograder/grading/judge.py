@@ -260,10 +260,14 @@ def judge_exercise(
         fatal = kind in (ProblemKind.TIME_LIMIT, ProblemKind.PROCESS_DIED)
         if not verdict.passed and helpers and not helpers_first and kind is not ProblemKind.MISSING:
             retry = call(ex.name, args, kwargs, helpers, ex.reply_bytes)
-            if reply_problem(ex, case, retry) is None:
+            retry_problem = reply_problem(ex, case, retry)
+            if retry_problem is None:
                 verdict.problem, verdict.fixed_by = None, tuple(helpers)
                 # A helper that hangs or ends the process would cost that on every case: skip it from now on.
                 helpers_first = fatal
+            elif (retry.get("error") or {}).get("type") != "HelperNotRecorded":
+                # Wrong even with correct helpers: its feedback and hints are about its own mistake.
+                verdict = CaseVerdict(case, part, retry, retry_problem)
         given_up = not verdict.passed and fatal
         verdicts.append(verdict)
     return ExerciseVerdict(ex, verdicts, diagnose(ex, verdicts))

@@ -5,14 +5,16 @@ Layout of <assignment>.h5:
                                         or a string; a tuple of ints is a dataset marked tuple=True;
                                         a dict (a network's parameters) is a group of the same kind
     /<exercise>/<case>/outputs/<k>      the k-th output of the reference solution (k = 0, 1, ...)
-    /<exercise>/<case>/helpers/<helper>/keys, values
+    /<exercise>/<case>/helpers/<helper>/keys, answers
                                         every call the reference made to a helper exercise during
-                                        this case: runner.helper_key of the arguments, and the answer
+                                        this case: runner.helper_key of the arguments, and the answers
+                                        as one gzip-compressed UTF-8 JSON list of runner.encode forms
 Cases keep their order through the attribute `order` on each case group. The recorded helper
 answers let the grader replace a learner's wrong helper without shipping any solution code.
 """
 
 import copy
+import json
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from functools import lru_cache
@@ -23,7 +25,11 @@ import h5py
 import numpy as np
 
 from ..assignments import Exercise, exercises
-from .runner import helper_key
+from .runner import decode, encode, helper_key
+
+# Recorded answers larger than this (a large timing case's layer outputs) are left out: such a
+# case is not run again with the reference's helpers, as answering it would cost megabytes.
+MAX_HELPER_ANSWERS = 2**20
 
 
 @dataclass
@@ -46,7 +52,10 @@ def run_recording_helpers(ref: dict, ex: Exercise, inputs: dict) -> tuple[tuple,
     def recording(helper: str) -> Callable[..., Any]:
         def wrapper(*args: Any, **kwargs: Any) -> Any:
             answer = originals[helper](*args, **kwargs)
-            recorded[helper][helper_key(args)] = copy.deepcopy(answer)
+            key = helper_key(args + tuple(kwargs.values()))
+            if key in recorded[helper] and json.dumps(encode(recorded[helper][key])) != json.dumps(encode(answer)):
+                raise ValueError(f"two calls of {helper} with different answers have the same helper_key")
+            recorded[helper][key] = copy.deepcopy(answer)
             return answer
 
         return wrapper
@@ -74,12 +83,15 @@ def write_reference(path: Path, assignment: str, ref: dict) -> None:
                 for k, value in enumerate(outputs):
                     out_group.create_dataset(str(k), data=np.asarray(value), track_times=False)
                 for helper, answers in recorded.items():
-                    if not answers:  # e.g. the mask helper in an average-pooling case
+                    # Answers may be tuples of arrays of any shapes (a layer's output and cache): plain
+                    # data as the grader sends it to the learner, as compressed UTF-8 JSON.
+                    text = json.dumps([encode(answer) for answer in answers.values()]).encode("utf-8")
+                    if not answers or len(text) > MAX_HELPER_ANSWERS:  # e.g. no mask in average pooling
                         continue
                     helper_group = case.create_group(f"helpers/{helper}")
                     helper_group.create_dataset("keys", data=np.array(list(answers), dtype="S40"), track_times=False)
                     helper_group.create_dataset(
-                        "values", data=np.stack([np.asarray(a) for a in answers.values()]), track_times=False
+                        "answers", data=np.frombuffer(text, dtype=np.uint8), compression="gzip", track_times=False
                     )
 
 
@@ -110,12 +122,11 @@ def read_inputs(group: h5py.Group) -> dict:
 
 
 def read_helpers(group: h5py.Group) -> dict[str, dict]:
+    """{helper: {key: answer}} of one case, the answers rebuilt as the reference returned them."""
     helpers = {}
     for helper, data in group.items():
-        values = data["values"][()]
-        helpers[helper] = {
-            key.decode(): (value.item() if value.ndim == 0 else value) for key, value in zip(data["keys"][()], values)
-        }
+        answers = json.loads(data["answers"][()].tobytes().decode("utf-8"))
+        helpers[helper] = {key.decode(): decode(answer) for key, answer in zip(data["keys"][()], answers)}
     return helpers
 
 
