@@ -19,7 +19,12 @@ What is measured
     each grader's own results (ours: <student>.json; nbgrader: its gradebook), so a reader can
     see both graded the same work; submissions on which the two disagree are listed. Last, one
     correct notebook is graded alone by `python -m autograder grade one.ipynb --force`, five
-    times; the median is the latency of a single submission (target: < 0.4 s). The machine's
+    times; the median is the latency of a single submission (target: < 0.4 s). Then the least
+    work any grader must let the learners' code do: the reference solutions' own calls on every
+    case, timed in this process (no sandbox, no transport, no judging). Every submission that is
+    not blank runs about that much learner code, so (their number x that time / cores) is a
+    floor for any grader's wall time here, and nbgrader's time over that floor is the best ratio
+    this batch allows (the floor counts a partly wrong submission as a correct one). The machine's
     load, the sandbox our grader used, and NumPy's BLAS and its threads (--threads, for both
     graders' processes) are printed too.
 
@@ -31,6 +36,7 @@ printed, never asserted; the exit status is 1 only when a grader produced no res
 """
 
 import argparse
+import copy
 import json
 import os
 import platform
@@ -46,8 +52,11 @@ from pathlib import Path
 import nbformat
 from train_mnist import thread_pools  # bench/ is this script's folder, first on sys.path
 
+from autograder.assignments import exercises
 from autograder.build.nbgrader_run import run_nbgrader
-from autograder.course import REPO_ROOT, release_dir, source_notebook
+from autograder.course import REPO_ROOT, Course, release_dir, source_notebook
+from autograder.grading.reference import read_all_cases
+from autograder.notebook_code import load_namespace
 
 ASSIGNMENT = "conv_step_by_step"
 ROOT = REPO_ROOT
@@ -216,6 +225,24 @@ def single_submission_times(work: Path, threads: int) -> list[float]:
     return runs
 
 
+def learner_work_seconds(repeats: int = 5) -> float:
+    """Median time of the reference solutions' own calls on every case, here, in this process.
+
+    This is the least work a correct submission's code does when graded (no sandbox, no
+    judging, no transport): it bounds what any grader can reach on this machine.
+    """
+    namespace = load_namespace(source_notebook(ROOT, ASSIGNMENT))
+    cases = read_all_cases(Course.repository().reference_file(ASSIGNMENT))
+    runs = []
+    for _ in range(repeats):
+        start = time.perf_counter()
+        for ex in exercises(ASSIGNMENT):
+            for case in cases[ex.name]:
+                ex.call(namespace[ex.name], copy.deepcopy(case.inputs))
+        runs.append(time.perf_counter() - start)
+    return statistics.median(runs)
+
+
 def spread(seconds: list[float]) -> str:
     """'median 2.31 s (min 2.20, max 2.52)'."""
     return f"median {statistics.median(seconds):.2f} s (min {min(seconds):.2f}, max {max(seconds):.2f})"
@@ -274,6 +301,7 @@ def main(argv=None) -> int:
         print("grading one submission alone, 5 runs ...", flush=True)
         single = single_submission_times(work, args.threads)
         loads.append(load())
+        work_seconds = learner_work_seconds()
         isolation = next(
             (json.loads((work / "results" / f"{s}.json").read_text())["extra_data"].get("isolation") for s in ours),
             "unknown",
@@ -296,6 +324,13 @@ def main(argv=None) -> int:
     print(f"ratio (nbgrader / ours, medians): {ratio:.1f}x   (target >= {TARGET_RATIO:.0f}x on 100 submissions)")
     print(f"ours: {rate:.1f} submissions/s   (target >= {TARGET_RATE:.0f}/s on 1,000 submissions)")
     print(f"one submission alone: {spread(single)} of {SINGLE_RUNS} runs   (target < {TARGET_SINGLE_SECONDS} s)")
+    working = sum(c != "blank" for _, c, _ in rows)
+    floor = working * work_seconds / (os.cpu_count() or 1)
+    print(
+        f"the learners' own calls: {work_seconds * 1000:.1f} ms per correct submission here; {working} submissions "
+        f"that run them need >= {floor:.2f} s on {os.cpu_count()} cores with no grader at all, "
+        f"so nbgrader / ours <= {statistics.median(theirs_seconds) / floor:.0f}x on this batch"
+    )
     differing = disagreements(ours, theirs, rows)
     print(f"submissions scored differently: {len(differing)}" + "".join(f"\n{line}" for line in differing))
 
