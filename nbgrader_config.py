@@ -52,6 +52,13 @@ c.Autograde.pre_convert_hook = PLUGIN + "stand_in_for_invalid_submissions"
 # wrote given to the course folder's owner.
 c.Autograde.post_convert_hook = PLUGIN + "finish_submission"
 c.GenerateFeedback.post_convert_hook = PLUGIN + "own_feedback"
+# Feedback pages carry the course's figures inside them: fetch_feedback gives students the page
+# alone, without the images/ folder its links point to.
+c.GenerateFeedback.preprocessors = [
+    "nbgrader.preprocessors.GetGrades",
+    "nbconvert.preprocessors.CSSHTMLHeaderPreprocessor",
+    PLUGIN + "EmbedCourseFigures",
+]
 # Where no sandbox can be had, autograde fails with the reason; True grades anyway, with student
 # code running as you.
 c.IsolatedAutograde.unsandboxed = False

@@ -6,8 +6,10 @@ student in their own folder, all through a temporary exchange. They share one OS
 so they name themselves with nbgrader's --student option, as on a shared machine.
 """
 
+import base64
 import csv
 import os
+import re
 import shutil
 import subprocess
 import sys
@@ -30,6 +32,12 @@ TAMPERING = """np.allclose = lambda *args, **kwargs: True
 np.isclose = lambda a, b, *args, **kwargs: np.ones(np.shape(a), dtype=bool)
 np.array_equal = lambda *args, **kwargs: True
 np.testing.assert_allclose = lambda *args, **kwargs: None
+"""
+
+
+# A student's markdown pointing at the instructor's files, hoping feedback embeds them as figures.
+LINKS_TO_FILES = """![config](../../../nbgrader_config.py) ![host](/etc/hostname) ![graded](conv_step_by_step.ipynb)
+![gradebook](images/../../../../gradebook.db) <img src="explorers.py">
 """
 
 
@@ -57,8 +65,9 @@ def student_work(student, fetched: Path, source) -> None:
         solution(notebook, "pool_backward").source = solution(
             nbformat.read(str(fetched), as_version=4), "pool_backward"
         ).source
-    if student == "tampering":  # stubs that return zeros, and every NumPy comparison patched
+    if student == "tampering":  # stubs that return zeros, every NumPy comparison patched, files linked
         notebook.cells.insert(2, nbformat.v4.new_code_cell(TAMPERING))
+        notebook.cells.insert(3, nbformat.v4.new_markdown_cell(LINKS_TO_FILES))
         for cell in notebook.cells:
             if cell.metadata.get("nbgrader", {}).get("solution"):
                 header = cell.source.split('"""')[0]
@@ -189,3 +198,25 @@ def test_grading_as_root_leaves_the_instructor_owner_of_its_output(term):
     written += [path for folder in ("autograded", "feedback") for path in (course / folder).rglob("*")]
     assert len(written) > 10
     assert {(path.stat().st_uid, path.stat().st_gid) for path in written} == {(INSTRUCTOR_UID, INSTRUCTOR_UID)}
+
+
+def embedded_files(html: str) -> list[bytes]:
+    """The files a page carries as data: URLs in its <img> tags."""
+    return [base64.b64decode(data) for data in re.findall(r'<img[^>]* src="data:[^;"]*;base64,([^"]*)"', html)]
+
+
+def test_feedback_pages_carry_the_course_figures_inside(term):
+    """fetch_feedback gives a student the page alone, without the images/ folder beside it."""
+    figures = {path.read_bytes() for path in (ROOT / "release" / ASSIGNMENT / "images").iterdir()}
+    assert len(figures) == 7
+    for student in ("correct", "partial", "tampering"):
+        assert set(embedded_files(term["feedback"][student])) == figures, student
+
+
+def test_a_student_cannot_pull_other_files_into_their_feedback(term):
+    figures = {path.read_bytes() for path in (ROOT / "release" / ASSIGNMENT / "images").iterdir()}
+    html = term["feedback"]["tampering"]
+    assert "../../../nbgrader_config.py" in html  # the student's links are there, as links
+    assert set(embedded_files(html)) == figures
+    config = base64.b64encode((term["course"] / "nbgrader_config.py").read_bytes()[:60]).decode()
+    assert config[:40] not in html

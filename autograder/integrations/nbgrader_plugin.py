@@ -28,10 +28,13 @@
 Folders are the course's (nbgrader_config.py): release/, submitted/, autograded/, source/.
 """
 
+import base64
 import csv
 import html
 import json
+import mimetypes
 import os
+import re
 from collections.abc import Iterable
 from pathlib import Path
 
@@ -279,6 +282,40 @@ class SanitizeStudentHTML(SanitizeHTML):
         if render_markdown(block, {}).strip() != block:
             return '<div class="student-markdown"><p>(This cell cannot be shown safely.)</p></div>'
         return block
+
+
+# A figure of the course in its markdown: ![alt text](images/<file>).
+FIGURE_LINK = re.compile(r"(!\[[^\]]*\])\((images/[^)\s]+)\)")
+
+
+class EmbedCourseFigures(NbGraderPreprocessor):
+    """generate_feedback: the course's figures inside the feedback page, as data: URLs.
+
+    A student reads the page that fetch_feedback copied alone, without the images/ folder that
+    was beside it, where a relative link shows a broken image. Only markdown cells that are
+    verbatim the release's change, and only links to a file in the release's images/ folder: a
+    student's own cell cannot pull any other file of the instructor's into the page.
+    """
+
+    def preprocess(self, nb: NotebookNode, resources: dict) -> tuple[NotebookNode, dict]:
+        info = resources["nbgrader"]
+        release = Path("release") / info["assignment"]
+        self.course_text = release_markdown(release / f"{info['notebook']}.ipynb")
+        self.figures = {f"images/{path.name}": path for path in (release / "images").glob("*") if path.is_file()}
+        return super().preprocess(nb, resources)
+
+    def preprocess_cell(self, cell: NotebookNode, resources: dict, index: int) -> tuple[NotebookNode, dict]:
+        if cell.cell_type == "markdown" and cell.source in self.course_text:
+            cell.source = FIGURE_LINK.sub(self.embedded, cell.source)
+        return cell, resources
+
+    def embedded(self, link: re.Match) -> str:
+        """The link with its file as a data: URL, or as it was when that is not a course figure."""
+        path = self.figures.get(link[2])
+        if path is None:
+            return link[0]
+        kind = mimetypes.guess_type(path.name)[0] or "application/octet-stream"
+        return f"{link[1]}(data:{kind};base64,{base64.b64encode(path.read_bytes()).decode('ascii')})"
 
 
 def render_markdown(source: str, attachments: dict) -> str:
