@@ -64,8 +64,11 @@ class Hub:
         return f"http://127.0.0.1:{self.port}{path}"
 
     def add_user(self, name: str) -> Path:
-        """A new Unix user with a home and a password; JupyterLab's news pop-up and autosave off."""
-        subprocess.run([tool("useradd"), "--create-home", "--shell", "/bin/bash", name], check=True)
+        """A new Unix user with a home, a full name and a password; JupyterLab's news pop-up and autosave off."""
+        full_name = f"{name.capitalize()} Tester"
+        subprocess.run(
+            [tool("useradd"), "--create-home", "--shell", "/bin/bash", "--comment", full_name, name], check=True
+        )
         self.users.append(name)
         self.passwords[name] = secrets.token_hex(8)
         subprocess.run([tool("chpasswd")], input=f"{name}:{self.passwords[name]}\n", text=True, check=True)
@@ -360,7 +363,9 @@ def term(hub, browser, screenshots):
         )
         assert export.returncode == 0, export.stderr[-3000:]
         with open(course / "grades.csv", newline="") as stream:
-            seen["grades"] = {row["student_id"]: float(row["score"]) for row in csv.DictReader(stream)}
+            rows = list(csv.DictReader(stream))
+        seen["grades"] = {row["student_id"]: float(row["score"]) for row in rows}
+        seen["names"] = {row["student_id"]: (row["first_name"], row["last_name"]) for row in rows}
         seen["course_files"] = sorted(str(path.relative_to(course)) for path in course.rglob("HOSTILE*"))
         seen["home_files"] = sorted(path.name for path in course.parent.glob("HOSTILE*"))
         seen["seconds"] = time.monotonic() - seen["started"]
@@ -378,6 +383,11 @@ def urllib_status(page, url: str) -> int:
 
 def test_the_export_has_every_students_honest_score(term):
     assert term["grades"] == {STUDENTS[role]: score for role, score in SCORES.items()}
+
+
+def test_students_are_named_from_their_accounts(term):
+    """Autograde adds students to the gradebook; their names come from their Unix accounts."""
+    assert term["names"] == {STUDENTS[role]: (STUDENTS[role].capitalize(), "Tester") for role in SCORES}
 
 
 def test_formgrader_shows_the_three_scores(term):

@@ -34,6 +34,7 @@ import html
 import json
 import mimetypes
 import os
+import pwd
 import re
 from collections.abc import Iterable
 from pathlib import Path
@@ -392,11 +393,33 @@ def finish_submission(
     notebooks: Iterable[str | Path] | None = None,
     course_root: str | Path | None = None,
 ) -> None:
-    """autograde's post-convert hook: drop the student's own files from autograded/, then give what
-    autograde wrote to the course folder's owner (when it runs as root)."""
+    """autograde's post-convert hook: drop the student's own files from autograded/, name the student
+    from their account, then give what autograde wrote to the course folder's owner (as root)."""
     root = Path(course_root or os.getcwd())
     drop_student_files(assignment, student, notebooks, root)
+    name_from_account(root, student)
     own_output(root, notebooks, "submitted", "autograded", [root / "gradebook.db", root / ".nbgrader.log"])
+
+
+def name_from_account(root: Path, student: str) -> None:
+    """Give a student the name of the Unix account of the same id (its GECOS full name), when
+    the gradebook has no name for them: on a shared server students are its users, and
+    autograde would otherwise add them nameless (Formgrader shows "None, None")."""
+    try:
+        account = pwd.getpwnam(student)
+    except KeyError:  # an id from elsewhere (a learning platform's, say)
+        return
+    words = account.pw_gecos.split(",")[0].split()
+    if account.pw_uid < 1000 or not words:  # a system account, or no name on record
+        return
+    first, last = (" ".join(words[:-1]), words[-1]) if len(words) > 1 else (words[0], "")
+    with Gradebook(f"sqlite:///{root / 'gradebook.db'}") as gradebook:
+        try:
+            known = gradebook.find_student(student)
+        except MissingEntry:
+            return
+        if not (known.first_name or known.last_name):
+            gradebook.update_or_create_student(student, first_name=first, last_name=last)
 
 
 def own_feedback(
