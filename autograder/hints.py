@@ -143,14 +143,17 @@ def outputs_in_wrong_order(ex: Exercise, verdicts: list[CaseVerdict]) -> str | N
 
 
 def non_square_mixup(ex: Exercise, verdicts: list[CaseVerdict]) -> str | None:
-    """Heights and widths mixed up: fine on square inputs, wrong on the others."""
+    """Heights and widths mixed up: fine where one batch argument (the input, or the gradient
+    whose positions the loops walk) is square, wrong where it is not."""
+    batches = sorted({name for v in verdicts for name, value in v.case.inputs.items() if np.ndim(value) == 4})
+    for name in batches:
 
-    def square(case: Case) -> bool:
-        x = case_image(case)
-        return x is None or x.shape[1] == x.shape[2]
+        def not_square(case: Case, name: str = name) -> bool:
+            x = case.inputs.get(name)
+            return np.ndim(x) == 4 and x.shape[1] != x.shape[2]
 
-    if fails_exactly_where(verdicts, lambda case: not square(case)):
-        return "Only non-square inputs fail: heights go with n_H and vert_*, widths with n_W and horiz_*."
+        if fails_exactly_where(verdicts, not_square):
+            return "Only non-square inputs fail: heights go with n_H and vert_*, widths with n_W and horiz_*."
     return None
 
 

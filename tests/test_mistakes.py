@@ -161,6 +161,20 @@ MISTAKES = [
         "share = dA[i, h, w, c] / f",
         "shared f·f ways, not f",
     ),
+    (  # both were caught only by hidden cases while the public checks were all square
+        "heights_and_widths_mixed_in_pooling",
+        "pool_forward",
+        "for w in range(n_W):",
+        "for w in range(n_H):",
+        "Only non-square inputs fail",
+    ),
+    (
+        "heights_and_widths_mixed_in_conv_backward",
+        "conv_backward",
+        "for h in range(n_H):",
+        "for h in range(n_W):",
+        "Only non-square inputs fail",
+    ),
 ]
 # A wrong helper with a right caller: the caller keeps its points and is told which helper to fix.
 HELPER_MISTAKE = (
