@@ -117,6 +117,22 @@ def test_a_wrong_layer_is_not_charged_again_in_train_step(mnist):
     assert "right when it is given a correct conv_forward_fast" in verdict.feedback()
 
 
+def test_a_wrong_conv_windows_costs_conv_forward_fast_only(mnist):
+    exec(  # the padding forgotten: train_step's convolutions are padded too
+        "def conv_windows(A_prev, f, stride, pad):\n"
+        "    view = sliding_window_view(A_prev, (f, f), axis=(1, 2))[:, ::stride, ::stride]\n"
+        "    return np.ascontiguousarray(view.transpose(0, 1, 2, 4, 5, 3))\n",
+        mnist,
+    )
+    windows = judge_in_namespace("conv_windows", mnist)
+    assert windows.score == 0 and not all(case.passed for case in windows.cases)  # wrong, and no points
+    assert judge_in_namespace("conv_forward_fast", mnist).score < 20
+    verdict = judge_in_namespace("conv_backward_fast", mnist)
+    assert [case.case.name for case in verdict.cases if not case.passed] == ["hidden_large"]  # too large to record
+    assert "right when it is given a correct conv_windows" in verdict.feedback()
+    assert judge_in_namespace("train_step", mnist).score == 20
+
+
 def test_train_step_with_its_own_mistake_still_loses_with_correct_layers(mnist):
     exec("def conv_backward_fast(dZ, cache):\n    raise ValueError('not yet')\n", mnist)
     notebook = nbformat.read(str(source_notebook(ROOT, "conv_mnist")), as_version=4)

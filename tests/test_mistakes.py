@@ -336,6 +336,8 @@ MNIST_MISTAKES = [
         "`Z` is wrong",
     ),
 ]
+# conv_windows has no points: its mistake costs conv_forward_fast (same exercise), and nothing else.
+WINDOWS_MISTAKE = ("windows_stride_ignored", "conv_windows", "view[:, ::stride, ::stride]", "view", "")
 MNIST_POINTS = {
     "binarize": 10,
     "conv_forward_fast": 20,
@@ -370,7 +372,18 @@ def mnist_source():
 
 @pytest.fixture(scope="module")
 def mnist_graded(tmp_path_factory, mnist_source):
-    return grade_all(tmp_path_factory.mktemp("mnist_mistakes"), mnist_source, MNIST_MISTAKES)
+    return grade_all(tmp_path_factory.mktemp("mnist_mistakes"), mnist_source, MNIST_MISTAKES + [WINDOWS_MISTAKE])
+
+
+@pytest.mark.slow
+def test_mnist_wrong_conv_windows_is_charged_once(mnist_graded, mnist_source):
+    scores, feedback = by_exercise(mnist_graded["windows_stride_ignored"])
+    assert scores["conv_forward_fast"] < 20 and "conv_windows" not in scores
+    assert {ex: s for ex, s in scores.items() if ex != "conv_forward_fast"} == {
+        ex: full for ex, full in MNIST_POINTS.items() if ex != "conv_forward_fast"
+    }
+    assert "right when it is given a correct conv_windows" in feedback["conv_backward_fast"]
+    assert "public_conv_windows" in failing_public_checks(plant(mnist_source, *WINDOWS_MISTAKE[1:4]), MNIST.parent)
 
 
 @pytest.mark.slow

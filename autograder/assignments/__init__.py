@@ -54,8 +54,14 @@ def exercises(assignment: str) -> list[Exercise]:
     return import_module(f"{__name__}.{assignment}").EXERCISES
 
 
+def judged_helpers(assignment: str) -> list[Exercise]:
+    """Functions the learner writes without points of their own, judged only to know whether an
+    exercise that calls them should be run again with the reference's answers (no double penalty)."""
+    return getattr(import_module(f"{__name__}.{assignment}"), "JUDGED_HELPERS", [])
+
+
 def exercise(assignment: str, name: str) -> Exercise:
-    for candidate in exercises(assignment):
+    for candidate in [*judged_helpers(assignment), *exercises(assignment)]:
         if candidate.name == name:
             return candidate
     raise KeyError(f"{assignment} has no exercise {name!r}")

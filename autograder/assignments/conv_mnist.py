@@ -103,6 +103,15 @@ CONV_SPECS = [
 ]
 
 
+def conv_windows_cases(ref: dict) -> list[tuple[str, dict]]:
+    """The windows of the convolution cases' inputs (the public one is the notebook's check)."""
+    public = ("public", {"A_prev": randn(1, (2, 5, 7, 3))[0], "f": 3, "stride": 2, "pad": 1})
+    return [public] + [
+        (name, {"A_prev": x["A_prev"], "f": x["W"].shape[0], "stride": x["stride"], "pad": x["pad"]})
+        for name, x in conv_forward_inputs(CONV_SPECS[1:])
+    ]
+
+
 def conv_forward_fast_cases(ref: dict) -> list[tuple[str, dict]]:
     return conv_forward_inputs(CONV_SPECS) + [large("conv_forward_fast", 85, (LARGE_BATCH, 28, 28, 8))]
 
@@ -355,6 +364,19 @@ def train_step_needs_the_layers(ex: Exercise, verdicts: list[CaseVerdict]) -> st
     return None
 
 
+# Part of exercise 2, without points: a wrong conv_windows costs conv_forward_fast's points, and
+# conv_backward_fast and train_step are judged with the reference's windows instead.
+JUDGED_HELPERS = [
+    Exercise(
+        "conv_windows",
+        0,
+        conv_windows_cases,
+        lambda x: ((x["A_prev"], x["f"], x["stride"], x["pad"]), {}),
+        lambda result, x: (result,),
+        output_names=("windows",),
+    )
+]
+
 EXERCISES = [
     Exercise("binarize", 10, binarize_cases, lambda x: ((x["images"],), {}), binarize_outputs),
     Exercise(
@@ -372,6 +394,7 @@ EXERCISES = [
         conv_backward_fast_cases,
         lambda x: conv_backward_arguments(materialised(x)),
         conv_backward_fast_outputs,
+        helpers=("conv_windows",),
         reply_bytes=LARGE_REPLY,
         output_names=("dA_prev", "dW", "db"),
         hints=(empty_crop_when_pad_is_zero,),
@@ -411,6 +434,7 @@ EXERCISES = [
         lambda x: ((x["params"], x["velocity"], x["X"], x["Y"], x["learning_rate"], x["momentum"]), {}),
         train_step_outputs,
         helpers=(
+            "conv_windows",
             "conv_forward_fast",
             "conv_backward_fast",
             "pool_forward_fast",

@@ -4,7 +4,7 @@ import json
 import time
 from pathlib import Path
 
-from ..assignments import exercises
+from ..assignments import exercises, judged_helpers
 from ..course import ASSIGNMENTS, Course
 from ..notebook_code import learner_code_cells, nbgrader_metadata
 from .judge import judge_assignment
@@ -101,7 +101,7 @@ def grade_submission(
     session = None
     try:
         session = LearnerSession(cells, limits, kind, course.provided_modules(assignment))
-        verdicts = judge_assignment(exercises(assignment), cases, session.call)
+        verdicts = judge_assignment(exercises(assignment), cases, session.call, judged_helpers(assignment))
     finally:
         if session is not None:
             session.close()

@@ -273,23 +273,28 @@ def judge_exercise(
     return ExerciseVerdict(ex, verdicts, diagnose(ex, verdicts))
 
 
-def judge_assignment(exercises: list[Exercise], cases: dict[str, list[Case]], call: Call) -> list[ExerciseVerdict]:
+def judge_assignment(
+    exercises: list[Exercise], cases: dict[str, list[Case]], call: Call, judged_helpers: list[Exercise] = ()
+) -> list[ExerciseVerdict]:
     """Judge every exercise in order; helpers are judged before the exercises that use them.
 
-    Every exercise's public cases are called first, before the learner's process has seen any
-    hidden input: their feedback may quote the learner's exception messages, which could
-    otherwise repeat hidden inputs an earlier exercise was called with.
+    judged_helpers: functions without points, judged first only to know whether they are wrong;
+    their verdicts are not returned. Every function's public cases are called first, before the
+    learner's process has seen any hidden input: their feedback may quote the learner's exception
+    messages, which could otherwise repeat hidden inputs an earlier exercise was called with.
     """
-    made = {ex.name: {} for ex in exercises}
-    for ex in exercises:
+    judged = [*judged_helpers, *exercises]
+    made = {ex.name: {} for ex in judged}
+    for ex in judged:
         for case in cases[ex.name]:
             if is_public(case):
                 args, kwargs = ex.arguments(case.inputs)
                 made[ex.name][case.name] = call(ex.name, args, kwargs, None, ex.reply_bytes)
     results, wrong = [], set()
-    for ex in exercises:
+    for ex in judged:
         verdict = judge_exercise(ex, cases[ex.name], call, frozenset(wrong), made[ex.name])
         if not all(case.passed for case in verdict.cases):
             wrong.add(ex.name)
-        results.append(verdict)
+        if ex.name not in {helper.name for helper in judged_helpers}:
+            results.append(verdict)
     return results

@@ -24,12 +24,12 @@ from typing import Any
 import h5py
 import numpy as np
 
-from ..assignments import Exercise, exercises
+from ..assignments import Exercise, exercises, judged_helpers
 from .runner import decode, encode, helper_key
 
 # Recorded answers larger than this (a large timing case's layer outputs) are left out: such a
 # case is not run again with the reference's helpers, as answering it would cost megabytes.
-MAX_HELPER_ANSWERS = 2**20
+MAX_HELPER_ANSWERS = 4 * 2**20
 
 
 @dataclass
@@ -37,7 +37,7 @@ class Case:
     name: str
     inputs: dict
     expected: tuple
-    helpers: dict = field(default_factory=dict)  # helper name -> {key: answer}
+    helpers: dict = field(default_factory=dict)  # helper name -> {key: answer in runner.encode's form}
 
 
 def run_recording_helpers(ref: dict, ex: Exercise, inputs: dict) -> tuple[tuple, dict]:
@@ -72,7 +72,7 @@ def write_reference(path: Path, assignment: str, ref: dict) -> None:
     """Compute every case of `assignment` with the reference functions in `ref`; write them to `path`."""
     path.parent.mkdir(parents=True, exist_ok=True)
     with h5py.File(path, "w", track_order=True) as h5:
-        for ex in exercises(assignment):
+        for ex in [*judged_helpers(assignment), *exercises(assignment)]:
             group = h5.create_group(ex.name)
             for order, (case_name, inputs) in enumerate(ex.cases(ref)):
                 outputs, recorded = run_recording_helpers(ref, ex, inputs)
@@ -122,7 +122,7 @@ def read_inputs(group: h5py.Group) -> dict:
 
 
 def read_helpers(group: h5py.Group) -> dict[str, dict]:
-    """{helper: {key: answer}} of one case, the answers rebuilt as the reference returned them."""
+    """{helper: {key: answer}} of one case, each answer in runner.encode's form, as it is sent."""
     return {
         helper: dict(zip((key.decode() for key in data["keys"][()]), read_answers(data["answers"])))
         for helper, data in group.items()
@@ -130,8 +130,8 @@ def read_helpers(group: h5py.Group) -> dict[str, dict]:
 
 
 def read_answers(dataset: h5py.Dataset) -> list:
-    """The recorded answers of one helper in one case, in the order of its keys."""
-    return [decode(answer) for answer in json.loads(dataset[()].tobytes().decode("utf-8"))]
+    """The recorded answers of one helper in one case (encoded), in the order of its keys."""
+    return json.loads(dataset[()].tobytes().decode("utf-8"))
 
 
 @lru_cache(maxsize=8)
@@ -168,7 +168,7 @@ def same_content(path_a: Path, path_b: Path, rtol: float = 1e-9) -> bool:
             def visit(name: str, obj: h5py.Group | h5py.Dataset) -> None:
                 items[name + "@attrs"] = {k: np.asarray(v).tolist() for k, v in obj.attrs.items()}
                 if isinstance(obj, h5py.Dataset):
-                    items[name] = read_answers(obj) if name.endswith("/answers") else obj[()]
+                    items[name] = [decode(a) for a in read_answers(obj)] if name.endswith("/answers") else obj[()]
 
             h5.visititems(visit)
         return items

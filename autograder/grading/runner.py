@@ -209,12 +209,12 @@ def recorded_helper(name: str, lookup: Callable[[str], Any]) -> Callable[..., An
 
 
 def table_lookup(name: str, answers: dict[str, Any]) -> Callable[[str], Any]:
-    """A lookup over recorded answers held here (check() in the learner's own kernel)."""
+    """A lookup over recorded answers held here, in their encoded form (check() in the learner's own kernel)."""
 
     def lookup(key: str) -> Any:
         if key not in answers:
             raise HelperNotRecorded(name)
-        return copy.deepcopy(answers[key])
+        return decode(answers[key])
 
     return lookup
 

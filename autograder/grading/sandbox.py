@@ -687,7 +687,7 @@ class LearnerProcess:
     ) -> dict:
         """Send `message`; return the reply, or raise LearnerTimeout / LearnerProcessDied.
 
-        helpers: {helper name: {key: recorded answer}}: the learner's process may ask for the
+        helpers: {helper name: {key: recorded answer, encoded}}: the learner's process may ask for the
         answer to one key at a time while it works on this request. The reply's "seconds" is
         the time the grader waited for it, and a reply later than `seconds` is a time-out, whatever
         the learner's process says (its own clock and alarm are not trusted).
@@ -711,7 +711,7 @@ class LearnerProcess:
             name, key = reply.get("name"), reply.get("key")
             answers = helpers.get(name) if isinstance(name, str) else None
             answer = answers.get(key) if answers is not None and isinstance(key, str) else None
-            self.send({"ok": answer is not None, "answer": runner.encode(answer)}, deadline)
+            self.send({"ok": answer is not None, "answer": answer}, deadline)  # recorded already encoded
 
     def send(self, message: dict, deadline: float) -> None:
         """Write one framed message to the learner's process, giving up at `deadline`."""
