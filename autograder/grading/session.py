@@ -10,6 +10,7 @@ Everything the learner's process says is capped before it goes anywhere else.
 import ast
 import re
 import time
+from functools import lru_cache
 
 from . import runner
 from .sandbox import Isolation, LearnerProcessDied, LearnerTimeout, Limits, learner_process
@@ -34,7 +35,7 @@ class LearnerSession:
 
     def __init__(self, cells: list[tuple[int, str]], limits: Limits, kind: Isolation, modules: dict | None = None):
         self.cells, self.limits, self.kind, self.modules = cells, limits, kind, modules or {}
-        self.preload = imported_modules(self.modules.values())
+        self.preload = imported_modules(tuple(self.modules.values()))
         self.sources = dict(cells)
         self.names = set(re.findall(r"[A-Za-z_][A-Za-z0-9_]*", "\n".join(self.sources.values())))
         self.cell_problems: dict[int, str] = {}  # cell index -> what went wrong, for feedback
@@ -174,7 +175,8 @@ class LearnerSession:
             self.process.stop()
 
 
-def imported_modules(sources) -> tuple[str, ...]:
+@lru_cache(maxsize=8)  # the same few course files for every submission of a batch
+def imported_modules(sources: tuple[str, ...]) -> tuple[str, ...]:
     """The modules the course's own files import at their top level: the fork server loads them once."""
     names = set()
     for source in sources:
