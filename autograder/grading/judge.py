@@ -283,7 +283,7 @@ def judge_assignment(
     learner's process has seen any hidden input: their feedback may quote the learner's exception
     messages, which could otherwise repeat hidden inputs an earlier exercise was called with.
     """
-    judged = [*judged_helpers, *exercises]
+    judged, graded = [*judged_helpers, *exercises], {ex.name for ex in exercises}
     made = {ex.name: {} for ex in judged}
     for ex in judged:
         for case in cases[ex.name]:
@@ -295,6 +295,6 @@ def judge_assignment(
         verdict = judge_exercise(ex, cases[ex.name], call, frozenset(wrong), made[ex.name])
         if not all(case.passed for case in verdict.cases):
             wrong.add(ex.name)
-        if ex.name not in {helper.name for helper in judged_helpers}:
+        if ex.name in graded:
             results.append(verdict)
     return results
