@@ -182,3 +182,19 @@ def test_helper_keys_ignore_rounding_signed_zeros_and_keywords_but_not_values():
     assert helper_key((x * (1 + 1e-6),)) != helper_key((x,))
     assert helper_key((x, {"stride": 2, "f": 2})) != helper_key(cache)
     assert helper_key((2.0, (2, 2))) != helper_key((3.0, (2, 2)))  # distribute_value's dz
+
+
+def test_check_of_train_step_does_not_run_the_layers_large_cases(mnist, capsys):
+    """Whether a layer is wrong is judged on its small cases: a learner's slow loops on the 256
+    digits of a large case would make every check(train_step) wait for them."""
+    batches = []
+    reference_layer = mnist["conv_forward_fast"]
+
+    def conv_forward_fast(A_prev, W, b, hparameters):
+        batches.append(A_prev.shape[0])
+        return reference_layer(A_prev, W, b, hparameters)
+
+    mnist["conv_forward_fast"] = conv_forward_fast
+    check(mnist["train_step"])
+    assert "✓ train_step" in capsys.readouterr().out
+    assert batches and max(batches) < 256

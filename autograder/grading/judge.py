@@ -52,6 +52,11 @@ def is_public(case: Case) -> bool:
     return case.name.startswith("public")
 
 
+def is_timed(case: Case) -> bool:
+    """A large case whose point is a time allowance (assignment 2's fast layers)."""
+    return bool(case.inputs.get("seconds_allowed"))
+
+
 @dataclass
 class PartScore:
     name: str
