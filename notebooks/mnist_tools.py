@@ -358,7 +358,9 @@ def train(
     max_shift: each training batch is moved by up to this many pixels at random (0: not at
     all): a small, cheap augmentation that helps when there are few training images.
 
-    Training stops early, with a one-line note, if the loss stops being a finite number.
+    Training stops early, with a one-line note, if the loss stops being a finite number, or when
+    it is interrupted (Jupyter's stop button): the network as trained so far is returned, so the
+    cells after it still have something to show.
     Returns (params, history), history a dict of lists:
         loss          the loss of every step
         epoch_loss    the mean loss of each epoch
@@ -378,40 +380,49 @@ def train(
     shown = {"epoch": f"1/{epochs}"}
 
     with tqdm(total=epochs * steps_per_epoch, desc="training", unit="step") as bar:
-        for epoch in range(epochs):
-            start = time.perf_counter()
-            rate = learning_rate * (lr_decay(epoch) if lr_decay is not None else 1.0)
-            shown["epoch"] = f"{epoch + 1}/{epochs}"
-            losses = []
-            for idx in batches(len(X), batch_size, rng):
-                params, velocity, loss = train_step(
-                    params, velocity, shifted(X[idx], max_shift, rng), Y[idx], rate, momentum
-                )
-                loss = float(loss)
-                losses.append(loss)
-                history["loss"].append(loss)
-                if not math.isfinite(loss):
-                    bar.write(
-                        f"Stopped: the loss became {loss} at step {len(history['loss'])} (epoch {epoch + 1}). "
-                        f"{_why_not_finite(history['loss'])}"
+        try:
+            for epoch in range(epochs):
+                start = time.perf_counter()
+                rate = learning_rate * (lr_decay(epoch) if lr_decay is not None else 1.0)
+                shown["epoch"] = f"{epoch + 1}/{epochs}"
+                losses = []
+                for idx in batches(len(X), batch_size, rng):
+                    params, velocity, loss = train_step(
+                        params, velocity, shifted(X[idx], max_shift, rng), Y[idx], rate, momentum
                     )
-                    return params, history
-                shown["loss"] = f"{np.mean(losses):.4f}"
-                bar.set_postfix(shown, refresh=False)
-                bar.update(1)
-            history["epoch_loss"].append(float(np.mean(losses)))
-            if X_val is not None:
-                predicted = np.asarray(predict(params, X_val))
-                if predicted.shape != np.shape(y_val):
-                    raise ValueError(
-                        f"predict must return integer labels of shape {np.shape(y_val)}, got shape {predicted.shape}"
-                    )
-                accuracy = float(np.mean(predicted == np.asarray(y_val)))
-                history["val_accuracy"].append(accuracy)
-                shown["val_acc"] = f"{accuracy:.3f}"
-                bar.set_postfix(shown)
-            history["seconds"].append(time.perf_counter() - start)
+                    loss = float(loss)
+                    losses.append(loss)
+                    history["loss"].append(loss)
+                    if not math.isfinite(loss):
+                        bar.write(
+                            f"Stopped: the loss became {loss} at step {len(history['loss'])} (epoch {epoch + 1}). "
+                            f"{_why_not_finite(history['loss'])}"
+                        )
+                        return params, history
+                    shown["loss"] = f"{np.mean(losses):.4f}"
+                    bar.set_postfix(shown, refresh=False)
+                    bar.update(1)
+                history["epoch_loss"].append(float(np.mean(losses)))
+                if X_val is not None:
+                    accuracy = _accuracy(predict, params, X_val, y_val)
+                    history["val_accuracy"].append(accuracy)
+                    shown["val_acc"] = f"{accuracy:.3f}"
+                    bar.set_postfix(shown)
+                history["seconds"].append(time.perf_counter() - start)
+        except KeyboardInterrupt:  # the stop button: keep what the network has learned so far
+            bar.write(
+                f"Stopped by you at step {len(history['loss'])} of {epochs * steps_per_epoch} "
+                f"(epoch {len(history['epoch_loss']) + 1} of {epochs}): the network as trained so far is returned."
+            )
     return params, history
+
+
+def _accuracy(predict, params, X, y) -> float:
+    """The share of X's images that predict labels right (y: integer labels of shape (N,))."""
+    predicted = np.asarray(predict(params, X))
+    if predicted.shape != np.shape(y):
+        raise ValueError(f"predict must return integer labels of shape {np.shape(y)}, got shape {predicted.shape}")
+    return float(np.mean(predicted == np.asarray(y)))
 
 
 def _why_not_finite(losses) -> str:

@@ -613,3 +613,25 @@ def test_show_mistakes(plt, embedded):
     assert fig.axes[0].get_title() == f"{y[0]} → {wrong[0]}"
     assert len(mt.show_mistakes(x, y, predicted, n=100).axes) == 20
     assert len(mt.show_mistakes(x, y, y).axes) == 1
+
+
+def test_the_stop_button_keeps_what_was_learned(easy_problem, capsys):
+    """Jupyter's stop button raises KeyboardInterrupt in the running step: train returns the network
+    of the steps that finished, and its history plots, so the cells after training still work."""
+    params, X, Y, X_val, y_val = easy_problem
+    steps = []
+
+    def step(params, velocity, Xb, Yb, learning_rate, momentum):
+        if len(steps) == 17:  # in the second epoch (13 steps each)
+            raise KeyboardInterrupt
+        steps.append(1)
+        return linear_step(params, velocity, Xb, Yb, learning_rate, momentum)
+
+    trained, history = mt.train(
+        step, linear_predict, params, X, Y, X_val, y_val, epochs=4, batch_size=32, learning_rate=0.002, momentum=0.9
+    )
+    assert len(history["loss"]) == 17 and len(history["val_accuracy"]) == 1
+    assert np.mean(linear_predict(trained, X_val) == y_val) > 0.5  # it learned something before the stop
+    captured = capsys.readouterr()
+    assert "Stopped by you at step 17 of 52 (epoch 2 of 4)" in captured.out + captured.err
+    mt._pyplot().close(mt.plot_history(history))
