@@ -2,14 +2,18 @@
 the grader grades it, and the fast reference layers agree with the loop versions."""
 
 import json
+import os
 import re
 import shutil
+import signal
 import subprocess
 import sys
+import threading
 
 import nbformat
 import numpy as np
 import pytest
+from nbclient import NotebookClient
 
 from autograder.assignments.conv_mnist import materialised
 from autograder.course import Course, release_dir, source_notebook
@@ -245,3 +249,28 @@ def test_reference_train_step_in_chunks_equals_the_plain_one(references, dtype):
             np.testing.assert_allclose(mine[k], theirs[k], rtol=rtol, atol=rtol * np.abs(theirs[k]).max())
     assert np.asarray(chunked[2]).dtype == dtype
     np.testing.assert_allclose(chunked[2], plain[2], rtol=rtol)
+
+
+def test_stopping_the_training_leaves_the_later_cells_working(tmp_path):
+    """The stop button (SIGINT to the kernel, as Jupyter sends it) during the full training: the
+    training cell ends normally, says where it stopped, and every later cell runs on that network."""
+    shutil.copytree(SOURCE.parent, tmp_path, dirs_exist_ok=True, ignore=shutil.ignore_patterns("__pycache__"))
+    notebook = nbformat.read(str(tmp_path / SOURCE.name), as_version=4)
+    client = NotebookClient(
+        notebook, timeout=600, kernel_name="python3", resources={"metadata": {"path": str(tmp_path)}}
+    )
+    with client.setup_kernel():
+        for index, cell in enumerate(notebook.cells):
+            if grade_id(cell) == "training":  # 15 epochs take 20 s or more: 5 s in, it is training
+                stop = threading.Timer(5.0, os.kill, (client.km.provisioner.process.pid, signal.SIGINT))
+                stop.start()
+            client.execute_cell(cell, index)
+    (training,) = [cell for cell in notebook.cells if grade_id(cell) == "training"]
+    assert re.search(r"Stopped by you at step \d+ of 1650", output_text(training)), output_text(training)[-500:]
+    assert "test accuracy:" in output_text(training)
+    later = notebook.cells[notebook.cells.index(training) + 1 :]
+    errors = [
+        (grade_id(cell), o.get("ename")) for cell in later for o in cell.get("outputs", []) if o.output_type == "error"
+    ]
+    assert errors == []
+    assert sum(o.output_type == "display_data" for cell in later for o in cell.get("outputs", [])) >= 4  # the plots
