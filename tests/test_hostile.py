@@ -1931,4 +1931,5 @@ def test_forged_clock_does_not_hide_a_slow_large_case(tmp_path):
     scores, outputs = exercise_scores(result), exercise_outputs(result)
     assert scores["conv_forward_fast"] == round(20 * 5 / 6, 2), outputs["conv_forward_fast"]
     assert "on a large case that must finish within 3 s" in outputs["conv_forward_fast"]
-    assert re.search(r"took 3\.\d\d s", outputs["conv_forward_fast"])
+    took = re.search(r"took (\d+\.\d\d) s", outputs["conv_forward_fast"])  # the grader's clock, not the forged one
+    assert took and float(took[1]) >= 3.5, outputs["conv_forward_fast"]

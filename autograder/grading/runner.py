@@ -20,6 +20,7 @@ from __future__ import annotations  # annotations stay unevaluated text: nothing
 import base64
 import copy
 import ctypes
+import gc
 import hashlib
 import json
 import linecache
@@ -543,6 +544,9 @@ def fork_server(control_fd: int) -> None:
                 importlib.import_module(name)
             except Exception:  # the learner will meet the same error when its module imports it
                 pass
+        # Frozen objects are left out of every collection, the learner's too: its collector does not
+        # walk (and so copy, page by page) the heap it shares with this process.
+        gc.freeze()
         if len(fds) == 3 and os.fork() == 0:
             try:
                 control.close()
