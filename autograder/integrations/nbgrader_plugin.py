@@ -150,6 +150,7 @@ class IsolatedAutograde(NbGraderPreprocessor):
         with Gradebook(info["db_url"]) as gradebook:
             grade_cells = gradebook.find_notebook(info["notebook"], info["assignment"]).grade_cells
             restore_missing_grade_cells(nb, {cell.name: cell.max_score for cell in grade_cells})
+            name_from_account(gradebook, info["student"])
         for cell in nb.cells:
             meta = cell.metadata.get("nbgrader", {})
             if cell.cell_type != "code" or not meta.get("grade"):
@@ -203,6 +204,26 @@ def restore_missing_grade_cells(nb: NotebookNode, points_by_grade_id: dict[str, 
         nb.cells.insert(after[0] + 1 if after else len(nb.cells), cell)
 
 
+def name_from_account(gradebook: Gradebook, student: str) -> None:
+    """Give a student the name of the Unix account of the same id (its GECOS full name), when
+    the gradebook has no name for them: on a shared server students are its users, and
+    autograde would otherwise add them nameless (Formgrader shows "None, None")."""
+    try:
+        account = pwd.getpwnam(student)
+    except KeyError:  # an id from elsewhere (a learning platform's, say)
+        return
+    words = account.pw_gecos.split(",")[0].split()
+    if account.pw_uid < 1000 or not words:  # a system account, or no name on record
+        return
+    first, last = (" ".join(words[:-1]), words[-1]) if len(words) > 1 else (words[0], "")
+    try:
+        known = gradebook.find_student(student)
+    except MissingEntry:
+        return
+    if not (known.first_name or known.last_name):
+        gradebook.update_or_create_student(student, first_name=first, last_name=last)
+
+
 class RestoreReleasedGradeCells(OverwriteCells):
     """nbgrader's OverwriteCells, quiet about grade cells the student did not touch.
 
@@ -243,8 +264,7 @@ class SanitizeStudentHTML(SanitizeHTML):
 
     def preprocess(self, nb: NotebookNode, resources: dict) -> tuple[NotebookNode, dict]:
         """Clean the notebook, knowing the release's markdown (resources name the notebook)."""
-        info = resources["nbgrader"]
-        self.course_text = release_markdown(Path("release") / info["assignment"] / f"{info['notebook']}.ipynb")
+        self.course_text = course_markdown(resources)
         return super().preprocess(nb, resources)
 
     def preprocess_cell(self, cell: NotebookNode, resources: dict, index: int) -> tuple[NotebookNode, dict]:
@@ -299,10 +319,9 @@ class EmbedCourseFigures(NbGraderPreprocessor):
     """
 
     def preprocess(self, nb: NotebookNode, resources: dict) -> tuple[NotebookNode, dict]:
-        info = resources["nbgrader"]
-        release = Path("release") / info["assignment"]
-        self.course_text = release_markdown(release / f"{info['notebook']}.ipynb")
-        self.figures = {f"images/{path.name}": path for path in (release / "images").glob("*") if path.is_file()}
+        self.course_text = course_markdown(resources)
+        images = Path("release") / resources["nbgrader"]["assignment"] / "images"
+        self.figures = {f"images/{path.name}": path for path in images.glob("*") if path.is_file()}
         return super().preprocess(nb, resources)
 
     def preprocess_cell(self, cell: NotebookNode, resources: dict, index: int) -> tuple[NotebookNode, dict]:
@@ -324,8 +343,10 @@ def render_markdown(source: str, attachments: dict) -> str:
     return MarkdownWithMath(renderer=IPythonRenderer(escape=False, attachments=attachments)).render(source)
 
 
-def release_markdown(path: Path) -> set[str]:
-    """The markdown texts of a release notebook (none when it cannot be read)."""
+def course_markdown(resources: dict) -> set[str]:
+    """The markdown texts of the release of the notebook being converted (none when it cannot be read)."""
+    info = resources["nbgrader"]
+    path = Path("release") / info["assignment"] / f"{info['notebook']}.ipynb"
     try:
         return {cell.source for cell in nbformat.read(str(path), as_version=4).cells if cell.cell_type == "markdown"}
     except (OSError, ValueError):
@@ -393,33 +414,11 @@ def finish_submission(
     notebooks: Iterable[str | Path] | None = None,
     course_root: str | Path | None = None,
 ) -> None:
-    """autograde's post-convert hook: drop the student's own files from autograded/, name the student
-    from their account, then give what autograde wrote to the course folder's owner (as root)."""
+    """autograde's post-convert hook: drop the student's own files from autograded/, then give what
+    autograde wrote to the course folder's owner (when it runs as root)."""
     root = Path(course_root or os.getcwd())
     drop_student_files(assignment, student, notebooks, root)
-    name_from_account(root, student)
     own_output(root, notebooks, "submitted", "autograded", [root / "gradebook.db", root / ".nbgrader.log"])
-
-
-def name_from_account(root: Path, student: str) -> None:
-    """Give a student the name of the Unix account of the same id (its GECOS full name), when
-    the gradebook has no name for them: on a shared server students are its users, and
-    autograde would otherwise add them nameless (Formgrader shows "None, None")."""
-    try:
-        account = pwd.getpwnam(student)
-    except KeyError:  # an id from elsewhere (a learning platform's, say)
-        return
-    words = account.pw_gecos.split(",")[0].split()
-    if account.pw_uid < 1000 or not words:  # a system account, or no name on record
-        return
-    first, last = (" ".join(words[:-1]), words[-1]) if len(words) > 1 else (words[0], "")
-    with Gradebook(f"sqlite:///{root / 'gradebook.db'}") as gradebook:
-        try:
-            known = gradebook.find_student(student)
-        except MissingEntry:
-            return
-        if not (known.first_name or known.last_name):
-            gradebook.update_or_create_student(student, first_name=first, last_name=last)
 
 
 def own_feedback(
