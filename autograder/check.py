@@ -17,7 +17,7 @@ def in_process_call(namespace: dict) -> Call:
     """A judge `call` that runs functions from `namespace` here, with the grader's plain-data round trip."""
 
     def call(name: str, args: tuple, kwargs: dict, helpers: dict | None, reply_bytes: int | None = None) -> dict:
-        lookups = {helper: runner.table_lookup(helper, answers) for helper, answers in (helpers or {}).items()}
+        lookups = {helper: runner.sealed_lookup(helper, table) for helper, table in (helpers or {}).items()}
         reply = runner.call_function(namespace, name, args, kwargs, lookups)
         if reply["ok"]:
             reply["result"] = runner.decode(runner.encode(reply["result"]))

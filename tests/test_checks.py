@@ -47,6 +47,21 @@ def test_wrong_values_are_counted_not_shown(capsys):
         assert f"{float(conv_single_step(**case.inputs)):.3f}"[:-1] not in out
 
 
+def test_a_wrong_shape_on_a_hidden_case_shows_no_shape(ref, capsys):
+    """A hidden case's expected shape would tell its hidden input's sizes: only the public case shows shapes."""
+
+    def zero_pad(X, pad):
+        return ref["zero_pad"](X, pad)[:, 1:]  # one row short on every case
+
+    assert run_hidden_cases("zero_pad", {"zero_pad": zero_pad}) == 0
+    out = capsys.readouterr().out
+    cases = read_all_cases(Course.repository(ROOT).reference_file(ASSIGNMENT))["zero_pad"]
+    assert f"has shape {cases[0].expected[0][:, 1:].shape}; expected shape {cases[0].expected[0].shape}" in out
+    assert out.count("has the wrong shape (this case's shapes are hidden)") == len(cases) - 1
+    for case in cases[1:]:
+        assert str(case.expected[0].shape) not in out and str(case.expected[0][:, 1:].shape) not in out
+
+
 def test_a_tuple_of_the_wrong_length_is_named(ref, capsys):
     def conv_backward(dZ, cache):
         return ref["conv_backward"](dZ, cache)[:2]
@@ -128,7 +143,9 @@ def test_a_wrong_conv_windows_costs_conv_forward_fast_only(mnist):
     assert windows.score == 0 and not all(case.passed for case in windows.cases)  # wrong, and no points
     assert judge_in_namespace("conv_forward_fast", mnist).score < 20
     verdict = judge_in_namespace("conv_backward_fast", mnist)
-    assert [case.case.name for case in verdict.cases if not case.passed] == ["hidden_large"]  # too large to record
+    # The large case has no recorded answers, and conv_windows no points to lose: a wrong one on
+    # purpose must not excuse a large case, so that case stays failed.
+    assert [case.case.name for case in verdict.cases if not case.passed] == ["hidden_large"]
     assert "right when it is given a correct conv_windows" in verdict.feedback()
     assert judge_in_namespace("train_step", mnist).score == 20
 
@@ -165,10 +182,23 @@ def test_train_step_is_answered_when_its_own_correct_code_rounds_differently(mni
     assert "given a correct pool_backward_fast and pool_forward_fast" in verdict.feedback()
 
 
-def test_pool_backward_is_judged_with_a_correct_pool_forward_but_for_its_large_case(mnist):
+def test_pool_backward_with_a_wrong_pool_forward_keeps_its_large_case_unless_too_slow(mnist):
+    """The large case has no recorded answers: with a wrong pool_forward_fast it counts when every
+    other case passes with the recorded answers, and not when it is too slow."""
     exec("def pool_forward_fast(A_prev, hparameters):\n    return A_prev[:, ::2, ::2], (A_prev, hparameters)\n", mnist)
     verdict = judge_in_namespace("pool_backward_fast", mnist)
-    assert [case.case.name for case in verdict.cases if not case.passed] == ["hidden_large"]  # too large to record
+    assert verdict.score == 10 and "Its large case counts because the others pass" in verdict.feedback()
+    exec(
+        "import time\n_correct = pool_backward_fast\n"
+        "def pool_backward_fast(dA, cache):\n"
+        "    if dA.shape[0] == 256:  # the large case, past its allowance of 3 s\n"
+        "        time.sleep(3.5)\n"
+        "    return _correct(dA, cache)\n",
+        mnist,
+    )
+    slow = judge_in_namespace("pool_backward_fast", mnist)
+    assert [case.case.name for case in slow.cases if not case.passed] == ["hidden_large"], slow.feedback()
+    assert "on a large case that must finish within" in slow.feedback()
 
 
 def test_helper_keys_ignore_rounding_signed_zeros_and_keywords_but_not_values():

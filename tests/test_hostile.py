@@ -39,7 +39,7 @@ import pytest
 from autograder.assignments import exercises
 from autograder.check import in_process_call
 from autograder.course import Course, release_dir, source_notebook
-from autograder.grading import sandbox
+from autograder.grading import reference, runner, sandbox
 from autograder.grading.grade import grade_notebook
 from autograder.grading.judge import judge_assignment
 from autograder.grading.reference import read_all_cases
@@ -431,9 +431,9 @@ def conv_single_step(a_slice_prev, W, b):  # wrong on purpose, likewise
 def _answer_tables():
     \"\"\"Dicts keyed by 40-hex fingerprints (recorded helper answers) reachable from the stand-in
     helpers' closures, the runner's module, or anything the garbage collector knows; closures first.\"\"\"
-    def is_table(value):
+    def is_table(value):  # keyed by 40-hex fingerprints, or by 32-hex ids of sealed answers
         keys = list(value)[:3] if isinstance(value, dict) else []
-        return bool(keys) and all(isinstance(key, str) and len(key) == 40 for key in keys)
+        return bool(keys) and all(isinstance(key, str) and len(key) in (32, 40) for key in keys)
     tables, seen, queue = [], set(), [globals()[name] for name in ("zero_pad", "conv_single_step")]
     queue.append(vars(sys.modules["__main__"]))
     while queue and len(seen) < 100_000:
@@ -455,9 +455,15 @@ def _answer_tables():
             queue.append(vars(value))
     return tables + [value for value in gc.get_objects() if is_table(value)]
 def _plain(value):
-    \"\"\"An answer as recorded: a number, or an array in the runner's encoded form.\"\"\"
+    \"\"\"An answer as recorded: a number, or an array in the runner's encoded form; a sealed one
+    (base64 text) is read as if it were only base64-coded JSON.\"\"\"
+    import base64, json
+    if isinstance(value, str):
+        try:
+            value = json.loads(base64.b64decode(value))
+        except Exception:
+            return None
     if isinstance(value, dict) and "__array__" in value:
-        import base64
         data = base64.b64decode(value["__array__"])
         return np.frombuffer(data, dtype=value["dtype"]).reshape(value["shape"])
     return value
@@ -466,11 +472,13 @@ def conv_forward(A_prev, W, b, hparameters):
     m, n_H_prev, n_W_prev, _ = A_prev.shape
     f, n_C, stride, pad = W.shape[0], W.shape[3], hparameters["stride"], hparameters["pad"]
     shape = (m, (n_H_prev - f + 2 * pad) // stride + 1, (n_W_prev - f + 2 * pad) // stride + 1, n_C)
-    for table in _answer_tables():
-        values = [value for value in map(_plain, table.values()) if np.ndim(value) == 0]
+    tables = _answer_tables()
+    for table in tables:
+        values = [value for value in map(_plain, table.values()) if np.ndim(value) == 0 and value is not None]
         if len(values) == np.prod(shape):
             return np.array(values, dtype=float).reshape(shape), (A_prev, W, b, hparameters)
-    raise LookupError(f"HARVEST found no table of {np.prod(shape)} answers")
+    sizes = sorted({len(table) for table in tables}, reverse=True)
+    raise LookupError(f"HARVEST found no table of {np.prod(shape)} answers (tables of {sizes} entries)")
 """
 
 # ---- time --------------------------------------------------------------------------------------
@@ -834,20 +842,24 @@ def _classmate():
     raise LookupError(f"found no other submission: {FOUND[:3]}, complete={COMPLETE}")
 """ + "".join(f"def {name}(*args, **kwargs):\n    return _classmate()[{name!r}](*args, **kwargs)\n" for name in POINTS)
 
-# ---- asking the grader for helper answers --------------------------------------------------------
-# Through the runner's own Grader object, with forged keys, reading every answer.
-HELPER_FLOOD = """import gc
-def distribute_value(dz, shape):
-    grader = next(value for value in gc.get_objects() if type(value).__name__ == "Grader")
-    ask, refused = grader.lookup("zero_pad"), 0
+# ---- guessing recorded helper answers ----------------------------------------------------------
+# On the retry with recorded answers, forged keys tried against the stand-in helper's own lookup.
+HELPER_FLOOD = """def create_mask_from_window(x):  # wrong on purpose: pool_backward is retried with the recorded masks
+    return x
+def pool_backward(dA, cache, mode="max"):
+    stand_in = globals()["create_mask_from_window"]
+    lookup = next(cell.cell_contents for cell in stand_in.__closure__ or () if callable(cell.cell_contents))
+    found = 0
     for number in range(60_000):
         try:
-            ask(f"{number:040x}")
+            lookup(f"{number:040x}")
+            found += 1
         except Exception:
-            refused += 1
-    raise RuntimeError(f"FLOOD asked {refused} questions")
+            pass
+    raise RuntimeError(f"FLOOD guessed {found} of 60000 keys")
 """
-# Questions written straight to the reply pipe, answers never read, then asleep with the alarm off.
+# Frames that are not replies (questions, in the form of an older protocol) written straight to the
+# reply pipe, then asleep with the alarm off.
 HELPER_FLOOD_UNREAD = (
     RUNNER_PIPES
     + """import json, signal, time
@@ -1273,14 +1285,15 @@ def distribute_value(dz, shape):
         phrases={"": [("HOG refused within the limit", OVER_MEMORY)]},
     ),
     Case("files_left", source(FILES_LEFT), 100, phrases={"": [CELL, "LEFT a file in"]}),
-    # The no-double-penalty retry hands out single answers, never a table to copy.
+    # The no-double-penalty retry hands the learner's process sealed answers: it finds their table
+    # (192 entries, one per output value) and reads none of them.
     Case(
         "harvest_helper_answers",
         source(HARVEST),
         60,
         {"zero_pad": 0, "conv_single_step": 0, "conv_forward": 0},
         {
-            "conv_forward": ["raised LookupError: HARVEST found no table of 192 answers"],
+            "conv_forward": ["raised LookupError: HARVEST found no table of 192 answers (tables of [192, 1] entries)"],
             "conv_backward": ["right when it is given a correct zero_pad"],
         },
     ),
@@ -1361,13 +1374,13 @@ def distribute_value(dz, shape):
         0,
         phrases={name: ["found no other submission: []"] for name in POINTS},
     ),
-    # Helper questions: a flood costs its own call.
+    # Recorded helper answers: forged keys open none, and frames that are not replies cost their own call.
     Case(
         "helper_flood",
         source(HELPER_FLOOD),
-        95,
-        {"distribute_value": 0},
-        {"distribute_value": [("asked the grader questions it was not allowed to ask", "time limit")]},
+        75,
+        {"create_mask_from_window": 0, "pool_backward": 0},
+        {"pool_backward": ["FLOOD guessed 0 of 60000 keys"]},
     ),
     Case(
         "helper_flood_unread",
@@ -1910,10 +1923,22 @@ def test_course_import_would_succeed_if_the_course_were_importable():
     assert sum(judged_in_process(source(COURSE_IMPORT)).values()) == 100
 
 
-def test_harvest_would_succeed_if_the_answers_were_in_the_learners_process():
-    """harvest_helper_answers scores 0 on conv_forward only because the answers stay with the grader:
-    where they are in the learner's process (check() in a notebook) it reshapes them into full marks."""
-    scores = judged_in_process(source(HARVEST))
+def test_harvest_would_succeed_if_the_answers_were_not_sealed(monkeypatch):
+    """harvest_helper_answers scores 0 on conv_forward only because the recorded answers it finds are
+    sealed: were they plain ({key: answer}), it would reshape them into full marks. Sealed, it
+    finds the same tables and reads nothing, in this process too."""
+    assert judged_in_process(source(HARVEST))["conv_forward"] == 0
+
+    def plain_lookup(name, table):
+        return lambda key: runner.decode(table[key])
+
+    monkeypatch.setattr(reference, "seal", lambda answers: dict(answers))
+    monkeypatch.setattr(runner, "sealed_lookup", plain_lookup)
+    read_all_cases.cache_clear()
+    try:
+        scores = judged_in_process(source(HARVEST))
+    finally:
+        read_all_cases.cache_clear()
     assert (scores["conv_forward"], scores["zero_pad"], scores["conv_single_step"]) == (20, 0, 0)
 
 

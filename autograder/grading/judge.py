@@ -17,7 +17,8 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
-from ..assignments import Exercise, WrongReturn
+from ..assignments import Exercise, WrongReturn, judged_helpers
+from ..course import ASSIGNMENTS
 from ..hints import Hint, diagnose
 from ..problems import ERROR_KINDS, Problem, ProblemKind
 from .reference import Case
@@ -27,7 +28,9 @@ RTOL = 1e-6
 BUILTIN_EXCEPTIONS = {
     name for name, value in vars(builtins).items() if isinstance(value, type) and issubclass(value, BaseException)
 }
-#: call(name, args, kwargs, helpers, reply_bytes) -> reply (see above); helpers: {helper: {key: answer}} or None.
+#: Helpers without points of their own (conv_windows): a wrong one must not excuse a large case.
+WITHOUT_POINTS = frozenset(ex.name for assignment in ASSIGNMENTS for ex in judged_helpers(assignment))
+#: call(name, args, kwargs, helpers, reply_bytes) -> reply (see above); helpers: {helper: its sealed answers} or None.
 Call = Callable[[str, tuple, dict, dict | None, int | None], dict]
 
 
@@ -38,6 +41,7 @@ class CaseVerdict:
     reply: dict
     problem: Problem | None  # None: the case passes
     fixed_by: tuple = ()  # wrong helpers whose recorded reference answers made it pass
+    unanswered: tuple = ()  # wrong helpers that a large case has no recorded answers of (see judge_exercise)
 
     @property
     def passed(self) -> bool:
@@ -121,6 +125,10 @@ class ExerciseVerdict:
                 f"Your {self.exercise.name} is right when it is given a correct {names}: "
                 f"those cases count as passed here; fix {names} to make the notebook work."
             )
+        if any(verdict.passed and verdict.unanswered for verdict in verdicts):
+            lines.append(
+                "Its large case counts because the others pass: the reference's answers there are too large to keep."
+            )
         lines += [f"Hint: {hint.text}" for hint in self.hints if any(not v.passed for v in verdicts)]
         return "\n".join(lines)
 
@@ -128,8 +136,9 @@ class ExerciseVerdict:
 def compare_output(yours: object, expected: np.ndarray, label: str, public: bool = True) -> Problem | None:
     """None when `yours` matches `expected`; otherwise what differs.
 
-    On a hidden case (public False) nothing the learner's code chose is echoed: not its type's
-    name, its shape or dtype, nor the exact count of wrong values (each could carry hidden inputs).
+    On a hidden case (public False) nothing of the case is shown, its expected shape included,
+    and nothing the learner's code chose is echoed: not its type's name, its shape or dtype, nor
+    the exact count of wrong values (each could carry hidden inputs).
     """
     if isinstance(yours, Unsupported) or not isinstance(yours, (np.ndarray, int, float, bool, list, tuple)):
         kind = yours.kind if isinstance(yours, Unsupported) else type(yours).__name__
@@ -140,9 +149,10 @@ def compare_output(yours: object, expected: np.ndarray, label: str, public: bool
     except Exception:
         return Problem(ProblemKind.WRONG_TYPE, f"{label} cannot be read as an array")
     if yours.shape != expected.shape:
+        if not public:
+            return Problem(ProblemKind.WRONG_SHAPE, f"{label} has the wrong shape (this case's shapes are hidden)")
         want = "a scalar" if expected.shape == () else f"shape {expected.shape}"
-        got = f"has shape {yours.shape}" if public else "has another shape"
-        return Problem(ProblemKind.WRONG_SHAPE, f"{label} {got}; expected {want}")
+        return Problem(ProblemKind.WRONG_SHAPE, f"{label} has shape {yours.shape}; expected {want}")
     if expected.dtype == bool:
         if yours.dtype != bool:
             got = f"has dtype {yours.dtype}" if public else "is not boolean"
@@ -222,6 +232,10 @@ def output_labels(ex: Exercise, count: int) -> list[str]:
     return ["the result"] if count == 1 else [f"output {k + 1}" for k in range(count)]
 
 
+# How a large case fails that no helper can be blamed for.
+OWN_FAILURES = (ProblemKind.TOO_SLOW, ProblemKind.TIME_LIMIT, ProblemKind.PROCESS_DIED)
+
+
 def judge_exercise(
     ex: Exercise,
     cases: list[Case],
@@ -233,7 +247,11 @@ def judge_exercise(
 
     call(name, args, kwargs, helpers, reply_bytes) -> reply. wrong_helpers: helper exercises the
     learner got wrong; a case that fails is run again with their recorded reference answers and
-    counts as passed if it then passes (no double penalty). made: {case name: reply} of the calls
+    counts as passed if it then passes (no double penalty). A large timing case has no recorded
+    answers (they would be megabytes): when it fails with wrong helpers that have points of their
+    own, but not by time or by ending the process, it counts as passed if every other case passes,
+    with the recorded answers where needed (a learner who got a helper wrong on purpose to skip
+    the large case loses at least as much on that helper). made: {case name: reply} of the calls
     already made (see judge_assignment).
     """
     verdicts, given_up, helpers_first = [], False, False
@@ -273,8 +291,14 @@ def judge_exercise(
             elif (retry.get("error") or {}).get("type") != "HelperNotRecorded":
                 # Wrong even with correct helpers: its feedback and hints are about its own mistake.
                 verdict = CaseVerdict(case, part, retry, retry_problem)
+            elif is_timed(case) and kind not in OWN_FAILURES and not WITHOUT_POINTS & set(helpers):
+                verdict.unanswered = tuple(helpers)
         given_up = not verdict.passed and fatal
         verdicts.append(verdict)
+    if all(verdict.passed for verdict in verdicts if not verdict.unanswered):
+        for verdict in verdicts:
+            if verdict.unanswered:
+                verdict.problem, verdict.fixed_by = None, verdict.unanswered
     return ExerciseVerdict(ex, verdicts, diagnose(ex, verdicts))
 
 

@@ -25,7 +25,7 @@ import h5py
 import numpy as np
 
 from ..assignments import Exercise, exercises, judged_helpers
-from .runner import decode, encode, helper_key
+from .runner import decode, encode, helper_key, seal
 
 # Recorded answers larger than this (a large timing case's layer outputs) are left out: such a
 # case is not run again with the reference's helpers, as answering it would cost megabytes.
@@ -37,7 +37,7 @@ class Case:
     name: str
     inputs: dict
     expected: tuple
-    helpers: dict = field(default_factory=dict)  # helper name -> {key: answer in runner.encode's form}
+    helpers: dict = field(default_factory=dict)  # helper name -> its answers, sealed (runner.seal)
 
 
 def run_recording_helpers(ref: dict, ex: Exercise, inputs: dict) -> tuple[tuple, dict]:
@@ -122,9 +122,9 @@ def read_inputs(group: h5py.Group) -> dict:
 
 
 def read_helpers(group: h5py.Group) -> dict[str, dict]:
-    """{helper: {key: answer}} of one case, each answer in runner.encode's form, as it is sent."""
+    """{helper: its answers sealed (runner.seal), as they are sent} of one case."""
     return {
-        helper: dict(zip((key.decode() for key in data["keys"][()]), read_answers(data["answers"])))
+        helper: seal(dict(zip((key.decode() for key in data["keys"][()]), read_answers(data["answers"]))))
         for helper, data in group.items()
     }
 

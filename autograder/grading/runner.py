@@ -17,11 +17,13 @@ lists, tuples, dicts and numeric arrays.
 
 from __future__ import annotations  # annotations stay unevaluated text: nothing to build at start-up
 
+import ast
 import base64
 import copy
 import ctypes
 import gc
 import hashlib
+import importlib
 import json
 import linecache
 import os
@@ -179,11 +181,11 @@ def helper_key(args: tuple) -> str:
             digest.update(b")")
         else:
             array = np.asarray(value, dtype=np.float64)
-            scale = float(np.max(np.abs(array))) if array.size else 0.0
+            scale = float(np.abs(array).max()) if array.size else 0.0
             if 0.0 < scale < np.inf:
                 array = np.round(array * (2.0**24 / scale))
             digest.update(np.float32(scale).tobytes())  # the scale itself to 24 bits
-            digest.update((array + 0.0).ravel().tobytes() + b"|")  # + 0.0: -0.0 is 0.0
+            digest.update((array + 0.0).tobytes() + b"|")  # + 0.0: -0.0 is 0.0; C order
 
     add(args, 0)
     return digest.hexdigest()
@@ -192,8 +194,7 @@ def helper_key(args: tuple) -> str:
 def recorded_helper(name: str, lookup: Callable[[str], Any]) -> Callable[..., Any]:
     """A stand-in for helper `name` that returns the reference's answer for the same arguments.
 
-    lookup(key) -> the recorded answer, or raises HelperNotRecorded. In the sandbox it asks the
-    grader, so only the answers for arguments actually passed ever reach the learner's process.
+    lookup(key) -> the recorded answer, or raises HelperNotRecorded (see sealed_lookup).
     """
 
     def helper(*args: Any, **kwargs: Any) -> Any:
@@ -209,13 +210,38 @@ def recorded_helper(name: str, lookup: Callable[[str], Any]) -> Callable[..., An
     return helper
 
 
-def table_lookup(name: str, answers: dict[str, Any]) -> Callable[[str], Any]:
-    """A lookup over recorded answers held here, in their encoded form (check() in the learner's own kernel)."""
+def seal(answers: dict[str, object]) -> dict[str, str]:
+    """Recorded answers {helper_key: answer in encode's form} as a table a learner's process may hold.
+
+    Each answer is filed under a hash of its key and encrypted with a stream drawn from the key
+    (SHAKE-256), so the table gives a process the answer to a call only when it makes that call:
+    the answers cannot be listed, nor one read without the arguments it answers. The whole table
+    travels with a retried call, and the learner's stand-in helpers look answers up on their own.
+    """
+    return {
+        sealed_id(key): base64.b64encode(keystream_xor(key, json.dumps(answer).encode("utf-8"))).decode("ascii")
+        for key, answer in answers.items()
+    }
+
+
+def sealed_id(key: str) -> str:
+    return hashlib.sha256(b"id " + key.encode("ascii")).hexdigest()[:32]
+
+
+def keystream_xor(key: str, data: bytes) -> bytes:
+    """`data` XOR a stream as long, drawn from `key`: it both seals and opens."""
+    stream = hashlib.shake_256(b"answer " + key.encode("ascii")).digest(len(data))
+    return (np.frombuffer(data, dtype=np.uint8) ^ np.frombuffer(stream, dtype=np.uint8)).tobytes()
+
+
+def sealed_lookup(name: str, table: dict[str, str]) -> Callable[[str], Any]:
+    """A lookup over one helper's sealed answers (see seal): the answer for `key`, decoded."""
 
     def lookup(key: str) -> Any:
-        if key not in answers:
+        sealed = table.get(sealed_id(key))
+        if sealed is None:
             raise HelperNotRecorded(name)
-        return decode(answers[key])
+        return decode(json.loads(keystream_xor(key, base64.b64decode(sealed))))
 
     return lookup
 
@@ -317,12 +343,48 @@ def on_alarm(signum: int, frame: types.FrameType | None) -> NoReturn:
     raise TimeLimit("time limit exceeded")
 
 
+#: The course's own modules, compiled (and their imports loaded) once in the fork server, whose
+#: learners inherit them: {(name, source): code}.
+COMPILED: dict[tuple[str, str], types.CodeType] = {}
+
+
+def compiled_module(name: str, source: str) -> types.CodeType:
+    """The code of a provided module, compiled on first use; raises SyntaxError for bad source."""
+    key = (name, source)
+    if key not in COMPILED:
+        COMPILED[key] = compile(source, f"<{name}.py>", "exec")
+    return COMPILED[key]
+
+
+def prepare_module(name: str, source: str) -> None:
+    """In the fork server: compile a provided module and import the modules it imports at its top
+    level, so that no learner pays for either. Its errors are left for the learner to meet."""
+    if (name, source) in COMPILED:
+        return
+    try:
+        tree = ast.parse(source)
+        compiled_module(name, source)
+    except (SyntaxError, ValueError):
+        return
+    for node in tree.body:
+        names = []
+        if isinstance(node, ast.Import):
+            names = [alias.name for alias in node.names]
+        elif isinstance(node, ast.ImportFrom) and node.level == 0 and node.module != "__future__":
+            names = [node.module]
+        for imported in names:
+            try:
+                importlib.import_module(imported)
+            except Exception:
+                pass
+
+
 def install_module(name: str, source: str) -> dict:
     """Make a provided module (e.g. the assignment's mnist_tools.py) importable by the learner's cells."""
     module = types.ModuleType(name)
     module.__file__ = f"<{name}.py>"
     try:
-        exec(compile(source, module.__file__, "exec"), module.__dict__)
+        exec(compiled_module(name, source), module.__dict__)
     except BaseException as error:
         return {"ok": False, "error": describe(error)}
     sys.modules[name] = module
@@ -431,31 +493,6 @@ def confine(config: dict) -> None:
         raise OSError(ctypes.get_errno(), "could not install the seccomp filter")
 
 
-class Grader:
-    """The grader at the other end of the pipes: replies, and answers to helper questions mid-call."""
-
-    def __init__(self, requests, replies):
-        self.requests, self.replies = requests, replies
-
-    def lookup(self, name: str) -> Callable[[str], Any]:
-        """A helper lookup that asks the grader for the recorded answer to one set of arguments."""
-
-        def lookup(key: str) -> Any:
-            # A time limit must not strike between question and answer: the answer would be read
-            # as the next request. It strikes right after instead.
-            signal.pthread_sigmask(signal.SIG_BLOCK, {signal.SIGALRM})
-            try:
-                write_message(self.replies, {"op": "helper", "name": name, "key": key})
-                answer = read_message(self.requests) or {}
-            finally:
-                signal.pthread_sigmask(signal.SIG_UNBLOCK, {signal.SIGALRM})
-            if not answer.get("ok"):
-                raise HelperNotRecorded(name)
-            return decode(answer["answer"])
-
-        return lookup
-
-
 def serve(config: dict) -> None:
     """Answer the grader's requests on stdin/stdout until it says exit or closes the pipe.
 
@@ -470,7 +507,6 @@ def serve(config: dict) -> None:
     devnull = os.open(os.devnull, os.O_RDWR)
     for fd in (0, 1, 2):
         os.dup2(devnull, fd)
-    grader = Grader(requests, replies)
     captured = CappedText(config["output_chars"])
     sys.stdout = sys.stderr = captured
     sys.stdin = open(os.devnull)
@@ -489,7 +525,7 @@ def serve(config: dict) -> None:
                 reply = install_module(request["name"], request["source"])
             else:
                 args, kwargs = decode(request["args"]), decode(request["kwargs"])
-                helpers = {name: grader.lookup(name) for name in request.get("helpers", [])}
+                helpers = {name: sealed_lookup(name, table) for name, table in request.get("helpers", {}).items()}
                 reply = call_function(namespace, request["name"], args, kwargs, helpers)
                 if reply["ok"]:
                     reply["result"] = encode(reply["result"])
@@ -503,6 +539,7 @@ def serve(config: dict) -> None:
 
 # ---------------------------------------------------------------- the fork server ------------
 
+MAX_FORK_REQUEST = 1 << 20  # bytes: a request carries the course's provided modules
 CLONE_NEWUSER, NEW_LEARNER_NAMESPACES = 0x10000000, 0x6C020000  # CLONE_NEWNS | NEWUTS | NEWIPC | NEWPID | NEWNET
 MS_RDONLY, MS_NOSUID, MS_NODEV, MS_NOEXEC = 1, 2, 4, 8
 MS_BIND, MS_MOVE, MS_REC, MS_PRIVATE = 0x1000, 0x2000, 0x4000, 0x40000
@@ -514,12 +551,12 @@ def fork_server(control_fd: int) -> None:
 
     Python and NumPy are loaded once, here; each learner is a fork of this process, so it starts in
     a few milliseconds. This process never runs learner code and never receives a submission: a
-    request holds the learner's limits, uid, home folder and kind of namespaces, the modules the
-    course's own files import (imported here once, so that no learner pays for them), and three
+    request holds the learner's limits, uid, home folder and kind of namespaces, the course's
+    provided modules (compiled here once, and what they import loaded, so that no learner pays
+    for either: see prepare_module), and three
     file descriptors: the learner's requests to read, its replies to write, and a status socket
     (see start_learner).
     """
-    import importlib
     import socket  # the learners never need it
 
     import numpy.random  # noqa: F401  NumPy loads it on first use; every assignment's seeded inputs do
@@ -533,17 +570,14 @@ def fork_server(control_fd: int) -> None:
     control.send(b"ready")
     while True:
         try:
-            data, fds, _, _ = socket.recv_fds(control, 1 << 16, 3)
+            data, fds, _, _ = socket.recv_fds(control, MAX_FORK_REQUEST, 3)
         except OSError:
             return
         if not data:
             return
         request = json.loads(data)
-        for name in request.get("preload", []):
-            try:
-                importlib.import_module(name)
-            except Exception:  # the learner will meet the same error when its module imports it
-                pass
+        for name, source in request.get("modules", {}).items():
+            prepare_module(name, source)
         # Frozen objects are left out of every collection, the learner's too: its collector does not
         # walk (and so copy, page by page) the heap it shares with this process.
         gc.freeze()

@@ -54,7 +54,6 @@ PACKAGE_DIR = Path(runner.__file__).resolve().parents[1]  # the whole autograder
 GRACE_SECONDS = 2.0  # beyond the learner's own time limit, before the process is killed
 START_SECONDS = 30.0  # for Python and NumPy to start in the sandbox, even on a loaded machine
 MEMORY_CHECK_SECONDS = 0.2
-MAX_HELPER_QUESTIONS = 50_000  # per call: a conv_forward asks for one answer per output value
 # Leased uids for learner processes (root only): far above any real account's uid.
 UID_FIRST, UID_COUNT = 1_900_000_000, 10_000
 SANDBOX_UID = 65534  # the learner's uid inside a user namespace
@@ -155,7 +154,7 @@ SPARES: list["LearnerProcess"] = []
 SPARE_LOCK = threading.Lock()
 
 
-def learner_process(limits: Limits, kind: Isolation, preload: tuple[str, ...] = ()) -> "LearnerProcess":
+def learner_process(limits: Limits, kind: Isolation, modules: dict[str, str] | None = None) -> "LearnerProcess":
     """A fresh learner process in a sandbox of `kind`: a spare that fits, else a new one."""
     with SPARE_LOCK:
         fits = [spare for spare in SPARES if spare.kind is kind and spare.config == limits.process_config()]
@@ -165,7 +164,7 @@ def learner_process(limits: Limits, kind: Isolation, preload: tuple[str, ...] = 
         return fits[0]
     if fits:
         fits[0].stop()
-    return LearnerProcess(limits, kind, preload)
+    return LearnerProcess(limits, kind, modules)
 
 
 def stop_spares() -> None:
@@ -614,10 +613,11 @@ class LearnerProcess:
 
     `pid` is the process that ends the learner when killed: with namespaces its PID namespace's
     init (killing it ends every process in the namespace), else the learner itself.
-    preload: modules the fork server imports before it forks (those the course's files import).
+    modules: {name: source} of the course's provided modules, which the fork server prepares
+    before it forks (runner.prepare_module); the learner is still sent them to install.
     """
 
-    def __init__(self, limits: Limits, kind: Isolation, preload: tuple[str, ...] = ()):
+    def __init__(self, limits: Limits, kind: Isolation, modules: dict[str, str] | None = None):
         self.limits, self.kind, self.pid, self.pidfd, self.folder, self.status = limits, kind, None, None, None, None
         self.lease = UidLease() if kind in (Isolation.ROOT_NAMESPACES, Isolation.SEPARATE_UID) else None
         self.config = limits.process_config()
@@ -638,7 +638,7 @@ class LearnerProcess:
                 "uid": None if self.lease is None or kind is Isolation.USER_NAMESPACE else self.lease.uid,
                 "home": home,
                 "namespaces": NAMESPACES.get(kind),
-                "preload": list(preload),
+                "modules": modules or {},
             }
             try:
                 fork_server(kind).fork(request, theirs)
@@ -682,36 +682,26 @@ class LearnerProcess:
         ]
         return (data.decode("ascii", "replace"), pids[0]) if data and pids else None
 
-    def request(
-        self, message: dict, seconds: float, helpers: dict | None = None, reply_bytes: int | None = None
-    ) -> dict:
+    def request(self, message: dict, seconds: float, reply_bytes: int | None = None) -> dict:
         """Send `message`; return the reply, or raise LearnerTimeout / LearnerProcessDied.
 
-        helpers: {helper name: {key: recorded answer, encoded}}: the learner's process may ask for the
-        answer to one key at a time while it works on this request. The reply's "seconds" is
-        the time the grader waited for it, and a reply later than `seconds` is a time-out, whatever
-        the learner's process says (its own clock and alarm are not trusted).
+        The reply's "seconds" is the time the grader waited for it, and a reply later than
+        `seconds` is a time-out, whatever the learner's process says (its own clock and alarm
+        are not trusted).
         """
         start = time.monotonic()
-        deadline, questions = start + seconds + GRACE_SECONDS, 0
+        deadline = start + seconds + GRACE_SECONDS
         self.send(dict(message, timeout=seconds), deadline)
-        while True:
-            reply = self.receive(deadline, reply_bytes)
-            if reply.get("op") != "helper":
-                reply["seconds"] = time.monotonic() - start
-                timed_out = isinstance(reply.get("error"), dict) and reply["error"].get("type") == "TimeLimit"
-                if reply["seconds"] > seconds and not timed_out:  # its own alarm did not stop it: it cheated
-                    self.stop()
-                    raise LearnerTimeout()
-                return reply
-            questions += 1
-            if helpers is None or questions > MAX_HELPER_QUESTIONS:
-                self.stop()
-                raise LearnerProcessDied("it asked the grader questions it was not allowed to ask")
-            name, key = reply.get("name"), reply.get("key")
-            answers = helpers.get(name) if isinstance(name, str) else None
-            answer = answers.get(key) if answers is not None and isinstance(key, str) else None
-            self.send({"ok": answer is not None, "answer": answer}, deadline)  # recorded already encoded
+        reply = self.receive(deadline, reply_bytes)
+        if not isinstance(reply.get("ok"), bool):  # e.g. a frame the learner's code wrote itself
+            self.stop()
+            raise LearnerProcessDied("it sent something that is not a reply")
+        reply["seconds"] = time.monotonic() - start
+        timed_out = isinstance(reply.get("error"), dict) and reply["error"].get("type") == "TimeLimit"
+        if reply["seconds"] > seconds and not timed_out:  # its own alarm did not stop it: it cheated
+            self.stop()
+            raise LearnerTimeout()
+        return reply
 
     def send(self, message: dict, deadline: float) -> None:
         """Write one framed message to the learner's process, giving up at `deadline`."""

@@ -7,10 +7,8 @@ still graded. The whole submission has a wall-clock budget; once it is spent not
 Everything the learner's process says is capped before it goes anywhere else.
 """
 
-import ast
 import re
 import time
-from functools import lru_cache
 
 from . import runner
 from .sandbox import Isolation, LearnerProcessDied, LearnerTimeout, Limits, learner_process
@@ -35,7 +33,6 @@ class LearnerSession:
 
     def __init__(self, cells: list[tuple[int, str]], limits: Limits, kind: Isolation, modules: dict | None = None):
         self.cells, self.limits, self.kind, self.modules = cells, limits, kind, modules or {}
-        self.preload = imported_modules(tuple(self.modules.values()))
         self.sources = dict(cells)
         self.names = set(re.findall(r"[A-Za-z_][A-Za-z0-9_]*", "\n".join(self.sources.values())))
         self.cell_problems: dict[int, str] = {}  # cell index -> what went wrong, for feedback
@@ -57,7 +54,7 @@ class LearnerSession:
         """Start a process and run every cell that has not proved fatal; start over after a fatal one."""
         while not self.broken:
             try:
-                self.process = learner_process(self.limits, self.kind, self.preload)
+                self.process = learner_process(self.limits, self.kind, self.modules)
                 for name, source in self.modules.items():
                     self.process.request({"op": "module", "name": name, "source": source}, self.limits.cell_seconds)
             except (LearnerProcessDied, LearnerTimeout) as error:
@@ -102,7 +99,8 @@ class LearnerSession:
     ) -> dict:
         """Call the learner's function; the reply's result is decoded to plain data.
 
-        helpers: {helper name: {key: recorded answer}} that the learner's process may ask for.
+        helpers: {helper name: its sealed recorded answers (runner.seal)}, sent along for the
+        learner's stand-in helpers.
         Returns {"ok": True, "result": value, "seconds": ..., "globals_used": [...]} or
         {"ok": False, "error": {"type", "message", "line"}}, every text in it capped.
         """
@@ -118,11 +116,11 @@ class LearnerSession:
             "name": name,
             "args": runner.encode(args),
             "kwargs": runner.encode(kwargs),
-            "helpers": sorted(helpers or {}),
+            "helpers": helpers or {},
         }
         seconds = self.seconds_left(self.limits.call_seconds)
         try:
-            reply = self.process.request(message, seconds, helpers or None, reply_bytes)
+            reply = self.process.request(message, seconds, reply_bytes)
         except (LearnerProcessDied, LearnerTimeout) as error:
             self.restarts += 1
             self.out_of_time = self.seconds_left(1) <= 0
@@ -173,19 +171,6 @@ class LearnerSession:
     def close(self) -> None:
         if self.process is not None:
             self.process.stop()
-
-
-@lru_cache(maxsize=8)  # the same few course files for every submission of a batch
-def imported_modules(sources: tuple[str, ...]) -> tuple[str, ...]:
-    """The modules the course's own files import at their top level: the fork server loads them once."""
-    names = set()
-    for source in sources:
-        for node in ast.parse(source).body:
-            if isinstance(node, ast.Import):
-                names.update(alias.name for alias in node.names)
-            elif isinstance(node, ast.ImportFrom) and node.level == 0 and node.module != "__future__":
-                names.add(node.module)
-    return tuple(sorted(names))
 
 
 def failure(kind: str, message: str) -> dict:
