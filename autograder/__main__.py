@@ -134,7 +134,8 @@ def main(argv: list[str] | None = None) -> int:
         return 0
 
     from .grading.batch import find_submissions, grade_batch
-    from .grading.grade import refuse_if_exposed
+    from .grading.grade import named_assignment, refuse_if_exposed
+    from .grading.reference import read_meanwhile
     from .grading.sandbox import Limits, NoIsolation, isolation
 
     course = Course.folder(args.course.resolve()) if args.course else Course.repository()
@@ -147,12 +148,16 @@ def main(argv: list[str] | None = None) -> int:
     if not submissions:
         print("error: no .ipynb files found in " + ", ".join(map(str, args.paths)), file=sys.stderr)
         return 2
+    # The reference data is read while the sandbox's Python and NumPy start: that is mostly a wait.
+    named = {args.assignment or s.assignment or named_assignment(s.path, None) for s in submissions} - {None}
+    read = read_meanwhile([course.reference_file(name) for name in sorted(named)])
     try:
         kind = isolation(args.unsandboxed)
         refuse_if_exposed(kind, [*args.paths, args.results_dir, course.reference])
     except NoIsolation as error:
         print(f"error: {error}", file=sys.stderr)
         return 2
+    read()
     print(f"isolation: {kind.value}", file=sys.stderr)
     limits = Limits(
         memory_bytes=int(args.memory * 2**30),

@@ -1925,9 +1925,8 @@ def test_course_import_would_succeed_if_the_course_were_importable():
 
 def test_harvest_would_succeed_if_the_answers_were_not_sealed(monkeypatch):
     """harvest_helper_answers scores 0 on conv_forward only because the recorded answers it finds are
-    sealed: were they plain ({key: answer}), it would reshape them into full marks. Sealed, it
-    finds the same tables and reads nothing, in this process too."""
-    assert judged_in_process(source(HARVEST))["conv_forward"] == 0
+    sealed: were the stand-in helpers given them plain ({key: answer}), it would reshape them into
+    full marks. (In check(), in the learner's own kernel, nothing is secret: the cases are there.)"""
 
     def plain_lookup(name, table):
         return lambda key: runner.decode(table[key])

@@ -255,6 +255,7 @@ def judge_exercise(
     already made (see judge_assignment).
     """
     verdicts, given_up, helpers_first = [], False, False
+    helpers = tuple(helper for helper in ex.helpers if helper in wrong_helpers)
     for case in cases:
         part = ex.part(case.inputs) if ex.part else None
         if given_up:
@@ -271,28 +272,27 @@ def judge_exercise(
             )
             continue
         args, kwargs = ex.arguments(case.inputs)
-        helpers = {helper: case.helpers.get(helper, {}) for helper in ex.helpers if helper in wrong_helpers}
         if made and case.name in made and not helpers_first:
             reply = made[case.name]
         else:
-            reply = call(ex.name, args, kwargs, helpers if helpers_first else None, ex.reply_bytes)
+            reply = call(ex.name, args, kwargs, case.sealed(helpers) if helpers_first else None, ex.reply_bytes)
         verdict = CaseVerdict(case, part, reply, reply_problem(ex, case, reply))
         if verdict.passed and helpers_first:
-            verdict.fixed_by = tuple(helpers)
+            verdict.fixed_by = helpers
         kind = verdict.problem.kind if verdict.problem else None
         fatal = kind in (ProblemKind.TIME_LIMIT, ProblemKind.PROCESS_DIED)
         if not verdict.passed and helpers and not helpers_first and kind is not ProblemKind.MISSING:
-            retry = call(ex.name, args, kwargs, helpers, ex.reply_bytes)
+            retry = call(ex.name, args, kwargs, case.sealed(helpers), ex.reply_bytes)
             retry_problem = reply_problem(ex, case, retry)
             if retry_problem is None:
-                verdict.problem, verdict.fixed_by = None, tuple(helpers)
+                verdict.problem, verdict.fixed_by = None, helpers
                 # A helper that hangs or ends the process would cost that on every case: skip it from now on.
                 helpers_first = fatal
             elif (retry.get("error") or {}).get("type") != "HelperNotRecorded":
                 # Wrong even with correct helpers: its feedback and hints are about its own mistake.
                 verdict = CaseVerdict(case, part, retry, retry_problem)
             elif is_timed(case) and kind not in OWN_FAILURES and not WITHOUT_POINTS & set(helpers):
-                verdict.unanswered = tuple(helpers)
+                verdict.unanswered = helpers
         given_up = not verdict.passed and fatal
         verdicts.append(verdict)
     if all(verdict.passed for verdict in verdicts if not verdict.unanswered):

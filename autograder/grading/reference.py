@@ -15,6 +15,7 @@ answers let the grader replace a learner's wrong helper without shipping any sol
 
 import copy
 import json
+import threading
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from functools import lru_cache
@@ -37,7 +38,16 @@ class Case:
     name: str
     inputs: dict
     expected: tuple
-    helpers: dict = field(default_factory=dict)  # helper name -> its answers, sealed (runner.seal)
+    helpers: dict = field(default_factory=dict)  # helper name -> {key: answer in runner.encode's form}
+    _sealed: dict = field(default_factory=dict, repr=False, compare=False)
+
+    def sealed(self, helpers: tuple[str, ...]) -> dict[str, dict[str, str]]:
+        """{helper: its recorded answers in this case, sealed as they are sent (runner.seal)}, each
+        sealed on first use: most submissions never need them."""
+        for helper in helpers:
+            if helper not in self._sealed:
+                self._sealed[helper] = seal(self.helpers.get(helper, {}))
+        return {helper: self._sealed[helper] for helper in helpers}
 
 
 def run_recording_helpers(ref: dict, ex: Exercise, inputs: dict) -> tuple[tuple, dict]:
@@ -122,9 +132,9 @@ def read_inputs(group: h5py.Group) -> dict:
 
 
 def read_helpers(group: h5py.Group) -> dict[str, dict]:
-    """{helper: its answers sealed (runner.seal), as they are sent} of one case."""
+    """{helper: {key: answer}} of one case, each answer in runner.encode's form."""
     return {
-        helper: seal(dict(zip((key.decode() for key in data["keys"][()]), read_answers(data["answers"]))))
+        helper: dict(zip((key.decode() for key in data["keys"][()]), read_answers(data["answers"])))
         for helper, data in group.items()
     }
 
@@ -151,6 +161,22 @@ def read_all_cases(path: Path) -> dict[str, list[Case]]:
                 for name in names
             ]
     return result
+
+
+def read_meanwhile(paths: list[Path]) -> Callable[[], None]:
+    """Start reading reference files in threads (read_all_cases keeps them); returns a function that
+    waits until they are read. A file that cannot be read is left for grading to report."""
+
+    def read(path: Path) -> None:
+        try:
+            read_all_cases(path)
+        except Exception:
+            pass
+
+    threads = [threading.Thread(target=read, args=(path,), daemon=True) for path in paths]
+    for thread in threads:
+        thread.start()
+    return lambda: [thread.join() for thread in threads] and None
 
 
 def same_content(path_a: Path, path_b: Path, rtol: float = 1e-9) -> bool:
