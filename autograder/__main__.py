@@ -157,7 +157,8 @@ def main(argv: list[str] | None = None) -> int:
     except NoIsolation as error:
         print(f"error: {error}", file=sys.stderr)
         return 2
-    read()
+    finally:
+        read()  # also before a refusal's exit: a reading thread cut off there holds h5py's lock that exit needs
     print(f"isolation: {kind.value}", file=sys.stderr)
     limits = Limits(
         memory_bytes=int(args.memory * 2**30),
