@@ -133,8 +133,8 @@ def main(argv: list[str] | None = None) -> int:
         print(f"Gradescope autograder for {args.assignment}: {args.output} ({len(names)} files).")
         return 0
 
-    from .grading.batch import find_submissions, grade_batch
-    from .grading.grade import named_assignment, refuse_if_exposed
+    from .grading.batch import find_submissions, grade_batch, likely_assignments
+    from .grading.grade import refuse_if_exposed
     from .grading.reference import read_meanwhile
     from .grading.sandbox import Limits, NoIsolation, isolation
 
@@ -149,8 +149,7 @@ def main(argv: list[str] | None = None) -> int:
         print("error: no .ipynb files found in " + ", ".join(map(str, args.paths)), file=sys.stderr)
         return 2
     # The reference data is read while the sandbox's Python and NumPy start: that is mostly a wait.
-    named = {args.assignment or s.assignment or named_assignment(s.path, None) for s in submissions} - {None}
-    read = read_meanwhile([course.reference_file(name) for name in sorted(named)])
+    read = read_meanwhile([course.reference_file(name) for name in likely_assignments(submissions, args.assignment)])
     try:
         kind = isolation(args.unsandboxed)
         refuse_if_exposed(kind, [*args.paths, args.results_dir, course.reference])

@@ -124,3 +124,20 @@ def test_a_batch_says_where_feedback_is_and_feedback_prints_it(submitted, tmp_pa
     assert "ada: conv_step_by_step: 100.0 of 100 points.\n  full marks in every exercise" in loud.stdout
     assert "ben: conv_step_by_step: 0.0 of 100 points." in loud.stdout
     assert "not implemented yet (it raises NotImplementedError)" in loud.stdout
+
+
+def test_the_reference_read_ahead_is_the_one_grading_needs(submitted, tmp_path):
+    """The CLI reads reference data while the sandbox starts: the assignments a batch's folders name,
+    and a lone file's own even when its name does not tell (its cells do)."""
+    from autograder.grading.batch import Submission, find_submissions, likely_assignments
+
+    assert likely_assignments(find_submissions([submitted]), None) == [ASSIGNMENT]
+    lone = tmp_path / "mine.ipynb"
+    shutil.copy(ROOT / "source" / "conv_mnist" / "conv_mnist.ipynb", lone)
+    assert likely_assignments([Submission("mine", lone)], None) == ["conv_mnist"]
+    assert likely_assignments([Submission("mine", lone)], ASSIGNMENT) == [ASSIGNMENT]  # --assignment decides
+    broken = tmp_path / "broken.ipynb"
+    broken.write_text("{not json")
+    assert likely_assignments([Submission("broken", broken)], None) == [ASSIGNMENT]  # the first, as its report says
+    result = grade(lone, "--results-dir", tmp_path / "results")
+    assert result.returncode == 0 and json.loads((tmp_path / "results" / "mine.json").read_text())["score"] == 100

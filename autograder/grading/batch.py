@@ -26,7 +26,7 @@ from pathlib import Path
 
 from ..assignments import Exercise, exercises
 from ..course import ASSIGNMENTS, Course
-from .grade import detect_assignment, grade_notebook, read_submission
+from .grade import detect_assignment, grade_notebook, named_assignment, read_submission
 from .results import Results
 from .sandbox import Limits, NoIsolation
 
@@ -227,6 +227,14 @@ def own_assignment(submission: Submission, assignment: str | None) -> str:
         return detect_assignment(read_submission(submission.path), submission.path, None)
     except Exception:
         return ASSIGNMENTS[0]
+
+
+def likely_assignments(submissions: list[Submission], assignment: str | None) -> list[str]:
+    """The assignments a batch will grade, as far as names tell, or a lone file's own (its cells
+    may tell): their reference data can be read before grading starts."""
+    if len(submissions) == 1:
+        return [own_assignment(submissions[0], assignment)]
+    return sorted({assignment or s.assignment or named_assignment(s.path, None) for s in submissions} - {None})
 
 
 def failure_results(
