@@ -1116,6 +1116,17 @@ CASES = [
         {"zero_pad": 0},
         {"zero_pad": ["time limit exceeded"]},
     ),
+    # Hidden cases go to the learner in one exchange: after one hangs, the others are not run (one
+    # time limit of 2 s is spent, not eight: those would overrun this submission's budget of 5 s).
+    Case(
+        "loop_hidden_cases",
+        source(wrap("pool_forward", '    while args[1]["stride"] != 1:  # the public cases\' stride\n        pass')),
+        87.5,
+        {"pool_forward": 2.5},
+        {"pool_forward": ["time limit exceeded", "not run: an earlier case of this exercise"]},
+        apart=45,
+        budget=5,
+    ),
     Case("exit_cell", source("import os\nos._exit(3)"), 100, phrases={"": [CELL, "exited with code 3"]}),
     Case(
         "exit_function",
@@ -1373,6 +1384,14 @@ def distribute_value(dz, shape):
         source(OTHER_SUBMISSIONS),
         0,
         phrases={name: ["found no other submission: []"] for name in POINTS},
+    ),
+    # A reply written ahead of the grader's request does not carry that request's id: it ends the
+    # process, and is never taken for the next reply (the cell is left out, the rest graded).
+    Case(
+        "reply_ahead",
+        source(RUNNER_PIPES + 'import json\n_send_frame(json.dumps({"ok": True, "output": ""}).encode())\n'),
+        100,
+        phrases={"": [f"{CELL}: ended the learner's process (it sent something that is not a reply)"]},
     ),
     # Recorded helper answers: forged keys open none, and frames that are not replies cost their own call.
     Case(

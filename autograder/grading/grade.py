@@ -101,7 +101,9 @@ def grade_submission(
     session = None
     try:
         session = LearnerSession(cells, limits, kind, course.provided_modules(assignment))
-        verdicts = judge_assignment(exercises(assignment), cases, session.call, judged_helpers(assignment))
+        verdicts = judge_assignment(
+            exercises(assignment), cases, session.call, judged_helpers(assignment), session.call_many
+        )
     finally:
         if session is not None:
             session.close()

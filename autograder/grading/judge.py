@@ -32,6 +32,8 @@ BUILTIN_EXCEPTIONS = {
 WITHOUT_POINTS = frozenset(ex.name for assignment in ASSIGNMENTS for ex in judged_helpers(assignment))
 #: call(name, args, kwargs, helpers, reply_bytes) -> reply (see above); helpers: {helper: its sealed answers} or None.
 Call = Callable[[str, tuple, dict, dict | None, int | None], dict]
+#: call_many([(name, args, kwargs, reply_bytes)], helpers, stop_at_fatal) -> replies (see LearnerSession.call_many).
+CallMany = Callable[[list[tuple[str, tuple, dict, int | None]], dict | None, bool], list[dict]]
 
 
 @dataclass
@@ -303,7 +305,11 @@ def judge_exercise(
 
 
 def judge_assignment(
-    exercises: list[Exercise], cases: dict[str, list[Case]], call: Call, judged_helpers: list[Exercise] = ()
+    exercises: list[Exercise],
+    cases: dict[str, list[Case]],
+    call: Call,
+    judged_helpers: list[Exercise] = (),
+    call_many: CallMany | None = None,
 ) -> list[ExerciseVerdict]:
     """Judge every exercise in order; helpers are judged before the exercises that use them.
 
@@ -311,19 +317,35 @@ def judge_assignment(
     their verdicts are not returned. Every function's public cases are called first, before the
     learner's process has seen any hidden input: their feedback may quote the learner's exception
     messages, which could otherwise repeat hidden inputs an earlier exercise was called with.
+    call_many (the isolated grader's): calls several cases in one exchange with the learner's
+    process: all public cases, then each exercise's hidden ones (a large timing case alone).
     """
     judged, graded = [*judged_helpers, *exercises], {ex.name for ex in exercises}
     made = {ex.name: {} for ex in judged}
-    for ex in judged:
-        for case in cases[ex.name]:
-            if is_public(case):
-                args, kwargs = ex.arguments(case.inputs)
-                made[ex.name][case.name] = call(ex.name, args, kwargs, None, ex.reply_bytes)
+
+    def first_runs(chosen: list[tuple[Exercise, Case]], stop_at_fatal: bool) -> None:
+        calls = [(ex.name, *ex.arguments(case.inputs), ex.reply_bytes) for ex, case in chosen]
+        if call_many:
+            replies = call_many(calls, None, stop_at_fatal)
+        else:
+            replies = [call(name, args, kwargs, None, reply_bytes) for name, args, kwargs, reply_bytes in calls]
+        for (ex, case), reply in zip(chosen, replies):
+            made[ex.name][case.name] = reply
+
+    first_runs([(ex, case) for ex in judged for case in cases[ex.name] if is_public(case)], False)
     results, wrong = [], set()
     for ex in judged:
+        if call_many and not any(ends_exercise(reply) for reply in made[ex.name].values()):
+            hidden = [(ex, case) for case in cases[ex.name] if not is_public(case) and not is_timed(case)]
+            first_runs(hidden, True)
         verdict = judge_exercise(ex, cases[ex.name], call, frozenset(wrong), made[ex.name])
         if not all(case.passed for case in verdict.cases):
             wrong.add(ex.name)
         if ex.name in graded:
             results.append(verdict)
     return results
+
+
+def ends_exercise(reply: dict) -> bool:
+    """A reply after which judge_exercise runs none of the exercise's other cases."""
+    return ERROR_KINDS.get((reply.get("error") or {}).get("type")) in (ProblemKind.TIME_LIMIT, ProblemKind.PROCESS_DIED)

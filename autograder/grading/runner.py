@@ -517,24 +517,37 @@ def serve(config: dict) -> None:
         request = read_message(requests)
         if request is None or request.get("op") == "exit":
             return
-        signal.setitimer(signal.ITIMER_REAL, float(request.get("timeout", 10)))
-        try:
-            if request["op"] == "run_cell":
-                reply = run_cell(namespace, request["index"], request["source"])
-            elif request["op"] == "module":
-                reply = install_module(request["name"], request["source"])
-            else:
-                args, kwargs = decode(request["args"]), decode(request["kwargs"])
-                helpers = {name: sealed_lookup(name, table) for name, table in request.get("helpers", {}).items()}
-                reply = call_function(namespace, request["name"], args, kwargs, helpers)
-                if reply["ok"]:
-                    reply["result"] = encode(reply["result"])
-        except TimeLimit:  # raised between the learner's code and here
-            reply = {"ok": False, "error": {"type": "TimeLimit", "message": "time limit exceeded", "line": None}}
-        finally:
-            signal.setitimer(signal.ITIMER_REAL, 0)
-        reply["output"] = captured.take()
-        write_message(replies, reply)
+        # A batch of calls is answered one reply at a time, each as soon as it is ready; it stops
+        # after a time limit when asked to (the grader then gives up that exercise's other cases).
+        for one in request["calls"] if request["op"] == "calls" else [request]:
+            reply = answer(namespace, one, captured)
+            write_message(replies, reply)
+            if request.get("stop_at_time_limit") and reply.get("error", {}).get("type") == "TimeLimit":
+                break
+
+
+def answer(namespace: dict, request: dict, captured: CappedText) -> dict:
+    """The reply to one request (run a cell, install a module, call a function) within its time
+    limit, with what the learner printed meanwhile and the request's id."""
+    signal.setitimer(signal.ITIMER_REAL, float(request.get("timeout", 10)))
+    try:
+        if request["op"] == "run_cell":
+            reply = run_cell(namespace, request["index"], request["source"])
+        elif request["op"] == "module":
+            reply = install_module(request["name"], request["source"])
+        else:
+            args, kwargs = decode(request["args"]), decode(request["kwargs"])
+            helpers = {name: sealed_lookup(name, table) for name, table in request.get("helpers", {}).items()}
+            reply = call_function(namespace, request["name"], args, kwargs, helpers)
+            if reply["ok"]:
+                reply["result"] = encode(reply["result"])
+    except TimeLimit:  # raised between the learner's code and here
+        reply = {"ok": False, "error": {"type": "TimeLimit", "message": "time limit exceeded", "line": None}}
+    finally:
+        signal.setitimer(signal.ITIMER_REAL, 0)
+    reply["output"] = captured.take()
+    reply["id"] = request.get("id")
+    return reply
 
 
 # ---------------------------------------------------------------- the fork server ------------

@@ -30,8 +30,10 @@ import atexit
 import enum
 import fcntl
 import json
+import math
 import os
 import resource
+import secrets
 import select
 import shutil
 import signal
@@ -43,6 +45,7 @@ import sys
 import tempfile
 import threading
 import time
+from collections.abc import Iterator
 from dataclasses import dataclass
 from functools import cache
 from pathlib import Path
@@ -683,25 +686,49 @@ class LearnerProcess:
         return (data.decode("ascii", "replace"), pids[0]) if data and pids else None
 
     def request(self, message: dict, seconds: float, reply_bytes: int | None = None) -> dict:
-        """Send `message`; return the reply, or raise LearnerTimeout / LearnerProcessDied.
+        """Send `message`; return the reply, or raise LearnerTimeout / LearnerProcessDied (see replies)."""
+        return next(self.replies([message], seconds, [reply_bytes]))
 
-        The reply's "seconds" is the time the grader waited for it, and a reply later than
-        `seconds` is a time-out, whatever the learner's process says (its own clock and alarm
-        are not trusted).
+    def replies(
+        self,
+        messages: list[dict],
+        seconds: float,
+        reply_bytes: list[int | None],
+        stop_at_time_limit: bool = False,
+        until: float | None = None,
+    ) -> Iterator[dict]:
+        """Send `messages` at once; yield their replies in order, each as it arrives; raise
+        LearnerTimeout / LearnerProcessDied when one does not come.
+
+        A reply's "seconds" is the time the grader waited for it since the one before (or since
+        sending), and a reply later than `seconds` is a time-out, whatever the learner's process
+        says (its own clock and alarm are not trusted). Nothing is waited for past `until` (a
+        time.monotonic() instant). stop_at_time_limit: the learner's process stops after a reply
+        that ran out of time, and so does this. Each message carries an id of the grader's that
+        its reply must echo: a reply the learner's code wrote ahead of a call, or a frame that is
+        not a reply, ends the process.
         """
-        start = time.monotonic()
-        deadline = start + seconds + GRACE_SECONDS
-        self.send(dict(message, timeout=seconds), deadline)
-        reply = self.receive(deadline, reply_bytes)
-        if not isinstance(reply.get("ok"), bool):  # e.g. a frame the learner's code wrote itself
-            self.stop()
-            raise LearnerProcessDied("it sent something that is not a reply")
-        reply["seconds"] = time.monotonic() - start
-        timed_out = isinstance(reply.get("error"), dict) and reply["error"].get("type") == "TimeLimit"
-        if reply["seconds"] > seconds and not timed_out:  # its own alarm did not stop it: it cheated
-            self.stop()
-            raise LearnerTimeout()
-        return reply
+        ids = [secrets.token_hex(8) for _ in messages]
+        batch = [dict(message, timeout=seconds, id=id_) for message, id_ in zip(messages, ids)]
+        if len(batch) > 1:
+            batch = [{"op": "calls", "calls": batch, "stop_at_time_limit": stop_at_time_limit}]
+        end = math.inf if until is None else until
+        last = time.monotonic()
+        self.send(batch[0], min(last + seconds, end) + GRACE_SECONDS)
+        for id_, cap in zip(ids, reply_bytes):
+            reply = self.receive(min(last + seconds, end) + GRACE_SECONDS, cap)
+            if not isinstance(reply.get("ok"), bool) or reply.get("id") != id_:
+                self.stop()
+                raise LearnerProcessDied("it sent something that is not a reply")
+            now = time.monotonic()
+            reply["seconds"], last = now - last, now
+            timed_out = isinstance(reply.get("error"), dict) and reply["error"].get("type") == "TimeLimit"
+            if reply["seconds"] > seconds and not timed_out:  # its own alarm did not stop it: it cheated
+                self.stop()
+                raise LearnerTimeout()
+            yield reply
+            if timed_out and stop_at_time_limit:
+                return
 
     def send(self, message: dict, deadline: float) -> None:
         """Write one framed message to the learner's process, giving up at `deadline`."""

@@ -104,30 +104,59 @@ class LearnerSession:
         Returns {"ok": True, "result": value, "seconds": ..., "globals_used": [...]} or
         {"ok": False, "error": {"type", "message", "line"}}, every text in it capped.
         """
-        if self.out_of_time or self.seconds_left(1) <= 0:
-            self.out_of_time = True
-            return failure(
-                "NotRun", f"not run: the submission used up its time budget of {self.limits.submission_seconds:g} s"
-            )
-        if self.broken:
-            return failure("NotRun", "not run: the learner's process had to be restarted too often")
-        message = {
-            "op": "call",
-            "name": name,
-            "args": runner.encode(args),
-            "kwargs": runner.encode(kwargs),
-            "helpers": helpers or {},
-        }
-        seconds = self.seconds_left(self.limits.call_seconds)
-        try:
-            reply = self.process.request(message, seconds, reply_bytes)
-        except (LearnerProcessDied, LearnerTimeout) as error:
-            self.restarts += 1
-            self.out_of_time = self.seconds_left(1) <= 0
-            if not self.broken:
-                self._start()
-            kind = "TimeLimit" if isinstance(error, LearnerTimeout) else "ProcessDied"
-            return failure(kind, describe_failure(error, seconds))
+        return self.call_many([(name, args, kwargs, reply_bytes)], helpers)[0]
+
+    def call_many(
+        self, calls: list[tuple[str, tuple, dict, int | None]], helpers: dict | None = None, stop_at_fatal: bool = False
+    ) -> list[dict]:
+        """Call the learner's functions, [(name, args, kwargs, reply_bytes)], sent at once (one
+        exchange, not one per call); their replies as call() gives them, in order.
+
+        stop_at_fatal: after a call that runs out of time or ends the process, the others are not
+        run (as the judge gives up an exercise's other cases); otherwise the process is started
+        again if it must be, and the others go on.
+        """
+        replies = []
+        while len(replies) < len(calls):
+            rest = calls[len(replies) :]
+            if self.out_of_time or self.seconds_left(1) <= 0:
+                self.out_of_time = True
+                budget = self.limits.submission_seconds
+                return replies + not_run(f"not run: the submission used up its time budget of {budget:g} s", rest)
+            if self.broken:
+                return replies + not_run("not run: the learner's process had to be restarted too often", rest)
+            messages = [
+                {
+                    "op": "call",
+                    "name": name,
+                    "args": runner.encode(args),
+                    "kwargs": runner.encode(kwargs),
+                    "helpers": helpers or {},
+                }
+                for name, args, kwargs, _ in rest
+            ]
+            seconds = self.seconds_left(self.limits.call_seconds)
+            caps = [reply_bytes for *_, reply_bytes in rest]
+            answers = self.process.replies(messages, seconds, caps, stop_at_fatal, self.deadline)
+            try:
+                for (name, *_), reply in zip(rest, answers):
+                    replies.append(self.read_reply(name, reply))
+                fatal = len(replies) < len(calls)  # the learner's process stopped after a time limit
+            except (LearnerProcessDied, LearnerTimeout) as error:
+                self.restarts += 1
+                self.out_of_time = self.seconds_left(1) <= 0
+                if not self.broken:
+                    self._start()
+                kind = "TimeLimit" if isinstance(error, LearnerTimeout) else "ProcessDied"
+                replies.append(failure(kind, describe_failure(error, seconds)))
+                fatal = True
+            if fatal and stop_at_fatal:
+                message = "not run: an earlier case of this exercise ran out of time or ended the process"
+                return replies + not_run(message, calls[len(replies) :])
+        return replies
+
+    def read_reply(self, name: str, reply: dict) -> dict:
+        """A call's reply from the learner's process as call() returns it: capped, decoded, checked."""
         if not reply.get("ok"):
             error = self.learner_error(reply.get("error"))
             if error["type"] in STANDARD_MESSAGES:
@@ -171,6 +200,10 @@ class LearnerSession:
     def close(self) -> None:
         if self.process is not None:
             self.process.stop()
+
+
+def not_run(message: str, calls: list) -> list[dict]:
+    return [failure("NotRun", message) for _ in calls]
 
 
 def failure(kind: str, message: str) -> dict:
