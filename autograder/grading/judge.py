@@ -234,8 +234,10 @@ def output_labels(ex: Exercise, count: int) -> list[str]:
     return ["the result"] if count == 1 else [f"output {k + 1}" for k in range(count)]
 
 
+# Failures after which an exercise's other cases are not run.
+FATAL = (ProblemKind.TIME_LIMIT, ProblemKind.PROCESS_DIED)
 # How a large case fails that no helper can be blamed for.
-OWN_FAILURES = (ProblemKind.TOO_SLOW, ProblemKind.TIME_LIMIT, ProblemKind.PROCESS_DIED)
+OWN_FAILURES = (ProblemKind.TOO_SLOW, *FATAL)
 
 
 def judge_exercise(
@@ -282,7 +284,7 @@ def judge_exercise(
         if verdict.passed and helpers_first:
             verdict.fixed_by = helpers
         kind = verdict.problem.kind if verdict.problem else None
-        fatal = kind in (ProblemKind.TIME_LIMIT, ProblemKind.PROCESS_DIED)
+        fatal = kind in FATAL
         if not verdict.passed and helpers and not helpers_first and kind is not ProblemKind.MISSING:
             retry = call(ex.name, args, kwargs, case.sealed(helpers), ex.reply_bytes)
             retry_problem = reply_problem(ex, case, retry)
@@ -348,4 +350,4 @@ def judge_assignment(
 
 def ends_exercise(reply: dict) -> bool:
     """A reply after which judge_exercise runs none of the exercise's other cases."""
-    return ERROR_KINDS.get((reply.get("error") or {}).get("type")) in (ProblemKind.TIME_LIMIT, ProblemKind.PROCESS_DIED)
+    return ERROR_KINDS.get((reply.get("error") or {}).get("type")) in FATAL

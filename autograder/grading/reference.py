@@ -176,7 +176,12 @@ def read_meanwhile(paths: list[Path]) -> Callable[[], None]:
     threads = [threading.Thread(target=read, args=(path,), daemon=True) for path in paths]
     for thread in threads:
         thread.start()
-    return lambda: [thread.join() for thread in threads] and None
+
+    def wait() -> None:
+        for thread in threads:
+            thread.join()
+
+    return wait
 
 
 def same_content(path_a: Path, path_b: Path, rtol: float = 1e-9) -> bool:

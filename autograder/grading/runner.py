@@ -566,9 +566,8 @@ def fork_server(control_fd: int) -> None:
     a few milliseconds. This process never runs learner code and never receives a submission: a
     request holds the learner's limits, uid, home folder and kind of namespaces, the course's
     provided modules (compiled here once, and what they import loaded, so that no learner pays
-    for either: see prepare_module), and three
-    file descriptors: the learner's requests to read, its replies to write, and a status socket
-    (see start_learner).
+    for either: see prepare_module), and three file descriptors: the learner's requests to read,
+    its replies to write, and a status socket (see start_learner).
     """
     import socket  # the learners never need it
 
