@@ -12,22 +12,22 @@ What is measured
                  (its `generate_assignment` is run beforehand and not timed).
 
     Each run is timed end to end with time.perf_counter, start-up included (our package is
-    byte-compiled first, as an installed grader is; nbgrader's came compiled with pip). The report gives
-    each grader's median wall time with its min-max, submissions per second, the ratio of the
-    medians (targets: nbgrader / ours >= 30x on 100 submissions, ours >= 15 submissions/s on
-    1,000), the peak memory of the largest process of our grader's run (the grader, its fork
-    server or a learner: to see it does not grow with N), and the mean score per category from
-    each grader's own results (ours: <student>.json; nbgrader: its gradebook), so a reader can
-    see both graded the same work; submissions on which the two disagree are listed. Last, one
-    correct notebook is graded alone by `python -m autograder grade one.ipynb --force`, five
-    times; the median is the latency of a single submission (target: < 0.4 s). Then the least
-    work any grader must let the learners' code do: the reference solutions' own calls on every
-    case, timed in this process (no sandbox, no transport, no judging). Every submission that is
-    not blank runs about that much learner code, so (their number x that time / cores) is a
-    floor for any grader's wall time here, and nbgrader's time over that floor is the best ratio
-    this batch allows (the floor counts a partly wrong submission as a correct one). The machine's
-    load, the sandbox our grader used, and NumPy's BLAS and its threads (--threads, for both
-    graders' processes) are printed too.
+    byte-compiled first, as an installed grader is; nbgrader's came compiled with pip). The
+    report gives each grader's median wall time with its min-max, submissions per second, the
+    ratio of the medians (targets: nbgrader / ours >= 30x on 100 submissions, ours >= 15
+    submissions/s on 1,000), the peak memory of the largest process of our grader's run (the
+    grader, its fork server or a learner: to see it does not grow with N), and the mean score
+    per category from each grader's own results (ours: <student>.json; nbgrader: its gradebook),
+    so a reader can see both graded the same work; submissions on which the two disagree are
+    listed. Last, one correct notebook is graded alone by `python -m autograder grade one.ipynb
+    --force`, five times; the median is the latency of a single submission (target: < 0.4 s).
+    Then the least work any grader must let the learners' code do: the reference solutions' own
+    calls on every case, timed in this process (no sandbox, no transport, no judging). Every
+    submission that is not blank runs about that much learner code, so (their number x that time
+    / cores) is a floor for any grader's wall time here, and nbgrader's time over that floor is
+    the best ratio this batch allows (the floor counts a partly wrong submission as a correct
+    one). The machine's load, the sandbox our grader used, and NumPy's BLAS and its threads
+    (--threads, for both graders' processes) are printed too.
 
 How to run
     python bench/grading.py [--n 100] [--jobs N] [--repeats 3] [--threads 1]
