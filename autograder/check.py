@@ -5,7 +5,7 @@ no isolation (the learner is only checking their own work)."""
 import weakref
 from collections.abc import Callable
 
-from .assignments import Exercise, exercise, exercises, judged_helpers
+from .assignments import Exercise, exercise, judged_functions
 from .course import ASSIGNMENTS, Course
 from .grading import runner
 from .grading.judge import Call, ExerciseVerdict, is_timed, judge_exercise
@@ -28,7 +28,7 @@ def in_process_call(namespace: dict) -> Call:
 
 def find_exercise(name: str) -> tuple[str, Exercise]:
     for assignment in ASSIGNMENTS:
-        if name in {ex.name for ex in [*judged_helpers(assignment), *exercises(assignment)]}:
+        if name in {ex.name for ex in judged_functions(assignment)}:
             return assignment, exercise(assignment, name)
     raise ValueError(f"{name!r} is not a graded function of this course")
 

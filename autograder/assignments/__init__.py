@@ -60,8 +60,13 @@ def judged_helpers(assignment: str) -> list[Exercise]:
     return getattr(import_module(f"{__name__}.{assignment}"), "JUDGED_HELPERS", [])
 
 
+def judged_functions(assignment: str) -> list[Exercise]:
+    """Every function of `assignment` the judge knows: the helpers without points, then the exercises."""
+    return [*judged_helpers(assignment), *exercises(assignment)]
+
+
 def exercise(assignment: str, name: str) -> Exercise:
-    for candidate in [*judged_helpers(assignment), *exercises(assignment)]:
+    for candidate in judged_functions(assignment):
         if candidate.name == name:
             return candidate
     raise KeyError(f"{assignment} has no exercise {name!r}")

@@ -25,7 +25,7 @@ from typing import Any
 import h5py
 import numpy as np
 
-from ..assignments import Exercise, exercises, judged_helpers
+from ..assignments import Exercise, judged_functions
 from .runner import decode, encode, helper_key, seal
 
 # Recorded answers larger than this (a large timing case's layer outputs) are left out: such a
@@ -82,7 +82,7 @@ def write_reference(path: Path, assignment: str, ref: dict) -> None:
     """Compute every case of `assignment` with the reference functions in `ref`; write them to `path`."""
     path.parent.mkdir(parents=True, exist_ok=True)
     with h5py.File(path, "w", track_order=True) as h5:
-        for ex in [*judged_helpers(assignment), *exercises(assignment)]:
+        for ex in judged_functions(assignment):
             group = h5.create_group(ex.name)
             for order, (case_name, inputs) in enumerate(ex.cases(ref)):
                 outputs, recorded = run_recording_helpers(ref, ex, inputs)
