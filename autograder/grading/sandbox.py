@@ -710,11 +710,13 @@ class LearnerProcess:
         """
         ids = [secrets.token_hex(8) for _ in messages]
         batch = [dict(message, timeout=seconds, id=id_) for message, id_ in zip(messages, ids)]
-        if len(batch) > 1:
-            batch = [{"op": "calls", "calls": batch, "stop_at_time_limit": stop_at_time_limit}]
+        if len(batch) == 1:
+            sent = batch[0]
+        else:  # one frame for them all; the learner's process answers them one by one
+            sent = {"op": "calls", "calls": batch, "stop_at_time_limit": stop_at_time_limit}
         end = math.inf if until is None else until
         last = time.monotonic()
-        self.send(batch[0], min(last + seconds, end) + GRACE_SECONDS)
+        self.send(sent, min(last + seconds, end) + GRACE_SECONDS)
         for id_, cap in zip(ids, reply_bytes):
             reply = self.receive(min(last + seconds, end) + GRACE_SECONDS, cap)
             if not isinstance(reply.get("ok"), bool) or reply.get("id") != id_:
