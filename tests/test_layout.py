@@ -1,4 +1,4 @@
-"""The package's structure as the README draws it: shared modules, then the three parts (grading,
+"""The package's structure as docs/design.md draws it: shared modules, then the three parts (grading,
 build, integrations), then the entry points. Every module imports only from modules listed before
 it, so no import runs back up the pipeline and a newcomer can read the modules in this order."""
 
