@@ -20,7 +20,7 @@ import json
 import threading
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from functools import lru_cache
+from functools import lru_cache, partial
 from pathlib import Path
 from typing import Any
 
@@ -44,10 +44,14 @@ class Case:
     expected: tuple
     helpers: dict = field(default_factory=dict)  # helper name -> {key: answer in runner.encode's form}
     _sealed: dict = field(default_factory=dict, repr=False, compare=False)
+    # Reads `helpers` when they are first needed (read_all_cases): a large case's are megabytes.
+    _read_helpers: Callable[[], dict] | None = field(default=None, repr=False, compare=False)
 
     def sealed(self, helpers: tuple[str, ...]) -> dict[str, dict[str, str]]:
         """{helper: its recorded answers in this case, sealed as they are sent (runner.seal)}, each
-        sealed on first use: most submissions never need them."""
+        read and sealed on first use: most submissions never need them."""
+        if self._read_helpers:
+            self.helpers, self._read_helpers = self._read_helpers(), None
         for helper in helpers:
             if helper not in self._sealed:
                 self._sealed[helper] = seal(self.helpers.get(helper, {}))
@@ -158,6 +162,12 @@ def read_helpers(group: h5py.Group) -> dict[str, dict]:
     }
 
 
+def read_case_helpers(path: Path, name: str) -> dict[str, dict]:
+    """read_helpers of the group `name` in the reference file at `path`."""
+    with h5py.File(path, "r") as h5:
+        return read_helpers(h5[name])
+
+
 def read_answers(dataset: h5py.Dataset) -> list:
     """The recorded answers of one helper in one case (encoded), in the order of its keys."""
     return json.loads(dataset[()].tobytes().decode("utf-8"))
@@ -175,7 +185,9 @@ def read_all_cases(path: Path) -> dict[str, list[Case]]:
                     name,
                     read_inputs(group[name]["inputs"]),
                     tuple(group[name]["outputs"][str(k)][()] for k in range(len(group[name]["outputs"]))),
-                    read_helpers(group[name]["helpers"]) if "helpers" in group[name] else {},
+                    _read_helpers=partial(read_case_helpers, path, f"{exercise}/{name}/helpers")
+                    if "helpers" in group[name]
+                    else None,
                 )
                 for name in names
             ]
