@@ -1462,7 +1462,6 @@ def distribute_value(dz, shape):
 
 # Assignment 2: a wrong helper excuses no large case left undone, and a large case is compared,
 # in a result of its shape, at positions no learner can know (see mnist_cheats.py).
-HELPER_CASES = ["6 of 6 cases pass", "right when it is given a correct pool_forward_fast"]
 MNIST_CASES = [
     Case(
         "mnist_forged_helper_not_recorded",
@@ -1483,7 +1482,7 @@ MNIST_CASES = [
         mnist_source(mnist_cheats.HELPER_WRONG_EVERYWHERE),
         90,
         {"pool_forward_fast": 0},
-        {"pool_backward_fast": HELPER_CASES},
+        {"pool_backward_fast": ["6 of 6 cases pass", "right when it is given a correct pool_forward_fast"]},
     ),
     Case(
         "mnist_seeded_positions",
