@@ -1877,8 +1877,11 @@ def assert_graded_as(batch: Batch, case: Case, points: dict[str, int], fingerpri
     result = batch.result(case.name)
     want = {name: (worth if case.total else 0) for name, worth in points.items()} | case.scores
     assert round(sum(want.values()), 2) == case.total, "the table's expected scores do not add up"
-    assert (result["score"], exercise_scores(result)) == (case.total, want), result["output"]
     outputs = exercise_outputs(result)
+    differing = [name for name, score in exercise_scores(result).items() if score != want.get(name)]
+    assert (result["score"], exercise_scores(result)) == (case.total, want), "\n".join(
+        [result["output"], *(f"{name}: {outputs[name]}" for name in differing)]
+    )
     for where, phrases in case.phrases.items():
         for phrase in phrases:
             alternatives = (phrase,) if isinstance(phrase, str) else phrase
