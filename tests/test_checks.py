@@ -259,6 +259,18 @@ def test_helper_keys_ignore_rounding_signed_zeros_and_keywords_but_not_values():
     assert helper_key((2.0, (2, 2))) != helper_key((3.0, (2, 2)))  # distribute_value's dz
 
 
+def test_only_a_recorded_answer_may_stand_for_the_calls_own_arguments():
+    """A recorded answer hands back the learner's own argument where the reference handed back its
+    (a layer's cache); a reply that tries the same form is not plain data."""
+    from autograder.grading.runner import decode
+
+    x = np.arange(3.0)
+    answer = {"__tuple__": [{"__argument__": 0}, 2]}
+    assert decode(answer, arguments=(x,))[0] is x
+    with pytest.raises(ValueError, match="not plain data"):
+        decode(answer)
+
+
 def test_check_of_train_step_does_not_run_the_layers_large_cases(mnist, capsys):
     """Whether a layer is wrong is judged on its small cases: a learner's slow loops on the 256
     digits of a large case would make every check(train_step) wait for them."""
