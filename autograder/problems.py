@@ -35,7 +35,9 @@ class Problem:
         return self.message
 
 
-# The error kinds the runner and the session report by name, and what they mean here.
+# The error kinds the runner and the session report by name, and what they mean here. Learner code
+# can raise an exception of any of these names: a kind read from one may cost points (a case
+# failed, the exercise's other cases not run) but never earns any (see judge.judge_exercise).
 ERROR_KINDS = {
     "NotImplementedError": ProblemKind.NOT_IMPLEMENTED,
     "Missing": ProblemKind.MISSING,

@@ -1,14 +1,16 @@
 """The in-process judge (check() and the grade cells): full, partial, none, with reasons."""
 
+import mnist_cheats
 import nbformat
 import numpy as np
 import pytest
 
-from autograder.assignments import exercises
+from autograder.assignments import exercise, exercises
 from autograder.check import check, judge_in_namespace, run_hidden_cases
 from autograder.course import ASSIGNMENTS, Course, source_notebook
 from autograder.grading.reference import read_all_cases
 from autograder.notebook_code import load_namespace
+from autograder.problems import ProblemKind
 from conftest import ASSIGNMENT, ROOT
 
 
@@ -183,11 +185,13 @@ def test_train_step_is_answered_when_its_own_correct_code_rounds_differently(mni
 
 
 def test_pool_backward_with_a_wrong_pool_forward_keeps_its_large_case_unless_too_slow(mnist):
-    """The large case has no recorded answers: with a wrong pool_forward_fast it counts when every
-    other case passes with the recorded answers, and not when it is too slow."""
-    exec("def pool_forward_fast(A_prev, hparameters):\n    return A_prev[:, ::2, ::2], (A_prev, hparameters)\n", mnist)
+    """The large case is run again with the reference's answers in place of the wrong
+    pool_forward_fast, like every other case: it counts when it then passes, not when it is too slow."""
+    exec(mnist_cheats.HELPER_WRONG_EVERYWHERE, mnist)
     verdict = judge_in_namespace("pool_backward_fast", mnist)
-    assert verdict.score == 10 and "Its large case counts because the others pass" in verdict.feedback()
+    assert verdict.score == 10, verdict.feedback()
+    assert verdict.cases[-1].case.name == "hidden_large" and verdict.cases[-1].fixed_by == ("pool_forward_fast",)
+    assert "right when it is given a correct pool_forward_fast" in verdict.feedback()
     exec(
         "import time\n_correct = pool_backward_fast\n"
         "def pool_backward_fast(dA, cache):\n"
@@ -201,6 +205,47 @@ def test_pool_backward_with_a_wrong_pool_forward_keeps_its_large_case_unless_too
     assert "on a large case that must finish within" in slow.feedback()
 
 
+@pytest.mark.parametrize("cheat", ["FORGED_HELPER_NOT_RECORDED", "HELPER_CALLED_ONLY"])
+def test_a_wrong_helper_excuses_no_large_case_left_undone(mnist, cheat):
+    """pool_forward_fast wrong on one hidden case; pool_backward_fast skips its large case and raises
+    the stand-in's HelperNotRecorded, or only calls the helper: the large case fails (8.33, not 10)."""
+    exec(getattr(mnist_cheats, cheat), mnist)
+    assert judge_in_namespace("pool_forward_fast", mnist).score == 8.33
+    verdict = judge_in_namespace("pool_backward_fast", mnist)
+    assert [case.case.name for case in verdict.cases if not case.passed] == ["hidden_large"], verdict.feedback()
+    assert verdict.score == 8.33
+
+
+@pytest.mark.parametrize("cheat", ["SEEDED_POSITIONS", "FLAT_RESULT"])
+def test_a_large_case_compares_positions_no_learner_can_know_in_a_result_of_its_shape(mnist, capsys, cheat):
+    """conv_forward_fast's large case computed only at the positions drawn from the case's seed, or
+    right but flat: that case fails (16.67 of 20), the flat one for its shape."""
+    exec(getattr(mnist_cheats, cheat), mnist)
+    verdict = judge_in_namespace("conv_forward_fast", mnist)
+    assert [case.case.name for case in verdict.cases if not case.passed] == ["hidden_large"], verdict.feedback()
+    assert verdict.score == 16.67
+    problem = verdict.cases[-1].problem
+    if cheat == "FLAT_RESULT":
+        assert problem.kind is ProblemKind.WRONG_SHAPE
+        assert str(problem) == "`Z` has the wrong shape (this case's shapes are hidden)"
+    else:
+        assert problem.kind is ProblemKind.WRONG_VALUES and "most positions" in str(problem)
+
+
+def test_the_seeded_positions_cheat_would_pass_where_its_positions_are_compared(mnist):
+    """The control of SEEDED_POSITIONS: judged at the positions it computed, it gets full marks."""
+    exec(mnist_cheats.SEEDED_POSITIONS, mnist)
+    cases = read_all_cases(Course.repository(ROOT).reference_file("conv_mnist"))["conv_forward_fast"]
+    large = cases[-1]
+    size = int(np.prod(large.inputs["shape"]))
+    positions = np.random.RandomState(large.inputs["seed"]).choice(size, 2000, replace=False)
+    args, _ = exercise("conv_mnist", "conv_forward_fast").arguments(large.inputs)
+    Z = mnist["conv_forward_fast"](*args)[0]
+    solution = mnist["_solution_conv_forward_fast"](*args)[0]
+    assert np.allclose(Z.reshape(-1)[positions], solution.reshape(-1)[positions], rtol=1e-9, atol=1e-12)
+    assert np.count_nonzero(Z) <= 2000 < np.count_nonzero(solution)
+
+
 def test_helper_keys_ignore_rounding_signed_zeros_and_keywords_but_not_values():
     from autograder.grading.runner import helper_key
 
@@ -212,6 +257,18 @@ def test_helper_keys_ignore_rounding_signed_zeros_and_keywords_but_not_values():
     assert helper_key((x * (1 + 1e-6),)) != helper_key((x,))
     assert helper_key((x, {"stride": 2, "f": 2})) != helper_key(cache)
     assert helper_key((2.0, (2, 2))) != helper_key((3.0, (2, 2)))  # distribute_value's dz
+
+
+def test_only_a_recorded_answer_may_stand_for_the_calls_own_arguments():
+    """A recorded answer hands back the learner's own argument where the reference handed back its
+    (a layer's cache); a reply that tries the same form is not plain data."""
+    from autograder.grading.runner import decode
+
+    x = np.arange(3.0)
+    answer = {"__tuple__": [{"__argument__": 0}, 2]}
+    assert decode(answer, arguments=(x,))[0] is x
+    with pytest.raises(ValueError, match="not plain data"):
+        decode(answer)
 
 
 def test_check_of_train_step_does_not_run_the_layers_large_cases(mnist, capsys):

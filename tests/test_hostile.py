@@ -8,6 +8,9 @@ place a class grades, then checked case by case against the table CASES:
 - "container": each submission through the Gradescope bundle's run_autograder, as root in a
   stand-in container without bubblewrap, where the learner runs as a uid of its own (two
   stand-ins share the corpus, as --jobs 2 does elsewhere).
+Cheats at assignment 2's large timing cases (MNIST_CASES, from mnist_cheats.py) are a corpus of
+their own, graded the same way once the rest is done: their timed cases are then not judged on a
+machine that the rest of the batch keeps busy.
 The few submissions that idle for a long time or may hang the grader are graded apart, each in a
 grader run of its own beside the batch that is killed after a time limit: a grader that hangs then
 costs that submission its results, not the whole mode. Where a case's effect shows outside the
@@ -32,6 +35,7 @@ from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import Path
 
+import mnist_cheats
 import nbformat
 import numpy as np
 import pytest
@@ -54,6 +58,8 @@ SOURCE = source_notebook(ROOT, ASSIGNMENT)
 RELEASE = release_dir(ROOT, ASSIGNMENT) / f"{ASSIGNMENT}.ipynb"
 REFERENCE_H5 = Course.repository(ROOT).reference_file(ASSIGNMENT)
 POINTS = {ex.name: ex.points for ex in exercises(ASSIGNMENT)}
+MNIST = "conv_mnist"
+MNIST_POINTS = {ex.name: ex.points for ex in exercises(MNIST)}
 SOURCE_CELLS = nbformat.read(str(SOURCE), as_version=4).cells
 FIRST_EXTRA = len(SOURCE_CELLS)
 SOLUTION_INDEX = {cell.metadata.get("nbgrader", {}).get("grade_id"): index for index, cell in enumerate(SOURCE_CELLS)}
@@ -70,6 +76,9 @@ DAEMON_NAME = f"hstl{NONCE}"
 MODES = ("root", "user", "container")
 BUDGET_SECONDS = 60  # generous: a correct submission on a loaded machine stays far inside it
 OPTIONS = ["--cell-timeout", "2", "--call-timeout", "2", "--memory", "1"]
+# Assignment 2's large cases are timed against 3 s by the grader's own clock: a call limit of 2 s
+# would end them first on a busy machine.
+MNIST_OPTIONS = ["--cell-timeout", "10", "--call-timeout", "10", "--memory", "1"]
 
 
 def solution_cell(notebook, name: str):
@@ -84,6 +93,17 @@ def source(*extra: str, replace: dict | None = None):
         notebook = nbformat.read(str(SOURCE), as_version=4)
         for name, text in (replace or {}).items():
             solution_cell(notebook, name).source = text
+        notebook.cells += [nbformat.v4.new_code_cell(text) for text in extra]
+        return notebook
+
+    return build
+
+
+def mnist_source(*extra: str):
+    """A builder: assignment 2's source notebook with plain code cells appended."""
+
+    def build():
+        notebook = nbformat.read(str(source_notebook(ROOT, MNIST)), as_version=4)
         notebook.cells += [nbformat.v4.new_code_cell(text) for text in extra]
         return notebook
 
@@ -1440,6 +1460,46 @@ def distribute_value(dz, shape):
     Case("deep_folders", source(DEEP_FOLDERS), 100, phrases={"": [CELL, "DEEP folders: 1500 levels"]}),
 ]
 
+# Assignment 2: a wrong helper excuses no large case left undone, and a large case is compared,
+# in a result of its shape, at positions no learner can know (see mnist_cheats.py).
+MNIST_CASES = [
+    Case(
+        "mnist_forged_helper_not_recorded",
+        mnist_source(mnist_cheats.FORGED_HELPER_NOT_RECORDED),
+        96.66,  # 8.33 + 8.33 lost, each exercise's score rounded to 2 places
+        {"pool_forward_fast": 8.33, "pool_backward_fast": 8.33},
+        {"pool_backward_fast": ["5 of 6 cases pass", "case 6 (hidden case): a helper was called with arguments"]},
+    ),
+    Case(
+        "mnist_helper_called_only",
+        mnist_source(mnist_cheats.HELPER_CALLED_ONLY),
+        96.66,  # 8.33 + 8.33 lost, each exercise's score rounded to 2 places
+        {"pool_forward_fast": 8.33, "pool_backward_fast": 8.33},
+        {"pool_backward_fast": ["5 of 6 cases pass", "case 6 (hidden case): the result is wrong at"]},
+    ),
+    Case(  # the honest counterpart: the large case counts, judged with the reference's answers
+        "mnist_helper_wrong_everywhere",
+        mnist_source(mnist_cheats.HELPER_WRONG_EVERYWHERE),
+        90,
+        {"pool_forward_fast": 0},
+        {"pool_backward_fast": ["6 of 6 cases pass", "right when it is given a correct pool_forward_fast"]},
+    ),
+    Case(
+        "mnist_seeded_positions",
+        mnist_source(mnist_cheats.SEEDED_POSITIONS),
+        96.67,
+        {"conv_forward_fast": 16.67},
+        {"conv_forward_fast": ["5 of 6 cases pass", "case 6 (hidden case): `Z` is wrong at most positions"]},
+    ),
+    Case(
+        "mnist_flat_result",
+        mnist_source(mnist_cheats.FLAT_RESULT),
+        96.67,
+        {"conv_forward_fast": 16.67},
+        {"conv_forward_fast": ["case 6 (hidden case): `Z` has the wrong shape (this case's shapes are hidden)"]},
+    ),
+]
+
 
 # Runs the grader as a child subreaper: any process the batch leaves behind is re-parented to
 # it, so "left behind by this batch" is exact even while other graders run on this machine.
@@ -1517,9 +1577,10 @@ class Run:
     apart: bool = False  # a run of one case apart, else a share of the main corpus
     jobs: int = 2
     budget: float = BUDGET_SECONDS
+    assignment: str = ASSIGNMENT  # MNIST: the corpus of MNIST_CASES, graded after the others
 
     def options(self) -> list[str]:
-        return [*OPTIONS, "--budget", f"{self.budget:g}"]
+        return [*(MNIST_OPTIONS if self.assignment == MNIST else OPTIONS), "--budget", f"{self.budget:g}"]
 
     def command(self, corpus: Path, results: Path, report: Path) -> list:
         return [
@@ -1536,6 +1597,8 @@ class Run:
             str(results),
             "--jobs",
             str(self.jobs),
+            "--assignment",
+            self.assignment,
             *self.options(),
         ]
 
@@ -1612,15 +1675,22 @@ def all_at_once(work: Callable, items: list) -> list:
         return list(pool.map(work, items))
 
 
+def in_waves(work: Callable, runs: list[Run]) -> None:
+    """work(run) for every run: those of assignment 1 all at once, then the MNIST corpus."""
+    for wave in ([run for run in runs if run.assignment != MNIST], [run for run in runs if run.assignment == MNIST]):
+        if wave:
+            all_at_once(work, wave)
+
+
 def grade_in(mode: str, runs: list[Run]) -> range:
-    """Grade every run's corpus into its results, all runs at once, the way `mode` grades; return
-    the uids that only this batch's processes use (learner uids leased as root may be another
-    grader's next)."""
+    """Grade every run's corpus into its results, in waves (see in_waves), the way `mode` grades;
+    return the uids that only this batch's processes use (learner uids leased as root may be
+    another grader's next)."""
     if mode == "root":
         if os.geteuid() != 0 or not bubblewrap_works():
             unavailable("the root mode needs root and bubblewrap")
         COURSE.mkdir()
-        all_at_once(
+        in_waves(
             lambda run: subprocess.run(
                 run.command(run.corpus, run.results, run.report), cwd=ROOT, timeout=600, check=True
             ),
@@ -1631,7 +1701,7 @@ def grade_in(mode: str, runs: list[Run]) -> range:
         COURSE.mkdir()
 
         def in_a_container(run):  # one stand-in per run: a real container grades one submission
-            container = Container(ASSIGNMENT)
+            container = Container(run.assignment)
             try:
                 notebooks = {path.stem: path for path in sorted(run.corpus.glob("*.ipynb"))}
                 run.report.parent.mkdir(parents=True, exist_ok=True)
@@ -1639,7 +1709,7 @@ def grade_in(mode: str, runs: list[Run]) -> range:
             finally:
                 container.close()
 
-        all_at_once(in_a_container, runs)
+        in_waves(in_a_container, runs)
         return range(0)
     with throwaway_user() as user:  # the instructor of a shared server: their own folders, their own uid
         home = Path(user.pw_dir)
@@ -1658,7 +1728,7 @@ def grade_in(mode: str, runs: list[Run]) -> range:
                 shutil.copytree(theirs[1], run.results, dirs_exist_ok=True)
             shutil.copy(theirs[2], run.report)
 
-        all_at_once(as_the_user, runs)
+        in_waves(as_the_user, runs)
         return range(user.pw_uid, user.pw_uid + 1)
 
 
@@ -1686,23 +1756,32 @@ def batch(request, tmp_path_factory):
         Run(base / f"corpus{k}", base / f"results{k}", base / f"corpus{k}.json", limit=None)
         for k in range(2 if request.param == "container" else 1)
     ]
-    runs = shares + [
-        Run(
-            base / case.name,
-            base / f"{case.name}-results",
-            base / f"{case.name}.json",
-            case.apart,
-            True,
-            budget=case.budget,
-        )
-        for case in CASES
-        if case.apart
-    ]
+    # One at a time: each submission's timed cases have the grader's share of the machine to themselves.
+    mnist = Run(base / "mnist", base / "mnist-results", base / "mnist.json", limit=None, jobs=1, assignment=MNIST)
+    runs = (
+        shares
+        + [mnist]
+        + [
+            Run(
+                base / case.name,
+                base / f"{case.name}-results",
+                base / f"{case.name}.json",
+                case.apart,
+                True,
+                budget=case.budget,
+            )
+            for case in CASES
+            if case.apart
+        ]
+    )
     main = [case for case in CASES if not case.apart]
     for case in CASES:
         corpus = base / case.name if case.apart else shares[main.index(case) % len(shares)].corpus
         corpus.mkdir(exist_ok=True)
         write_submission(corpus / f"{case.name}.ipynb", case.build())
+    mnist.corpus.mkdir()
+    for case in MNIST_CASES:
+        write_submission(mnist.corpus / f"{case.name}.ipynb", case.build())
     for run in runs:
         run.results.mkdir()
     HOST_MARKER.write_text("visible on the host")
@@ -1747,11 +1826,11 @@ def independent_of(helper: str) -> list[str]:
     return [ex.name for ex in exercises(ASSIGNMENT) if ex.name != helper and helper not in ex.helpers]
 
 
-def hidden_fingerprints() -> set[str]:
+def hidden_fingerprints(reference_h5: Path) -> set[str]:
     """The first values of every hidden input array as the EXFIL cases write them (digits of
     |value| * 1e9), those of 8 digits or more: none may appear in any results file."""
     public, hidden = set(), set()
-    for cases in read_all_cases(REFERENCE_H5).values():
+    for cases in read_all_cases(reference_h5).values():
         for case in cases:
             for value in case.inputs.values():
                 if isinstance(value, np.ndarray) and value.dtype.kind == "f":
@@ -1760,13 +1839,14 @@ def hidden_fingerprints() -> set[str]:
     return {digits for digits in hidden - public if len(digits) >= 8}
 
 
-HIDDEN_FINGERPRINTS = hidden_fingerprints()
+HIDDEN_FINGERPRINTS = hidden_fingerprints(REFERENCE_H5)
+MNIST_HIDDEN_FINGERPRINTS = hidden_fingerprints(Course.repository(ROOT).reference_file(MNIST))
 
 
 def test_batch_completes_with_one_result_per_submission(batch):
     assert [run.corpus.name for run in batch.runs if run.outcome()["hung"]] == [], "grader runs that hung"
     assert {run.outcome()["code"] for run in batch.runs if not run.apart} == {0}
-    assert [case.name for case in CASES if not batch.result_file(case.name).exists()] == []
+    assert [case.name for case in CASES + MNIST_CASES if not batch.result_file(case.name).exists()] == []
     if batch.mode != "container":  # a container grades one submission: no gradebook
         with open(batch.runs[0].results / "gradebook.csv", newline="") as stream:
             assert sorted(row["student"] for row in csv.DictReader(stream)) == sorted(
@@ -1776,7 +1856,7 @@ def test_batch_completes_with_one_result_per_submission(batch):
 
 def test_every_submission_says_which_sandbox_graded_it(batch):
     expected = {"root": "root_namespaces", "user": "user_namespace", "container": "separate_uid"}[batch.mode]
-    graded = [batch.result(case.name) for case in CASES if batch.result_file(case.name).exists()]
+    graded = [batch.result(case.name) for case in CASES + MNIST_CASES if batch.result_file(case.name).exists()]
     assert {result["extra_data"].get("isolation") for result in graded if "invalid" not in result["extra_data"]} == {
         expected
     }
@@ -1784,11 +1864,24 @@ def test_every_submission_says_which_sandbox_graded_it(batch):
 
 @pytest.mark.parametrize("case", [pytest.param(case, id=case.name) for case in CASES])
 def test_case(batch, case):
+    assert_graded_as(batch, case, POINTS, HIDDEN_FINGERPRINTS)
+
+
+@pytest.mark.parametrize("case", [pytest.param(case, id=case.name) for case in MNIST_CASES])
+def test_mnist_case(batch, case):
+    assert_graded_as(batch, case, MNIST_POINTS, MNIST_HIDDEN_FINGERPRINTS)
+
+
+def assert_graded_as(batch: Batch, case: Case, points: dict[str, int], fingerprints: set[str]) -> None:
+    """The case's scores and phrases as its table says, and none of the hidden `fingerprints` in its results."""
     result = batch.result(case.name)
-    want = {name: (points if case.total else 0) for name, points in POINTS.items()} | case.scores
+    want = {name: (worth if case.total else 0) for name, worth in points.items()} | case.scores
     assert round(sum(want.values()), 2) == case.total, "the table's expected scores do not add up"
-    assert (result["score"], exercise_scores(result)) == (case.total, want), result["output"]
     outputs = exercise_outputs(result)
+    differing = [name for name, score in exercise_scores(result).items() if score != want.get(name)]
+    assert (result["score"], exercise_scores(result)) == (case.total, want), "\n".join(
+        [result["output"], *(f"{name}: {outputs[name]}" for name in differing)]
+    )
     for where, phrases in case.phrases.items():
         for phrase in phrases:
             alternatives = (phrase,) if isinstance(phrase, str) else phrase
@@ -1796,7 +1889,7 @@ def test_case(batch, case):
                 f"{phrase!r} not in the output of {where or 'the submission'}"
             )
     text = batch.result_file(case.name).read_text()
-    leaked = sorted(digits for digits in HIDDEN_FINGERPRINTS if digits in text)
+    leaked = sorted(digits for digits in fingerprints if digits in text)
     assert leaked == [], (
         "hidden input values in the feedback: "
         + "; ".join(line.strip() for line in text.splitlines() if any(digits in line for digits in leaked))[:1500]
@@ -1949,7 +2042,7 @@ def test_harvest_would_succeed_if_the_answers_were_not_sealed(monkeypatch):
     full marks. (In check(), in the learner's own kernel, nothing is secret: the cases are there.)"""
 
     def plain_lookup(name, table):
-        return lambda key: runner.decode(table[key])
+        return lambda key: table[key]  # the recorded answer in encode's form, as sealed_lookup gives it
 
     monkeypatch.setattr(reference, "seal", lambda answers: dict(answers))
     monkeypatch.setattr(runner, "sealed_lookup", plain_lookup)

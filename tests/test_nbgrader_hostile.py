@@ -15,6 +15,9 @@ nbgrader's submitted/<student>/<assignment>/ layout, and goes through `nbgrader 
 Every script, event handler and javascript: URL the students wrote carries the marker XSS-. The
 feedback pages and the page Formgrader serves are checked as HTML, and Formgrader itself once in
 Chromium (skipped without it).
+
+A second course goes through `nbgrader autograde` and `export` with assignment 2's cheats at its
+large timing cases (mnist_cheats.py): the same judge must not be fooled there either.
 """
 
 import base64
@@ -25,6 +28,7 @@ import zlib
 from html.parser import HTMLParser
 from pathlib import Path
 
+import mnist_cheats
 import nbformat
 import pytest
 from nbconvert.exporters import HTMLExporter
@@ -379,3 +383,43 @@ def test_a_submission_autograde_failed_on_is_exported_with_a_note(tmp_path):
     assert "not autograded" in submission_notes(tmp_path, "dora", ASSIGNMENT)
     assert submission_notes(tmp_path, "emil", ASSIGNMENT) == ""
     assert submission_notes(tmp_path, "fynn", ASSIGNMENT) == ""  # no submission, no note
+
+
+# ---- 4. assignment 2's large cases, through nbgrader ---------------------------------------------
+
+MNIST = "conv_mnist"
+
+
+@pytest.fixture(scope="module")
+def mnist_course(tmp_path_factory):
+    """Assignment 2 autograded by nbgrader: two cheats at pool_backward_fast's large case and the
+    honest submission with the same kind of wrong helper; then exported."""
+    course = tmp_path_factory.mktemp("hostile-mnist") / "course"
+    course.mkdir()
+    shutil.copy(ROOT / "nbgrader_config.py", course)
+    shutil.copytree(ROOT / "source" / MNIST, course / "source" / MNIST, ignore=shutil.ignore_patterns("__pycache__"))
+    nbgrader(["generate_assignment", MNIST, "--force"], course)
+    release = nbformat.read(str(course / "release" / MNIST / f"{MNIST}.ipynb"), as_version=4)
+    source = nbformat.read(str(course / "source" / MNIST / f"{MNIST}.ipynb"), as_version=4)
+    for student, cheat in [
+        ("forger", mnist_cheats.FORGED_HELPER_NOT_RECORDED),
+        ("caller", mnist_cheats.HELPER_CALLED_ONLY),
+        ("honest", mnist_cheats.HELPER_WRONG_EVERYWHERE),
+    ]:
+        notebook = solved(release, source)
+        notebook.cells.append(new_code_cell(cheat))
+        folder = course / "submitted" / student / MNIST
+        folder.mkdir(parents=True)
+        nbformat.write(notebook, str(folder / f"{MNIST}.ipynb"))
+        (folder / "timestamp.txt").write_text("2026-12-05 12:00:00.000000 UTC")
+    nbgrader(["autograde", MNIST, "--force"], course)
+    nbgrader(["export"], course)
+    return {"root": course}
+
+
+def test_a_wrong_helper_excuses_no_large_case_left_undone_through_nbgrader(mnist_course):
+    """forger raises the stand-in's HelperNotRecorded on pool_backward_fast's large case, caller only
+    calls the helper there: each loses that case and the helper's (98.33 on the old judge); honest,
+    whose pool_backward_fast is right, loses only its wrong pool_forward_fast."""
+    scores = {student: float(row["score"]) for student, row in grades(mnist_course).items()}
+    assert scores == {"forger": 96.66, "caller": 96.66, "honest": 90.0}

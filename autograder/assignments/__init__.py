@@ -9,6 +9,10 @@ class WrongReturn(Exception):
     """A function returned something of the wrong form (not the tuple or cache the spec asks for)."""
 
 
+class WrongShape(WrongReturn):
+    """An output whose values cannot be compared, as its shape is not the case's (a large case)."""
+
+
 @dataclass(frozen=True)
 class Exercise:
     """One graded function.

@@ -4,15 +4,19 @@ Small cases (seeded random arrays; binarised inputs where ties matter) check the
 1e-6 against the reference. Each fast layer also gets one large case, a batch of 256
 binarised 28 x 28 "digits", that must finish within a time allowance that vectorised code meets
 with a wide margin and four nested Python loops cannot. To keep the reference data small, a
-large case stores only its seed (its arrays are drawn again, identically, when it is run) and
-a fixed sample of its output positions.
+large case stores only its seed (its arrays are drawn again, identically, when it is run), the
+shape of its output, and the reference's values at a sample of its output positions, drawn from
+a digest of the whole reference output: code that does not compute that output cannot know
+which positions count (drawn from the seed, they could be computed alone, the rest left zero).
 """
+
+import hashlib
 
 import numpy as np
 
 from ..hints import Case, CaseVerdict, close, empty_crop_when_pad_is_zero, fails_exactly_where
 from ..problems import ProblemKind
-from . import Exercise, WrongReturn
+from . import Exercise, WrongReturn, WrongShape
 from .cases import (
     case_name,
     conv_backward_inputs,
@@ -48,13 +52,24 @@ def large_inputs(exercise: str, seed: int) -> dict:
     return {"dA": dA, "A_prev": binary_digits(seed, LARGE_BATCH, 28, 8), "f": 2, "stride": 2}
 
 
-def large(exercise: str, seed: int, output_shape: tuple[int, ...]) -> tuple[str, dict]:
-    """A large case as stored: its seed, a time allowance and the sampled output positions."""
-    positions = np.random.RandomState(seed).choice(int(np.prod(output_shape)), SAMPLED, replace=False)
-    return (
-        "hidden_large",
-        {"large": exercise, "seed": seed, "seconds_allowed": SECONDS_ALLOWED, "sample": np.sort(positions)},
-    )
+def large(ref: dict, exercise: str, seed: int) -> tuple[str, dict]:
+    """A large case as stored: its seed, a time allowance, its output's shape and the output
+    positions compared, drawn from a digest of the reference's whole output (see output_digest)."""
+    x = {"large": exercise, "seed": seed, "seconds_allowed": SECONDS_ALLOWED}
+    args, _ = LARGE_ARGUMENTS[exercise](materialised(x))
+    result = ref[exercise](*args)
+    output = np.asarray(result[0] if isinstance(result, tuple) else result)  # Z, dA_prev, A or dA_prev
+    positions = np.random.RandomState(output_digest(output)).choice(output.size, SAMPLED, replace=False)
+    return ("hidden_large", {**x, "shape": output.shape, "sample": np.sort(positions)})
+
+
+def output_digest(output: np.ndarray) -> int:
+    """A 32-bit number drawn from every value of `output`, the same on every machine: the values are
+    rounded to steps of 2**-10 of the largest magnitude, far coarser than the last bits that the
+    order of a sum (the machine's BLAS, its threads) changes."""
+    scale = float(np.abs(output).max()) or 1.0
+    steps = np.round(output * (2.0**10 / scale)).astype(np.int64)
+    return int.from_bytes(hashlib.sha256(steps.tobytes()).digest()[:4], "big")
 
 
 def materialised(x: dict) -> dict:
@@ -62,13 +77,14 @@ def materialised(x: dict) -> dict:
     return {**x, **large_inputs(x["large"], x["seed"])} if "large" in x else x
 
 
-def sampled(array: object, inputs: dict) -> object:
-    """The whole array, or for a large case only its sampled positions."""
+def sampled(array: object, inputs: dict, name: str) -> object:
+    """The whole array, or for a large case its values at the compared positions once its shape is
+    the case's (its dtype is judged next, on those values); `name`: what feedback calls it."""
     if "sample" not in inputs:
         return array
     array = np.asarray(array)
-    if array.size <= int(inputs["sample"].max()):
-        raise WrongReturn(f"the result has shape {array.shape}, too small for this case")
+    if array.shape != tuple(inputs["shape"]):
+        raise WrongShape(f"`{name}` has the wrong shape (this case's shapes are hidden)")
     return array.reshape(-1)[inputs["sample"]]
 
 
@@ -113,11 +129,11 @@ def conv_windows_cases(ref: dict) -> list[tuple[str, dict]]:
 
 
 def conv_forward_fast_cases(ref: dict) -> list[tuple[str, dict]]:
-    return conv_forward_inputs(CONV_SPECS) + [large("conv_forward_fast", 85, (LARGE_BATCH, 28, 28, 8))]
+    return conv_forward_inputs(CONV_SPECS) + [large(ref, "conv_forward_fast", 85)]
 
 
 def conv_backward_fast_cases(ref: dict) -> list[tuple[str, dict]]:
-    return conv_backward_inputs(CONV_SPECS) + [large("conv_backward_fast", 86, (LARGE_BATCH, 14, 14, 8))]
+    return conv_backward_inputs(CONV_SPECS) + [large(ref, "conv_backward_fast", 86)]
 
 
 def conv_arguments(x: dict) -> tuple[tuple, dict]:
@@ -133,12 +149,12 @@ def conv_forward_fast_outputs(result: object, x: dict) -> tuple:
     Z, cache = unpack(result, 2, "(Z, cache)")
     if not (isinstance(cache, tuple) and len(cache) == 4 and same_array(cache[0], x["A_prev"])):
         raise WrongReturn("the cache should be (A_prev, W, b, hparameters), holding the arguments as they were passed")
-    return (sampled(Z, x),)
+    return (sampled(Z, x, "Z"),)
 
 
 def conv_backward_fast_outputs(result: object, x: dict) -> tuple:
     dA_prev, dW, db = unpack(result, 3, "(dA_prev, dW, db)")
-    return (sampled(dA_prev, x), dW, db)
+    return (sampled(dA_prev, x, "dA_prev"), dW, db)
 
 
 # ------------------------------------------------------------------ pooling -----------------
@@ -166,7 +182,7 @@ def pool_forward_fast_cases(ref: dict) -> list[tuple[str, dict]]:
         (case_name(seed), {"A_prev": pool_inputs(seed, shape), "f": f, "stride": stride})
         for seed, shape, f, stride in POOL_SPECS
     ]
-    cases.append(large("pool_forward_fast", 95, (LARGE_BATCH, 14, 14, 8)))
+    cases.append(large(ref, "pool_forward_fast", 95))
     return cases
 
 
@@ -176,7 +192,7 @@ def pool_backward_fast_cases(ref: dict) -> list[tuple[str, dict]]:
         m, n_h, n_w, n_c = shape
         (dA,) = randn(seed + 100, (m, output_size(n_h, f, 0, stride), output_size(n_w, f, 0, stride), n_c))
         cases.append((case_name(seed), {"dA": dA, "A_prev": pool_inputs(seed, shape), "f": f, "stride": stride}))
-    cases.append(large("pool_backward_fast", 96, (LARGE_BATCH, 28, 28, 8)))
+    cases.append(large(ref, "pool_backward_fast", 96))
     return cases
 
 
@@ -188,12 +204,21 @@ def pool_backward_arguments(x: dict) -> tuple[tuple, dict]:
     return (x["dA"], (x["A_prev"], pool_hparameters(x))), {}
 
 
+# How each fast layer is called on its large case's inputs (see large).
+LARGE_ARGUMENTS = {
+    "conv_forward_fast": conv_arguments,
+    "conv_backward_fast": conv_backward_arguments,
+    "pool_forward_fast": pool_arguments,
+    "pool_backward_fast": pool_backward_arguments,
+}
+
+
 def pool_forward_fast_outputs(result: object, x: dict) -> tuple:
     x = materialised(x)
     A, cache = unpack(result, 2, "(A, cache)")
     if not (isinstance(cache, tuple) and len(cache) == 2 and same_array(cache[0], x["A_prev"])):
         raise WrongReturn("the cache should be (A_prev, hparameters), holding the arguments as they were passed")
-    return (sampled(A, x),)
+    return (sampled(A, x, "A"),)
 
 
 # ------------------------------------------------------------------ loss and training -------
@@ -413,7 +438,7 @@ EXERCISES = [
         10,
         pool_backward_fast_cases,
         lambda x: pool_backward_arguments(materialised(x)),
-        lambda result, x: (sampled(result, x),),
+        lambda result, x: (sampled(result, x, "dA_prev"),),
         helpers=("pool_forward_fast",),
         reply_bytes=LARGE_REPLY,
         hints=(gradient_to_every_tie,),

@@ -17,8 +17,7 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
-from ..assignments import Exercise, WrongReturn, judged_helpers
-from ..course import ASSIGNMENTS
+from ..assignments import Exercise, WrongReturn, WrongShape
 from ..hints import Hint, diagnose
 from ..problems import ERROR_KINDS, Problem, ProblemKind
 from .reference import Case
@@ -28,8 +27,6 @@ RTOL = 1e-6
 BUILTIN_EXCEPTIONS = {
     name for name, value in vars(builtins).items() if isinstance(value, type) and issubclass(value, BaseException)
 }
-#: Helpers without points of their own (conv_windows): a wrong one must not excuse a large case.
-WITHOUT_POINTS = frozenset(ex.name for assignment in ASSIGNMENTS for ex in judged_helpers(assignment))
 #: call(name, args, kwargs, helpers, reply_bytes) -> reply (see above); helpers: {helper: its sealed answers} or None.
 Call = Callable[[str, tuple, dict, dict | None, int | None], dict]
 #: call_many([(name, args, kwargs, reply_bytes)], helpers, stop_at_fatal) -> replies (see LearnerSession.call_many).
@@ -43,7 +40,6 @@ class CaseVerdict:
     reply: dict
     problem: Problem | None  # None: the case passes
     fixed_by: tuple = ()  # wrong helpers whose recorded reference answers made it pass
-    unanswered: tuple = ()  # wrong helpers that a large case has no recorded answers of (see judge_exercise)
 
     @property
     def passed(self) -> bool:
@@ -126,10 +122,6 @@ class ExerciseVerdict:
             lines.append(
                 f"Your {self.exercise.name} is right when it is given a correct {names}: "
                 f"those cases count as passed here; fix {names} to make the notebook work."
-            )
-        if any(verdict.passed and verdict.unanswered for verdict in verdicts):
-            lines.append(
-                "Its large case counts because the others pass: the reference's answers there are too large to keep."
             )
         lines += [f"Hint: {hint.text}" for hint in self.hints if any(not v.passed for v in verdicts)]
         return "\n".join(lines)
@@ -218,6 +210,8 @@ def judge_reply(ex: Exercise, case: Case, reply: dict) -> Problem | None:
         )
     try:
         outputs = ex.outputs(reply.get("result"), case.inputs)
+    except WrongShape as error:
+        return Problem(ProblemKind.WRONG_SHAPE, str(error))
     except WrongReturn as error:
         return Problem(ProblemKind.WRONG_FORM, str(error))
     for yours, expected, label in zip(outputs, case.expected, output_labels(ex, len(case.expected))):
@@ -236,8 +230,6 @@ def output_labels(ex: Exercise, count: int) -> list[str]:
 
 # Failures after which an exercise's other cases are not run.
 FATAL = (ProblemKind.TIME_LIMIT, ProblemKind.PROCESS_DIED)
-# How a large case fails that no helper can be blamed for.
-OWN_FAILURES = (ProblemKind.TOO_SLOW, *FATAL)
 
 
 def judge_exercise(
@@ -251,12 +243,10 @@ def judge_exercise(
 
     call(name, args, kwargs, helpers, reply_bytes) -> reply. wrong_helpers: helper exercises the
     learner got wrong; a case that fails is run again with their recorded reference answers and
-    counts as passed if it then passes (no double penalty). A large timing case has no recorded
-    answers (they would be megabytes): when it fails with wrong helpers that have points of their
-    own, but not by time or by ending the process, it counts as passed if every other case passes,
-    with the recorded answers where needed (a learner who got a helper wrong on purpose to skip
-    the large case loses at least as much on that helper). made: {case name: reply} of the calls
-    already made (see judge_assignment).
+    counts as passed if it then passes (no double penalty). Only what a call returns is evidence:
+    a retry that fails, however it fails (HelperNotRecorded included, which the learner's code can
+    raise as well as the stand-in can), leaves the case failed. made: {case name: reply} of the
+    calls already made (see judge_assignment).
     """
     verdicts, given_up, helpers_first = [], False, False
     helpers = tuple(helper for helper in ex.helpers if helper in wrong_helpers)
@@ -295,14 +285,8 @@ def judge_exercise(
             elif (retry.get("error") or {}).get("type") != "HelperNotRecorded":
                 # Wrong even with correct helpers: its feedback and hints are about its own mistake.
                 verdict = CaseVerdict(case, part, retry, retry_problem)
-            elif is_timed(case) and kind not in OWN_FAILURES and not WITHOUT_POINTS & set(helpers):
-                verdict.unanswered = helpers
         given_up = not verdict.passed and fatal
         verdicts.append(verdict)
-    if all(verdict.passed for verdict in verdicts if not verdict.unanswered):
-        for verdict in verdicts:
-            if verdict.unanswered:
-                verdict.problem, verdict.fixed_by = None, verdict.unanswered
     return ExerciseVerdict(ex, verdicts, diagnose(ex, verdicts))
 
 

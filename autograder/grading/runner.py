@@ -94,14 +94,20 @@ def encode(value: object, depth: int = 0) -> object:
     return {"__unsupported__": type(value).__name__}
 
 
-def decode(value: object, depth: int = 0) -> Any:
-    """The value `encode` described, rebuilt from JSON; raises ValueError on anything else."""
+def decode(value: object, depth: int = 0, arguments: Any = None) -> Any:
+    """The value `encode` described, rebuilt from JSON; raises ValueError on anything else.
+
+    arguments: for a recorded helper answer only (see recorded_helper), the arguments of the call
+    it answers; {"__argument__": k} then stands for the k-th of them. Replies never hold one.
+    """
     if depth > MAX_DEPTH + 1:
         raise ValueError("too deeply nested")
     if value is None or type(value) in (bool, int, float, str):
         return value
     if type(value) is list:
-        return [decode(item, depth + 1) for item in value]
+        return [decode(item, depth + 1, arguments) for item in value]
+    if type(value) is dict and "__argument__" in value and arguments is not None:
+        return arguments[int(value["__argument__"])]
     if type(value) is not dict or len(value) == 0:
         raise ValueError("not plain data")
     if "__array__" in value:
@@ -112,9 +118,9 @@ def decode(value: object, depth: int = 0) -> Any:
         data = base64.b64decode(value["__array__"], validate=True)
         return np.frombuffer(data, dtype=dtype).reshape(shape).copy()
     if "__tuple__" in value:
-        return tuple(decode(item, depth + 1) for item in value["__tuple__"])
+        return tuple(decode(item, depth + 1, arguments) for item in value["__tuple__"])
     if "__dict__" in value:
-        return {str(key): decode(item, depth + 1) for key, item in value["__dict__"].items()}
+        return {str(key): decode(item, depth + 1, arguments) for key, item in value["__dict__"].items()}
     if "__unsupported__" in value:
         return Unsupported(str(value["__unsupported__"])[:100])
     raise ValueError("not plain data")
@@ -194,17 +200,22 @@ def helper_key(args: tuple) -> str:
 def recorded_helper(name: str, lookup: Callable[[str], Any]) -> Callable[..., Any]:
     """A stand-in for helper `name` that returns the reference's answer for the same arguments.
 
-    lookup(key) -> the recorded answer, or raises HelperNotRecorded (see sealed_lookup).
+    lookup(key) -> the recorded answer in encode's form, or raises HelperNotRecorded (see
+    sealed_lookup). Where the reference handed back one of its arguments (a layer's cache holds
+    its input), the answer says so (see decode) and the stand-in hands back the learner's own.
+    HelperNotRecorded is no verdict: the learner's code can raise one of that name too, so the
+    judge only ever counts what a retried call returns (see judge.judge_exercise).
     """
 
     def helper(*args: Any, **kwargs: Any) -> Any:
+        arguments = args + tuple(kwargs.values())  # pad=pad counts as the same call as pad
         try:
-            key = helper_key(args + tuple(kwargs.values()))  # pad=pad counts as the same call as pad
+            key = helper_key(arguments)
         except (TypeError, ValueError):
             key = None
         if key is None:
             raise HelperNotRecorded(name)
-        return lookup(key)
+        return decode(lookup(key), arguments=arguments)
 
     helper.__name__ = name
     return helper
@@ -235,13 +246,13 @@ def keystream_xor(key: str, data: bytes) -> bytes:
 
 
 def sealed_lookup(name: str, table: dict[str, str]) -> Callable[[str], Any]:
-    """A lookup over one helper's sealed answers (see seal): the answer for `key`, decoded."""
+    """A lookup over one helper's sealed answers (see seal): the answer for `key`, in encode's form."""
 
     def lookup(key: str) -> Any:
         sealed = table.get(sealed_id(key))
         if sealed is None:
             raise HelperNotRecorded(name)
-        return decode(json.loads(keystream_xor(key, base64.b64decode(sealed))))
+        return json.loads(keystream_xor(key, base64.b64decode(sealed)))
 
     return lookup
 
