@@ -1,0 +1,224 @@
+"""A batch is fair and leaves nothing behind, graded the three ways a class grades.
+
+- A student whose notebook keeps 60 busy processes running while it is graded, beside three
+  correct classmates at --jobs 2 (assignment 2, whose large cases have a time allowance): the
+  classmates get full marks and the hog exactly what its notebook earns without its processes,
+  as root with bubblewrap, as a normal user and in a container without namespaces (a uid per
+  learner); and when the run ends no process it started is left (a child subreaper watches).
+- A run interrupted with SIGTERM while a learner hangs stops every process it started.
+- The grader embedded in a long-lived process (Formgrader runs nbgrader autograde inside the
+  instructor's Jupyter server) keeps no process running once a submission is graded.
+"""
+
+import json
+import os
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import nbformat
+import pytest
+from test_hostile import wrapper
+
+import deployments
+from autograder.course import Course, release_dir, source_notebook
+from autograder.grading import sandbox
+from autograder.grading.grade import grade_notebook
+from conftest import ROOT
+from deployments import Container, bubblewrap_works, give, run_as, throwaway_user, unavailable
+
+pytestmark = pytest.mark.slow
+
+ASSIGNMENT = "conv_mnist"
+SOURCE = source_notebook(ROOT, ASSIGNMENT)
+RELEASE = release_dir(ROOT, ASSIGNMENT) / f"{ASSIGNMENT}.ipynb"
+TIMED = ("conv_forward_fast", "conv_backward_fast", "pool_forward_fast", "pool_backward_fast")
+CLASSMATES = ("ben", "cy", "dee")
+HOG = "al_hog"  # first in the batch: it is graded beside each classmate in turn
+# 60 processes that never stop computing (the learner may start 64), then a long wait in a few
+# cells, so that the classmates are graded while they run.
+BUSY = "import os\nfor _ in range(60):\n    if os.fork() == 0:\n        while True:\n            pass\n"
+WAIT = "import time\ntime.sleep(7)\n"
+
+
+def cell(notebook, grade_id: str):
+    return next(c for c in notebook.cells if c.metadata.get("nbgrader", {}).get("grade_id") == grade_id)
+
+
+def hog_without_processes():
+    """The source notebook with the timed exercises left as the release's stubs."""
+    notebook, release = nbformat.read(str(SOURCE), as_version=4), nbformat.read(str(RELEASE), as_version=4)
+    for name in TIMED:
+        cell(notebook, name).source = cell(release, name).source
+    return notebook
+
+
+def corpus(folder: Path) -> Path:
+    folder.mkdir(parents=True)
+    hog = hog_without_processes()
+    hog.cells += [nbformat.v4.new_code_cell(BUSY)] + [nbformat.v4.new_code_cell(WAIT) for _ in range(3)]
+    nbformat.write(hog, str(folder / f"{HOG}.ipynb"))
+    for student in CLASSMATES:
+        nbformat.write(nbformat.read(str(SOURCE), as_version=4), str(folder / f"{student}.ipynb"))
+    return folder
+
+
+def grade_command(notebooks: Path, results: Path, report: Path, extra: tuple = ()) -> list[str]:
+    """The grade CLI at --jobs 2, run by test_hostile's child-subreaper wrapper (its report: what
+    the run left running)."""
+    return [
+        sys.executable,
+        "-c",
+        wrapper(600),
+        str(report),
+        sys.executable,
+        "-m",
+        "autograder",
+        "grade",
+        str(notebooks),
+        "--assignment",
+        ASSIGNMENT,
+        "--results-dir",
+        str(results),
+        "--jobs",
+        "2",
+        *extra,
+    ]
+
+
+# Run inside the stand-in container: the grade CLI over the whole corpus at --jobs 2, as the bundle's
+# run_autograder runs it (the course and the work folders closed to the learners' uids).
+BATCH_DRIVER = r"""
+import subprocess, sys
+from pathlib import Path
+root, corpus, out = map(Path, sys.argv[1:4])
+subprocess.run(["chmod", "-R", "go-rwx", str(root / "source"), str(corpus), str(out)], check=True)
+subprocess.run(
+    [sys.executable, "-m", "autograder", "grade", str(corpus), "--assignment", "conv_mnist",
+     "--course", str(root / "source" / "course"), "--results-dir", str(out), "--jobs", "2"],
+    cwd=root / "source", check=True,
+)
+"""
+
+
+def grade_in(mode: str, tmp_path: Path, monkeypatch) -> tuple[dict, dict]:
+    """Grade the corpus the way `mode` grades: ({student: results.json}, the wrapper's report)."""
+    results, report = tmp_path / "results", tmp_path / "report.json"
+    if mode == "root":
+        if os.geteuid() != 0 or not bubblewrap_works():
+            unavailable("the root mode needs root and bubblewrap")
+        graded = subprocess.run(
+            grade_command(corpus(tmp_path / "corpus"), results, report), capture_output=True, text=True, timeout=900
+        )
+        assert graded.returncode == 0, graded.stderr[-2000:]
+    elif mode == "user":
+        if not bubblewrap_works():
+            unavailable("the normal-user mode needs bubblewrap")
+        with throwaway_user() as user:
+            home = Path(user.pw_dir)
+            theirs = corpus(home / "corpus")
+            give(home, user)
+            command = grade_command(theirs, home / "results", home / "report.json")
+            graded = run_as(user.pw_name, command, cwd=ROOT, timeout=900)
+            assert graded.returncode == 0, graded.stderr[-2000:]
+            assert "isolation: bubblewrap in a user namespace" in graded.stderr
+            (home / "report.json").rename(report)
+            (home / "results").rename(results)
+    else:
+        monkeypatch.setattr(deployments, "DRIVER", BATCH_DRIVER)
+        container = Container(ASSIGNMENT)
+        try:
+            notebooks = {path.stem: path for path in sorted(corpus(tmp_path / "corpus").glob("*.ipynb"))}
+            container.grade_all(notebooks, results, wrapper(600), report)
+        finally:
+            container.close()
+    found = {path.stem: json.loads(path.read_text()) for path in results.glob("*.json")}
+    return found, json.loads(report.read_text())
+
+
+@pytest.mark.parametrize("mode", ["root", "user", "container"])
+def test_a_process_hog_costs_its_classmates_nothing_and_leaves_nothing(mode, tmp_path, monkeypatch):
+    graded, report = grade_in(mode, tmp_path, monkeypatch)
+    assert report["code"] == 0 and report["left"] == []
+    assert {student: graded[student]["score"] for student in CLASSMATES} == {student: 100.0 for student in CLASSMATES}
+    if mode == "container":
+        assert {graded[student]["extra_data"]["isolation"] for student in graded} == {"separate_uid"}
+    # The hog: what its notebook earns without its processes, graded here on its own.
+    plain = tmp_path / "plain" / f"{HOG}.ipynb"
+    plain.parent.mkdir()
+    nbformat.write(hog_without_processes(), str(plain))
+    alone = grade_notebook(plain, Course.repository(ROOT), ASSIGNMENT)
+    sandbox.stop_all()
+    assert graded[HOG]["score"] == alone.score < 100
+
+
+HANGS = "while True:\n    pass\n"
+
+
+@pytest.mark.parametrize("mode", ["root", "user"])
+def test_an_interrupted_run_stops_every_process_it_started(mode, tmp_path):
+    """SIGTERM to `grade` while a learner hangs in a cell and a classmate waits: the run ends
+    (exit 130, saying so) and none of the processes it started is left."""
+    if not bubblewrap_works():
+        unavailable("needs bubblewrap")
+    folder = tmp_path / "corpus"
+    folder.mkdir()
+    for student in ("ann", "bob"):
+        notebook = nbformat.read(str(SOURCE), as_version=4)
+        notebook.cells.insert(1, nbformat.v4.new_code_cell(HANGS))
+        nbformat.write(notebook, str(folder / f"{student}.ipynb"))
+    # The wrapper waits 8 s, then signals the grader (its only child), and reports what is left.
+    waiter = wrapper(None).replace(
+        "code, hung = grader.wait(timeout=LIMIT), False",
+        "time.sleep(8)\n    grader.send_signal(signal.SIGTERM)\n    code, hung = grader.wait(timeout=60), False",
+    )
+    assert waiter != wrapper(None)
+    command = grade_command(folder, tmp_path / "results", tmp_path / "report.json", ("--cell-timeout", "60"))
+    command[2] = waiter
+    if mode == "root":
+        ran = subprocess.run(command, capture_output=True, text=True, timeout=300)
+        report = json.loads((tmp_path / "report.json").read_text())
+    else:
+        with throwaway_user() as user:
+            home = Path(user.pw_dir)
+            (home / "corpus").mkdir()
+            for path in folder.iterdir():
+                (home / "corpus" / path.name).write_bytes(path.read_bytes())
+            give(home, user)
+            command[command.index(str(folder))] = str(home / "corpus")
+            command[command.index(str(tmp_path / "results"))] = str(home / "results")
+            command[3] = str(home / "report.json")
+            ran = run_as(user.pw_name, command, cwd=ROOT, timeout=300)
+            report = json.loads((home / "report.json").read_text())
+    assert ran.returncode == 0, ran.stderr[-2000:]
+    assert report["code"] == 130 and report["left"] == []
+
+
+def test_the_grader_in_a_long_lived_process_keeps_nothing_running(tmp_path):
+    """As in Formgrader (nbgrader autograde inside the instructor's Jupyter server): after
+    IsolatedAutograde has graded a notebook, this process has no child process left."""
+    from autograder.integrations.nbgrader_plugin import IsolatedAutograde
+
+    before = children()
+    notebook = nbformat.read(str(source_notebook(ROOT, "conv_step_by_step")), as_version=4)
+    results = IsolatedAutograde().grade(notebook, "conv_step_by_step")
+    assert results.score == 100.0
+    assert sandbox.FORK_SERVERS == {} and sandbox.SPARES == []
+    deadline = time.monotonic() + 30  # generous: a stopped process may take a moment to be reaped
+    while children() - before and time.monotonic() < deadline:
+        time.sleep(0.1)
+    assert children() - before == set()
+
+
+def children() -> set[int]:
+    """The pids of this process's live (not zombie) children."""
+    found = set()
+    for entry in filter(str.isdigit, os.listdir("/proc")):
+        try:
+            fields = Path(f"/proc/{entry}/stat").read_text().rsplit(")", 1)[1].split()
+        except OSError:
+            continue
+        if int(fields[1]) == os.getpid() and fields[0] != "Z":
+            found.add(int(entry))
+    return found
