@@ -36,9 +36,18 @@ RELEASE = release_dir(ROOT, ASSIGNMENT) / f"{ASSIGNMENT}.ipynb"
 TIMED = ("conv_forward_fast", "conv_backward_fast", "pool_forward_fast", "pool_backward_fast")
 CLASSMATES = ("ben", "cy", "dee")
 HOG = "al_hog"  # first in the batch: it is graded beside each classmate in turn
-# 60 processes that never stop computing (the learner may start 64), then a long wait in a few
-# cells, so that the classmates are graded while they run.
-BUSY = "import os\nfor _ in range(60):\n    if os.fork() == 0:\n        while True:\n            pass\n"
+# 60 processes computing for a minute, each in a session of its own (the kernel's autogroups would
+# otherwise share the CPU between learners, not processes), then a long wait in a few cells, so
+# that classmates are graded while they run.
+BUSY = """import os, time
+end = time.monotonic() + 60
+for _ in range(60):
+    if os.fork() == 0:
+        os.setsid()
+        while time.monotonic() < end:
+            pass
+        os._exit(0)
+"""
 WAIT = "import time\ntime.sleep(7)\n"
 
 
@@ -57,7 +66,7 @@ def hog_without_processes():
 def corpus(folder: Path) -> Path:
     folder.mkdir(parents=True)
     hog = hog_without_processes()
-    hog.cells += [nbformat.v4.new_code_cell(BUSY)] + [nbformat.v4.new_code_cell(WAIT) for _ in range(3)]
+    hog.cells += [nbformat.v4.new_code_cell(BUSY)] + [nbformat.v4.new_code_cell(WAIT) for _ in range(8)]
     nbformat.write(hog, str(folder / f"{HOG}.ipynb"))
     for student in CLASSMATES:
         nbformat.write(nbformat.read(str(SOURCE), as_version=4), str(folder / f"{student}.ipynb"))
