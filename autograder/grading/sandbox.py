@@ -195,10 +195,11 @@ class UnsafeLockFolder(NoIsolation):
     """Root's folder of uid lock files cannot be had safely; the message names the folder and why."""
 
 
-def lock_folder(bases: tuple[str, ...] = LOCK_BASES) -> int:
+def lock_folder(bases: tuple[str, ...] | None = None) -> int:
     """A descriptor of root's folder of uid lock files, <base>/conv-grader-uids in the first of
-    `bases` that only root may write in; made if missing. Raises UnsafeLockFolder when that
-    folder is a link, or not root's alone."""
+    `bases` (default LOCK_BASES) that only root may write in; made if missing. Raises
+    UnsafeLockFolder when that folder is a link, or not root's alone."""
+    bases = bases or LOCK_BASES
     for base in bases:
         try:
             info = os.stat(base)
