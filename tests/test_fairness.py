@@ -12,6 +12,7 @@
 
 import json
 import os
+import shutil
 import subprocess
 import sys
 import time
@@ -73,82 +74,83 @@ def corpus(folder: Path) -> Path:
     return folder
 
 
-def grade_command(notebooks: Path, results: Path, report: Path, extra: tuple = ()) -> list[str]:
-    """The grade CLI at --jobs 2, run by test_hostile's child-subreaper wrapper (its report: what
-    the run left running)."""
-    return [
-        sys.executable,
-        "-c",
-        wrapper(600),
-        str(report),
-        sys.executable,
-        "-m",
-        "autograder",
-        "grade",
-        str(notebooks),
-        "--assignment",
-        ASSIGNMENT,
-        "--results-dir",
-        str(results),
-        "--jobs",
-        "2",
-        *extra,
-    ]
-
-
+# Runs `grade` (the rest of its arguments) and waits for its results file RESULT (an empty one:
+# to the end); then, if RESULT was named, interrupts it with SIGTERM. Exits with grade's exit code.
+INTERRUPTER = r"""
+import os, signal, subprocess, sys, time
+result = sys.argv[1]
+grader = subprocess.Popen(sys.argv[2:])
+deadline = time.monotonic() + 600
+while result and not os.path.exists(result) and grader.poll() is None and time.monotonic() < deadline:
+    time.sleep(0.1)
+if result:
+    grader.send_signal(signal.SIGTERM)
+sys.exit(grader.wait())
+"""
 # Run inside the stand-in container: the grade CLI over the whole corpus at --jobs 2, as the bundle's
 # run_autograder runs it (the course and the work folders closed to the learners' uids).
-BATCH_DRIVER = r"""
+CONTAINER_DRIVER = r"""
 import subprocess, sys
 from pathlib import Path
 root, corpus, out = map(Path, sys.argv[1:4])
 subprocess.run(["chmod", "-R", "go-rwx", str(root / "source"), str(corpus), str(out)], check=True)
-subprocess.run(
-    [sys.executable, "-m", "autograder", "grade", str(corpus), "--assignment", "conv_mnist",
-     "--course", str(root / "source" / "course"), "--results-dir", str(out), "--jobs", "2"],
-    cwd=root / "source", check=True,
-)
+result = str(out / "STOP_AFTER.json") if "STOP_AFTER" else ""
+grade = [sys.executable, "-m", "autograder", "grade", str(corpus), "--assignment", "ASSIGNMENT",
+         "--course", str(root / "source" / "course"), "--results-dir", str(out), "--jobs", "2", *OPTIONS]
+sys.exit(subprocess.run([sys.executable, "-c", INTERRUPTER, result, *grade], cwd=root / "source").returncode)
 """
 
 
-def grade_in(mode: str, tmp_path: Path, monkeypatch) -> tuple[dict, dict]:
-    """Grade the corpus the way `mode` grades: ({student: results.json}, the wrapper's report)."""
-    results, report = tmp_path / "results", tmp_path / "report.json"
+def grade_in(
+    mode: str, tmp_path: Path, monkeypatch, assignment: str = ASSIGNMENT, options: tuple = (), stop_after: str = ""
+) -> tuple[dict, dict, str]:
+    """Grade tmp_path/corpus at --jobs 2 the way `mode` grades, run by test_hostile's child-subreaper
+    wrapper; with `stop_after`, SIGTERM it once that student's results are written. Returns
+    ({student: results.json}, the wrapper's report: grade's exit code and what it left running,
+    grade's stderr)."""
+    folder, results, report = tmp_path / "corpus", tmp_path / "results", tmp_path / "report.json"
+
+    def command(notebooks: Path, out: Path, report: Path) -> list[str]:
+        grade = [sys.executable, "-m", "autograder", "grade", str(notebooks), "--assignment", assignment]
+        grade += ["--results-dir", str(out), "--jobs", "2", *options]
+        result = str(out / f"{stop_after}.json") if stop_after else ""
+        return [sys.executable, "-c", wrapper(900), str(report), sys.executable, "-c", INTERRUPTER, result, *grade]
+
     if mode == "root":
         if os.geteuid() != 0 or not bubblewrap_works():
             unavailable("the root mode needs root and bubblewrap")
-        graded = subprocess.run(
-            grade_command(corpus(tmp_path / "corpus"), results, report), capture_output=True, text=True, timeout=900
-        )
-        assert graded.returncode == 0, graded.stderr[-2000:]
+        graded = subprocess.run(command(folder, results, report), capture_output=True, text=True, timeout=1200)
     elif mode == "user":
         if not bubblewrap_works():
             unavailable("the normal-user mode needs bubblewrap")
         with throwaway_user() as user:
             home = Path(user.pw_dir)
-            theirs = corpus(home / "corpus")
+            shutil.copytree(folder, home / "corpus")
             give(home, user)
-            command = grade_command(theirs, home / "results", home / "report.json")
-            graded = run_as(user.pw_name, command, cwd=ROOT, timeout=900)
-            assert graded.returncode == 0, graded.stderr[-2000:]
+            graded = run_as(user.pw_name, command(home / "corpus", home / "results", home / "report.json"), cwd=ROOT)
             assert "isolation: bubblewrap in a user namespace" in graded.stderr
-            (home / "report.json").rename(report)
-            (home / "results").rename(results)
+            shutil.copy(home / "report.json", report)
+            shutil.copytree(home / "results", results)
     else:
-        monkeypatch.setattr(deployments, "DRIVER", BATCH_DRIVER)
+        driver = CONTAINER_DRIVER.replace("STOP_AFTER", stop_after).replace("ASSIGNMENT", assignment)
+        driver = f"INTERRUPTER = {INTERRUPTER!r}\nOPTIONS = {list(options)!r}\n" + driver
+        monkeypatch.setattr(deployments, "DRIVER", driver)
         container = Container(ASSIGNMENT)
         try:
-            notebooks = {path.stem: path for path in sorted(corpus(tmp_path / "corpus").glob("*.ipynb"))}
-            container.grade_all(notebooks, results, wrapper(600), report)
+            notebooks = {path.stem: path for path in sorted(folder.glob("*.ipynb"))}
+            container.grade_all(notebooks, results, wrapper(900), report)
         finally:
             container.close()
+        graded = subprocess.CompletedProcess([], 0, "", "")
+    assert graded.returncode == 0, graded.stderr[-2000:]
     found = {path.stem: json.loads(path.read_text()) for path in results.glob("*.json")}
-    return found, json.loads(report.read_text())
+    return found, json.loads(report.read_text()), graded.stderr
 
 
 @pytest.mark.parametrize("mode", ["root", "user", "container"])
 def test_a_process_hog_costs_its_classmates_nothing_and_leaves_nothing(mode, tmp_path, monkeypatch):
-    graded, report = grade_in(mode, tmp_path, monkeypatch)
+    corpus(tmp_path / "corpus")
+    graded, report, _ = grade_in(mode, tmp_path, monkeypatch)
     assert report["code"] == 0 and report["left"] == []
     assert {student: graded[student]["score"] for student in CLASSMATES} == {student: 100.0 for student in CLASSMATES}
     if mode == "container":
@@ -165,43 +167,21 @@ def test_a_process_hog_costs_its_classmates_nothing_and_leaves_nothing(mode, tmp
 HANGS = "while True:\n    pass\n"
 
 
-@pytest.mark.parametrize("mode", ["root", "user"])
-def test_an_interrupted_run_stops_every_process_it_started(mode, tmp_path):
-    """SIGTERM to `grade` while a learner hangs in a cell and a classmate waits: the run ends
-    (exit 130, saying so) and none of the processes it started is left."""
-    if not bubblewrap_works():
-        unavailable("needs bubblewrap")
-    folder = tmp_path / "corpus"
-    folder.mkdir()
+@pytest.mark.parametrize("mode", ["root", "user", "container"])
+def test_an_interrupted_run_stops_every_process_it_started(mode, tmp_path, monkeypatch):
+    """SIGTERM to `grade` once one student is graded, while a classmate's learner hangs in a cell:
+    the run ends (exit 130) and none of the processes it started is left."""
+    (tmp_path / "corpus").mkdir()
     for student in ("ann", "bob"):
         notebook = nbformat.read(str(SOURCE), as_version=4)
-        notebook.cells.insert(1, nbformat.v4.new_code_cell(HANGS))
-        nbformat.write(notebook, str(folder / f"{student}.ipynb"))
-    # The wrapper waits 8 s, then signals the grader (its only child), and reports what is left.
-    waiter = wrapper(None).replace(
-        "code, hung = grader.wait(timeout=LIMIT), False",
-        "time.sleep(8)\n    grader.send_signal(signal.SIGTERM)\n    code, hung = grader.wait(timeout=60), False",
-    )
-    assert waiter != wrapper(None)
-    command = grade_command(folder, tmp_path / "results", tmp_path / "report.json", ("--cell-timeout", "60"))
-    command[2] = waiter
-    if mode == "root":
-        ran = subprocess.run(command, capture_output=True, text=True, timeout=300)
-        report = json.loads((tmp_path / "report.json").read_text())
-    else:
-        with throwaway_user() as user:
-            home = Path(user.pw_dir)
-            (home / "corpus").mkdir()
-            for path in folder.iterdir():
-                (home / "corpus" / path.name).write_bytes(path.read_bytes())
-            give(home, user)
-            command[command.index(str(folder))] = str(home / "corpus")
-            command[command.index(str(tmp_path / "results"))] = str(home / "results")
-            command[3] = str(home / "report.json")
-            ran = run_as(user.pw_name, command, cwd=ROOT, timeout=300)
-            report = json.loads((home / "report.json").read_text())
-    assert ran.returncode == 0, ran.stderr[-2000:]
+        if student == "bob":
+            notebook.cells.insert(1, nbformat.v4.new_code_cell(HANGS))
+        nbformat.write(notebook, str(tmp_path / "corpus" / f"{student}.ipynb"))
+    graded, report, stderr = grade_in(mode, tmp_path, monkeypatch, options=("--cell-timeout", "600"), stop_after="ann")
     assert report["code"] == 130 and report["left"] == []
+    assert list(graded) == ["ann"]  # nothing is written for the student whose grading was stopped
+    if mode != "container":
+        assert "interrupted: every process the grader started is stopped" in stderr
 
 
 def test_the_grader_in_a_long_lived_process_keeps_nothing_running(tmp_path):
