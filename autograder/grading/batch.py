@@ -5,7 +5,11 @@ DIR/gradebook.csv (a row per submission, a column per exercise, the total). A su
 whose file, place and grader are unchanged since its results were written is not graded again.
 
 Students are adversaries here too: nothing inside a student's own folder decides anyone's id,
-and no single submission (its file, its id, a grader bug it triggers) can stop the batch.
+and no single submission (its file, its id, a grader bug it triggers) can stop the batch. Nor
+can one cost a classmate points through the CPU they share: time limits are judged on the wall
+clock (a learner can fake any clock of its own), so a submission that reached one while others
+were graded beside it is graded again, alone, after the batch. An interrupted batch (Ctrl-C,
+SIGTERM, SIGHUP) stops every process it started before it exits.
 """
 
 import csv
