@@ -1,13 +1,15 @@
-"""A batch is fair and leaves nothing behind, graded the three ways a class grades.
+"""A batch is fair and leaves nothing behind, in the three places a class grades: as root with
+bubblewrap, as a normal user (bubblewrap in a user namespace) and as root in a container without
+namespaces (a uid per learner).
 
-- A student whose notebook keeps 60 busy processes running while it is graded, beside three
-  correct classmates at --jobs 2 (assignment 2, whose large cases have a time allowance): the
-  classmates get full marks and the hog exactly what its notebook earns without its processes,
-  as root with bubblewrap, as a normal user and in a container without namespaces (a uid per
-  learner); and when the run ends no process it started is left (a child subreaper watches).
-- A run interrupted with SIGTERM while a learner hangs stops every process it started.
-- The grader embedded in a long-lived process (Formgrader runs nbgrader autograde inside the
-  instructor's Jupyter server) keeps no process running once a submission is graded.
+- A student whose notebook keeps 60 busy processes running while it is graded (each in a session
+  of its own), beside three correct classmates at --jobs 2 (assignment 2, whose large cases have
+  a time allowance): the classmates get full marks (unfixed, one got 90: its timed cases were too
+  slow) and the hog exactly what its notebook earns without its processes; once the run ends no
+  process it started is left (a child subreaper watches).
+- A run interrupted with SIGTERM, while a learner hangs in a cell, exits 130 and leaves nothing.
+- A long-lived process that grades through IsolatedAutograde (Formgrader runs nbgrader autograde
+  inside the instructor's Jupyter server) has no child process left once the notebook is graded.
 """
 
 import json
@@ -15,7 +17,6 @@ import os
 import shutil
 import subprocess
 import sys
-import time
 from pathlib import Path
 
 import nbformat
@@ -184,30 +185,52 @@ def test_an_interrupted_run_stops_every_process_it_started(mode, tmp_path, monke
         assert "interrupted: every process the grader started is stopped" in stderr
 
 
-def test_the_grader_in_a_long_lived_process_keeps_nothing_running(tmp_path):
-    """As in Formgrader (nbgrader autograde inside the instructor's Jupyter server): after
-    IsolatedAutograde has graded a notebook, this process has no child process left."""
-    from autograder.integrations.nbgrader_plugin import IsolatedAutograde
+# A long-lived process (as Formgrader's Jupyter server, which runs nbgrader autograde inside it)
+# grades a notebook through IsolatedAutograde, then reports its score, the isolation and the pids
+# of its children still running after a generous wait.
+LONG_LIVED = r"""
+import json, os, sys, time
+import nbformat
+from autograder.integrations.nbgrader_plugin import IsolatedAutograde
 
-    before = children()
-    notebook = nbformat.read(str(source_notebook(ROOT, "conv_step_by_step")), as_version=4)
-    results = IsolatedAutograde().grade(notebook, "conv_step_by_step")
-    assert results.score == 100.0
-    assert sandbox.FORK_SERVERS == {} and sandbox.SPARES == []
-    deadline = time.monotonic() + 30  # generous: a stopped process may take a moment to be reaped
-    while children() - before and time.monotonic() < deadline:
-        time.sleep(0.1)
-    assert children() - before == set()
-
-
-def children() -> set[int]:
-    """The pids of this process's live (not zombie) children."""
-    found = set()
+def children():
+    found = []
     for entry in filter(str.isdigit, os.listdir("/proc")):
         try:
-            fields = Path(f"/proc/{entry}/stat").read_text().rsplit(")", 1)[1].split()
+            fields = open(f"/proc/{entry}/stat").read().rsplit(")", 1)[1].split()
         except OSError:
             continue
         if int(fields[1]) == os.getpid() and fields[0] != "Z":
-            found.add(int(entry))
+            found.append(int(entry))
     return found
+
+results = IsolatedAutograde().grade(nbformat.read(sys.argv[1], as_version=4), "conv_step_by_step")
+deadline = time.monotonic() + 30
+while children() and time.monotonic() < deadline:
+    time.sleep(0.1)
+print(json.dumps({"score": results.score, "isolation": results.extra["isolation"], "children": children()}))
+"""
+
+
+@pytest.mark.parametrize("mode", ["root", "user", "container"])
+def test_the_grader_in_a_long_lived_process_keeps_nothing_running(mode, tmp_path):
+    """As in Formgrader: once IsolatedAutograde has graded a notebook, the process that called it
+    (still running) has no child left: no fork server, no bubblewrap, no spare learner."""
+    notebook = source_notebook(ROOT, "conv_step_by_step")
+    command = [sys.executable, "-c", LONG_LIVED, str(notebook)]
+    if mode == "user":
+        if not bubblewrap_works():
+            unavailable("the normal-user mode needs bubblewrap")
+        with throwaway_user() as user:
+            ran = run_as(user.pw_name, command, cwd=ROOT, timeout=600)
+    else:
+        if os.geteuid() != 0 or (mode == "root" and not bubblewrap_works()):
+            unavailable("needs root (and bubblewrap, as root)")
+        env = dict(os.environ)
+        if mode == "container":  # without bubblewrap: the learner runs as a uid of its own
+            env["PATH"] = deployments.path_without_bubblewrap(tmp_path / "bin")
+        ran = subprocess.run(command, capture_output=True, text=True, env=env, cwd=ROOT, timeout=600)
+    assert ran.returncode == 0, ran.stderr[-2000:]
+    report = json.loads(ran.stdout.splitlines()[-1])
+    isolation = {"root": "root_namespaces", "user": "user_namespace", "container": "separate_uid"}[mode]
+    assert report == {"score": 100.0, "isolation": isolation, "children": []}
