@@ -357,16 +357,20 @@ def feedback_text(submission: Submission, results: Results) -> str:
 @contextmanager
 def stopped_on_signals() -> Iterator[None]:
     """While in it, SIGTERM and SIGHUP interrupt the main thread as Ctrl-C does (KeyboardInterrupt),
-    so that a killed run still stops the processes it started. Elsewhere than in the main thread
-    it changes nothing (only the main thread may set handlers)."""
+    so that a killed run still stops the processes it started; after the first, these signals are
+    ignored, so that a second one cannot cut that short. Elsewhere than in the main thread it
+    changes nothing (only the main thread may set handlers)."""
     if threading.current_thread() is not threading.main_thread():
         yield
         return
+    numbers = (signal.SIGINT, signal.SIGTERM, signal.SIGHUP)
 
     def interrupt(signum: int, frame: object) -> None:
+        for number in numbers:
+            signal.signal(number, signal.SIG_IGN)
         raise KeyboardInterrupt(signal.Signals(signum).name)
 
-    saved = {number: signal.signal(number, interrupt) for number in (signal.SIGTERM, signal.SIGHUP)}
+    saved = {number: signal.signal(number, interrupt) for number in numbers}
     try:
         yield
     finally:
