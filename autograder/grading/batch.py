@@ -433,15 +433,16 @@ def grade_batch(
             # A classmate's processes beside it may have cost a submission its time limits: those
             # that reached one are graded again, one at a time, and keep that grading's results.
             again = [i for i, (results, now, _) in enumerate(outcomes) if now and results.extra.get("time_limited")]
-            if again and min(jobs, len(submissions)) > 1:
+            at_once = min(jobs, len(submissions))
+            if again and at_once > 1:
                 print(
                     f"Grading {len(again)} submission(s) again, alone: they reached a time limit while "
-                    f"{min(jobs, len(submissions))} were graded at once.",
+                    f"{at_once} were graded at once.",
                     file=sys.stderr,
                 )
                 note = (
-                    f"Graded alone, after the batch: it reached a time limit while {min(jobs, len(submissions))} "
-                    "submissions were graded at once, which can slow each down."
+                    f"Graded alone, after the batch: it reached a time limit while {at_once} submissions "
+                    "were graded at once, which can slow each down."
                 )
                 for index in again:
                     outcomes[index] = grade(index, note, again=True)
