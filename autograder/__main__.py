@@ -165,17 +165,23 @@ def main(argv: list[str] | None = None) -> int:
         call_seconds=args.call_timeout,
         submission_seconds=args.budget,
     )
-    graded = grade_batch(
-        submissions,
-        args.results_dir,
-        course,
-        args.jobs,
-        args.force,
-        args.assignment,
-        limits,
-        args.unsandboxed,
-        args.feedback,
-    )
+    try:
+        graded = grade_batch(
+            submissions,
+            args.results_dir,
+            course,
+            args.jobs,
+            args.force,
+            args.assignment,
+            limits,
+            args.unsandboxed,
+            args.feedback,
+        )
+    except KeyboardInterrupt:  # Ctrl-C, SIGTERM or SIGHUP: grade_batch has stopped what it started
+        print(
+            "interrupted: every process the grader started is stopped; results written so far are kept", file=sys.stderr
+        )
+        return 130
     return 0 if len(graded) == len(submissions) else 1
 
 

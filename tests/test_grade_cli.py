@@ -141,3 +141,21 @@ def test_the_reference_read_ahead_is_the_one_grading_needs(submitted, tmp_path):
     assert likely_assignments([Submission("broken", broken)], None) == [ASSIGNMENT]  # the first, as its report says
     result = grade(lone, "--results-dir", tmp_path / "results")
     assert result.returncode == 0 and json.loads((tmp_path / "results" / "mine.json").read_text())["score"] == 100
+
+
+def test_thousands_of_failing_cells_give_short_results_and_console(tmp_path):
+    """A notebook of 3,000 failing cells: its results name the first 20 and count the rest, and the
+    console shows the same few lines, not a flood."""
+    notebook = nbformat.read(str(SOURCE), as_version=4)
+    notebook.cells += [nbformat.v4.new_code_cell(f"raise ValueError('cell {k} fails')") for k in range(3000)]
+    path = tmp_path / "flood.ipynb"
+    nbformat.write(notebook, str(path))
+    result = grade(path, "--results-dir", tmp_path / "results")
+    assert result.returncode == 0, result.stderr
+    graded = json.loads((tmp_path / "results" / "flood.json").read_text())
+    assert graded["score"] == 100.0
+    failed = [line for line in graded["output"].splitlines() if line.startswith("Cell ")]
+    assert len(failed) == 20 and "ValueError: cell 0 fails" in failed[0]
+    assert "… 2980 more cells failed" in graded["output"]
+    assert len((tmp_path / "results" / "flood.json").read_bytes()) < 20_000
+    assert "… 2980 more cells failed" in result.stdout and len(result.stdout) < 10_000

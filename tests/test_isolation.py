@@ -22,6 +22,7 @@ import shutil
 import socket
 import subprocess
 import sys
+import tempfile
 from pathlib import Path
 
 import nbformat
@@ -359,3 +360,63 @@ def test_orphans_without_namespaces_are_reaped_by_the_fork_server():
         sandbox.stop_fork_servers()
     assert reply["ok"] and reply["output"].strip() == str(adopter)
     assert [pid for pid, (_, owner) in sandbox.live_processes(zombies=True).items() if owner == uid] == []
+
+
+def test_a_user_cannot_stop_root_grading_through_the_uid_lock_folder(tmp_path, monkeypatch):
+    """Root keeps its uid locks in a folder only root may write in: a local user cannot make it
+    first nor put a link there. Where the folder is not root's alone, or is a link (as a user
+    could leave in a world-writable place like /run/lock), the grader refuses, follows no link,
+    and says which folder and why, not "install bubblewrap"."""
+    from autograder.grading import sandbox
+
+    if os.geteuid() != 0:
+        unavailable("root's uid leases need root")
+    with throwaway_user() as user:
+        for attack in (
+            f"os.mkdir('{sandbox.LOCK_BASES[0]}/{sandbox.LOCK_FOLDER_NAME}-x')",
+            f"os.symlink('/etc', '{sandbox.LOCK_BASES[0]}/{sandbox.LOCK_FOLDER_NAME}-x')",
+        ):
+            tried = run_as(user.pw_name, [sys.executable, "-c", f"import os\n{attack}"])
+            assert "PermissionError" in tried.stderr
+        # A world-writable place (as /run/lock or /tmp) where the user made the folder first.
+        shared = Path(tempfile.mkdtemp(prefix="shared-", dir="/tmp"))
+        try:
+            shared.chmod(0o1777)
+            planted = run_as(user.pw_name, [sys.executable, "-c", f"import os; os.mkdir('{shared}/conv-grader-uids')"])
+            assert planted.returncode == 0, planted.stderr
+            with pytest.raises(sandbox.UnsafeLockFolder, match="only root may write in"):
+                sandbox.lock_folder((str(shared),))
+        finally:
+            shutil.rmtree(shared)
+    # A root-only place where the folder is a link, or belongs to someone else.
+    target = tmp_path / "target"
+    target.mkdir(mode=0o700)
+    for name, make in (("link", lambda folder: folder.symlink_to(target)), ("theirs", lambda folder: folder.mkdir())):
+        base = tmp_path / name
+        base.mkdir(mode=0o755)
+        make(base / sandbox.LOCK_FOLDER_NAME)
+        if name == "theirs":
+            os.chown(base / sandbox.LOCK_FOLDER_NAME, 4242, 4242)
+        with pytest.raises(sandbox.UnsafeLockFolder, match=str(base / sandbox.LOCK_FOLDER_NAME)) as refused:
+            sandbox.lock_folder((str(base),))
+        assert "bubblewrap" not in str(refused.value)
+    assert list(target.iterdir()) == []  # no lock file was made through the link
+    # The grader's own refusal names the cause.
+    monkeypatch.setattr(sandbox, "LOCK_BASES", (str(tmp_path / "theirs"),))
+    sandbox.stop_spares()
+    sandbox.available_isolation.cache_clear()
+    try:
+        with pytest.raises(sandbox.NoIsolation, match="belongs to uid 4242") as refused:
+            sandbox.isolation()
+        assert "bubblewrap" not in str(refused.value)
+    finally:
+        monkeypatch.undo()
+        sandbox.available_isolation.cache_clear()
+    # Where it is safe (the real place), root's leases work and their files are root's alone.
+    lease = sandbox.UidLease()
+    try:
+        folder = Path(sandbox.LOCK_BASES[0], sandbox.LOCK_FOLDER_NAME)
+        info = os.lstat(folder / str(lease.uid))
+        assert info.st_uid == 0 and (os.lstat(folder).st_mode & 0o777) == 0o700
+    finally:
+        lease.release()

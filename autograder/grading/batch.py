@@ -5,7 +5,11 @@ DIR/gradebook.csv (a row per submission, a column per exercise, the total). A su
 whose file, place and grader are unchanged since its results were written is not graded again.
 
 Students are adversaries here too: nothing inside a student's own folder decides anyone's id,
-and no single submission (its file, its id, a grader bug it triggers) can stop the batch.
+and no single submission (its file, its id, a grader bug it triggers) can stop the batch. Nor
+can one cost a classmate points through the CPU they share: time limits are judged on the wall
+clock (a learner can fake any clock of its own), so a submission that reached one while others
+were graded beside it is graded again, alone, after the batch. An interrupted batch (Ctrl-C,
+SIGTERM, SIGHUP) stops every process it started before it exits.
 """
 
 import csv
@@ -14,12 +18,16 @@ import io
 import json
 import os
 import re
+import signal
 import stat
 import sys
 import tempfile
+import threading
 import traceback
 from collections import Counter
+from collections.abc import Iterator
 from concurrent.futures import ThreadPoolExecutor, as_completed
+from contextlib import contextmanager
 from dataclasses import dataclass
 from functools import cache
 from pathlib import Path
@@ -28,7 +36,7 @@ from ..assignments import Exercise, exercises
 from ..course import ASSIGNMENTS, Course
 from .grade import detect_assignment, grade_notebook, named_assignment, read_submission
 from .results import Results
-from .sandbox import Limits, NoIsolation
+from .sandbox import Limits, NoIsolation, shut_down
 
 NBGRADER_FOLDERS = ("submitted", "autograded")
 MAX_NOTEBOOK_BYTES = 100_000 * 1024  # nbgrader's own cap on a submitted file (ExchangeSubmit.max_file_size)
@@ -257,8 +265,10 @@ def grade_one(
     limits: Limits,
     force: bool,
     unsandboxed: bool = False,
+    note: str | None = None,
 ) -> tuple[Results, bool, bool]:
-    """Grade (or reuse) one submission and write its results file to `out`.
+    """Grade (or reuse) one submission and write its results file to `out`; `note`, a line added to
+    the results' message when graded now.
 
     Returns (results, graded now, results file written). Never raises for this submission's
     sake: anything that goes wrong becomes its results, score 0 and a one-line reason. Only
@@ -271,6 +281,9 @@ def grade_one(
             return results, False, True
         results = grade_notebook(submission.path, course, assignment or submission.assignment, limits, unsandboxed)
         results.extra.update(digest=digest)
+        if note:
+            results.output += "\n" + note
+            results.extra.update(graded_alone=True)
     except NoIsolation:
         raise
     except NotASubmission as error:
@@ -341,6 +354,30 @@ def feedback_text(submission: Submission, results: Results) -> str:
     return "\n".join(lines)
 
 
+@contextmanager
+def stopped_on_signals() -> Iterator[None]:
+    """While in it, SIGTERM and SIGHUP interrupt the main thread as Ctrl-C does (KeyboardInterrupt),
+    so that a killed run still stops the processes it started; after the first, these signals are
+    ignored, so that a second one cannot cut that short. Elsewhere than in the main thread it
+    changes nothing (only the main thread may set handlers)."""
+    if threading.current_thread() is not threading.main_thread():
+        yield
+        return
+    numbers = (signal.SIGINT, signal.SIGTERM, signal.SIGHUP)
+
+    def interrupt(signum: int, frame: object) -> None:
+        for number in numbers:
+            signal.signal(number, signal.SIG_IGN)
+        raise KeyboardInterrupt(signal.Signals(signum).name)
+
+    saved = {number: signal.signal(number, interrupt) for number in numbers}
+    try:
+        yield
+    finally:
+        for number, handler in saved.items():
+            signal.signal(number, handler)
+
+
 def writable_folder(folder: Path) -> str | None:
     """None if results can be written in `folder` (made if missing), else why not, in a few words."""
     try:
@@ -375,22 +412,46 @@ def grade_batch(
         print(f"error: cannot write results in {printable(str(results_dir))}: {problem}", file=sys.stderr)
         return []
     names = results_names([s.student for s in submissions])
-    outcomes, fresh = [None] * len(submissions), 0
-    with ThreadPoolExecutor(max_workers=max(1, jobs)) as pool:
-        futures = {
-            pool.submit(
-                grade_one, s, results_dir / f"{names[s.student]}.json", course, assignment, limits, force, unsandboxed
-            ): index
-            for index, s in enumerate(submissions)
-        }
-        progress = as_completed(futures)
-        if len(futures) > 1:  # imported here: a one-notebook run (Gradescope's) has no bar to show
-            from tqdm import tqdm
 
-            progress = tqdm(progress, total=len(futures), unit="notebook")
-        for future in progress:
-            outcomes[futures[future]] = future.result()
-            fresh += outcomes[futures[future]][1]
+    def grade(index: int, note: str | None = None, again: bool = False) -> tuple[Results, bool, bool]:
+        s = submissions[index]
+        out = results_dir / f"{names[s.student]}.json"
+        return grade_one(s, out, course, assignment, limits, force or again, unsandboxed, note)
+
+    outcomes = [None] * len(submissions)
+    with stopped_on_signals():
+        pool = ThreadPoolExecutor(max_workers=max(1, jobs))
+        try:
+            futures = {pool.submit(grade, index): index for index in range(len(submissions))}
+            progress = as_completed(futures)
+            if len(futures) > 1:  # imported here: a one-notebook run (Gradescope's) has no bar to show
+                from tqdm import tqdm
+
+                progress = tqdm(progress, total=len(futures), unit="notebook")
+            for future in progress:
+                outcomes[futures[future]] = future.result()
+            # A classmate's processes beside it may have cost a submission its time limits: those
+            # that reached one are graded again, one at a time, and keep that grading's results.
+            again = [i for i, (results, now, _) in enumerate(outcomes) if now and results.extra.get("time_limited")]
+            at_once = min(jobs, len(submissions))
+            if again and at_once > 1:
+                print(
+                    f"Grading {len(again)} submission(s) again, alone: they reached a time limit while "
+                    f"{at_once} were graded at once.",
+                    file=sys.stderr,
+                )
+                note = (
+                    f"Graded alone, after the batch: it reached a time limit while {at_once} submissions "
+                    "were graded at once, which can slow each down."
+                )
+                for index in again:
+                    outcomes[index] = grade(index, note, again=True)
+        except BaseException:  # interrupted: nothing started may outlive the run
+            shut_down()
+            pool.shutdown(wait=True, cancel_futures=True)
+            raise
+        pool.shutdown()
+    fresh = sum(now for _, now, _ in outcomes)
     ordered = [(s, results) for s, (results, _, _) in zip(submissions, outcomes)]
     written = [(s, results) for s, (results, _, ok) in zip(submissions, outcomes) if ok]
     if ordered:

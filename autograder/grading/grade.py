@@ -13,6 +13,8 @@ from .results import Results, TestResult
 from .sandbox import Isolation, Limits, NoIsolation, exposed_to_learner, isolation
 from .session import LearnerSession
 
+MAX_CELL_NOTES = 20  # failed cells named in a submission's results; the rest are counted
+
 
 class InvalidSubmission(Exception):
     """The file is not a notebook the grader can read; the message says why, for the learner."""
@@ -68,6 +70,19 @@ def refuse_if_exposed(kind: Isolation, paths: list[Path]) -> None:
         )
 
 
+def cell_notes(problems: dict[int, str], shown: int = MAX_CELL_NOTES) -> list[str]:
+    """A line per failed cell ({cell index: problem}; -1: the course's set-up), the first `shown`
+    of them, then one line counting the rest: a notebook of thousands of failing cells must not
+    make its results file or the console that large."""
+    notes = [
+        f"Cell {index} failed: {problem}" if index >= 0 else f"Not graded: {problem}"
+        for index, problem in sorted(problems.items())[:shown]
+    ]
+    if len(problems) > shown:
+        notes.append(f"… {len(problems) - shown} more cells failed")
+    return notes
+
+
 def grade_notebook(
     path: Path, course: Course, assignment: str | None = None, limits: Limits = Limits(), unsandboxed: bool = False
 ) -> Results:
@@ -113,14 +128,18 @@ def grade_submission(
         for v in verdicts
         for part in v.parts()
     ]
-    notes = [
-        f"Cell {index} failed: {problem}" if index >= 0 else f"Not graded: {problem}"
-        for index, problem in sorted(session.cell_problems.items())
-    ]
+    notes = cell_notes(session.cell_problems)
     if not cells:
         notes.append("The notebook has no code cells of yours.")
     if session.out_of_time:
         notes.append(f"Grading stopped: the submission used up its time budget of {limits.submission_seconds:g} s.")
+    # Wall time is what the grader can trust (the learner's process can fake its own clocks), and
+    # on a busy machine a classmate's load shows in it: the batch grades these again, alone.
+    time_limited = (
+        session.time_limited
+        or session.out_of_time
+        or any(set(test.problems) & {"TIME_LIMIT", "TOO_SLOW"} for test in tests)
+    )
     score = round(sum(v.score for v in verdicts), 2)
     total = sum(ex.points for ex in exercises(assignment))
     return Results(
@@ -128,5 +147,5 @@ def grade_submission(
         tests,
         "\n".join([f"{assignment}: {score} of {total} points.", *notes]),
         time.monotonic() - start,
-        {"isolation": kind.name.lower(), "restarts": session.restarts},
+        {"isolation": kind.name.lower(), "restarts": session.restarts, "time_limited": time_limited},
     )

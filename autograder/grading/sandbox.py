@@ -158,7 +158,10 @@ SPARE_LOCK = threading.Lock()
 
 
 def learner_process(limits: Limits, kind: Isolation, modules: dict[str, str] | None = None) -> "LearnerProcess":
-    """A fresh learner process in a sandbox of `kind`: a spare that fits, else a new one."""
+    """A fresh learner process in a sandbox of `kind`: a spare that fits, else a new one.
+    Raises GradingStopped once shut_down() has been called."""
+    if CLOSING.is_set():
+        raise GradingStopped()
     with SPARE_LOCK:
         fits = [spare for spare in SPARES if spare.kind is kind and spare.config == limits.process_config()]
         if fits:
@@ -181,15 +184,54 @@ def stop_spares() -> None:
 # ---------------------------------------------------------------- leased uids ----------------
 
 
-def lock_folder() -> Path:
-    """Root's folder of uid lock files, not writable by anyone else."""
-    base = Path("/run/lock") if Path("/run/lock").is_dir() else Path(tempfile.gettempdir())
-    folder = base / "conv-grader-uids"
-    folder.mkdir(mode=0o700, exist_ok=True)
-    info = folder.stat()
-    if info.st_uid != 0 or info.st_mode & 0o022:
-        raise OSError(f"{folder} must belong to root and be writable only by root")
-    return folder
+# Folders only root may write in, where root keeps its uid lock files: a world-writable folder
+# such as /run/lock or /tmp would let any local user create the lock folder first (stopping all
+# root grading) or plant a link in its place.
+LOCK_BASES = ("/run", "/var/lib")
+LOCK_FOLDER_NAME = "conv-grader-uids"
+
+
+class UnsafeLockFolder(NoIsolation):
+    """Root's folder of uid lock files cannot be had safely; the message names the folder and why."""
+
+
+def lock_folder(bases: tuple[str, ...] | None = None) -> int:
+    """A descriptor of root's folder of uid lock files, <base>/conv-grader-uids in the first of
+    `bases` (default LOCK_BASES) that only root may write in; made if missing. Raises
+    UnsafeLockFolder when that folder is a link, or not root's alone."""
+    bases = bases or LOCK_BASES
+    for base in bases:
+        try:
+            info = os.stat(base)
+        except OSError:
+            continue
+        if not stat.S_ISDIR(info.st_mode) or info.st_uid != 0 or info.st_mode & 0o022:
+            continue  # a folder others may write in: they could make the lock folder first
+        folder = os.path.join(base, LOCK_FOLDER_NAME)
+        try:
+            os.mkdir(folder, 0o700)
+        except FileExistsError:
+            pass
+        try:
+            handle = os.open(folder, os.O_RDONLY | os.O_DIRECTORY | os.O_NOFOLLOW)
+        except OSError as error:
+            raise UnsafeLockFolder(
+                f"The grader keeps the uids of learner processes in {folder}, which is not a folder "
+                f"({error.strerror}): remove it (root will make it again)."
+            ) from None
+        info = os.fstat(handle)
+        if info.st_uid != 0 or info.st_mode & 0o077:
+            os.close(handle)
+            raise UnsafeLockFolder(
+                f"The grader keeps the uids of learner processes in {folder}, which belongs to uid "
+                f"{info.st_uid} with mode {stat.S_IMODE(info.st_mode):o}: it must be root's alone "
+                f"(mode 700). Remove it (root will make it again)."
+            )
+        return handle
+    raise UnsafeLockFolder(
+        "The grader keeps the uids of learner processes in a folder only root may write in, and "
+        f"none of {', '.join(bases)} is one here."
+    )
 
 
 class UidLease:
@@ -201,16 +243,19 @@ class UidLease:
 
     def __init__(self):
         folder, start = lock_folder(), (os.getpid() * 7919 + time.monotonic_ns()) % UID_COUNT
-        for step in range(UID_COUNT):
-            uid = UID_FIRST + (start + step) % UID_COUNT
-            handle = os.open(folder / str(uid), os.O_CREAT | os.O_RDWR, 0o600)
-            try:
-                fcntl.flock(handle, fcntl.LOCK_EX | fcntl.LOCK_NB)
-            except BlockingIOError:
-                os.close(handle)
-                continue
-            self.uid, self.handle = uid, handle
-            return
+        try:
+            for step in range(UID_COUNT):
+                uid = UID_FIRST + (start + step) % UID_COUNT
+                handle = os.open(str(uid), os.O_CREAT | os.O_RDWR | os.O_NOFOLLOW, 0o600, dir_fd=folder)
+                try:
+                    fcntl.flock(handle, fcntl.LOCK_EX | fcntl.LOCK_NB)
+                except BlockingIOError:
+                    os.close(handle)
+                    continue
+                self.uid, self.handle = uid, handle
+                return
+        finally:
+            os.close(folder)
         raise OSError("every learner uid is in use")
 
     def release(self) -> None:
@@ -603,9 +648,39 @@ def stop_fork_servers() -> None:
 
 @atexit.register
 def stop_all() -> None:
-    """Spares first: without namespaces a learner's parent is a fork of its fork server."""
+    """Stop every process this grader started and no session is using: the spare learners first
+    (without namespaces a learner's parent is a fork of its fork server), then the fork servers.
+    Grading after this starts them again."""
     stop_spares()
     stop_fork_servers()
+
+
+class GradingStopped(BaseException):
+    """The grader is shutting down (interrupted): no learner process may start any more."""
+
+
+# Every learner process started and not yet stopped, for shut_down() to end from another thread.
+LIVE: set["LearnerProcess"] = set()
+LIVE_LOCK = threading.Lock()
+CLOSING = threading.Event()
+
+
+def shut_down() -> None:
+    """On an interrupted run: refuse new learner processes, kill the running ones (the sessions
+    that own them see them end and clean up after them), then stop all the rest (stop_all)."""
+    CLOSING.set()
+    with LIVE_LOCK:
+        for process in LIVE:
+            try:
+                signal.pidfd_send_signal(process.pidfd, signal.SIGKILL)
+            except OSError:
+                pass
+            if process.lease is not None:  # without namespaces, its other processes go by uid
+                try:
+                    kill_everything_of(process.lease.uid)
+                except OSError:
+                    pass
+    stop_all()
 
 
 NAMESPACES = {Isolation.USER_NAMESPACE: "user", Isolation.ROOT_NAMESPACES: "root"}
@@ -659,6 +734,10 @@ class LearnerProcess:
                 self.pidfd = os.pidfd_open(self.pid)  # signals and waits go by this handle: never to a reused pid
             except ProcessLookupError:
                 raise LearnerProcessDied("the learner's Python did not start") from None
+            with LIVE_LOCK:
+                if CLOSING.is_set():
+                    raise GradingStopped()
+                LIVE.add(self)
             self.next_memory_check = time.monotonic() + MEMORY_CHECK_SECONDS
             if self.receive(time.monotonic() + START_SECONDS).get("op") != "ready":
                 raise LearnerProcessDied("the learner's Python did not start")
@@ -842,6 +921,8 @@ class LearnerProcess:
     def stop(self) -> None:
         """Kill the learner's processes (with namespaces, the whole PID namespace goes too), remove
         what it left, and give back its uid. Safe to call more than once."""
+        with LIVE_LOCK:  # from now on shut_down() no longer touches its pidfd
+            LIVE.discard(self)
         if self.pidfd is not None:
             # Its PID namespace's init or, without namespaces, the learner; the rest of an
             # unsandboxed learner's processes by ancestry, SEPARATE_UID's by uid below.

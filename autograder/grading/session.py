@@ -41,6 +41,7 @@ class LearnerSession:
         self.process = None
         self.deadline = time.monotonic() + limits.submission_seconds
         self.out_of_time = False
+        self.time_limited = False  # a cell or call ran out of time: on a busy machine, maybe not its fault
         try:
             self._start()
         except BaseException:  # a grader error while starting: the process must not outlive it
@@ -74,6 +75,7 @@ class LearnerSession:
                 except (LearnerProcessDied, LearnerTimeout) as error:
                     self.fatal_cells.add(index)
                     self.cell_problems[index] = describe_failure(error, seconds)
+                    self.time_limited |= isinstance(error, LearnerTimeout)
                     self.process.stop()
                     self.out_of_time = self.seconds_left(1) <= 0
                     break
@@ -81,6 +83,7 @@ class LearnerSession:
                     error = self.learner_error(reply.get("error"))
                     self.cell_problems.setdefault(index, error_text(error))
                     if error["type"] == "TimeLimit":
+                        self.time_limited = True
                         self.fatal_cells.add(index)  # stopped in time, but not worth its wait again
             else:
                 return
@@ -143,6 +146,7 @@ class LearnerSession:
                     replies.append(self.read_reply(name, reply))
                 fatal = len(replies) < len(calls)  # the learner's process stopped after a time limit
             except (LearnerProcessDied, LearnerTimeout) as error:
+                self.time_limited |= isinstance(error, LearnerTimeout)
                 self.restarts += 1
                 self.out_of_time = self.seconds_left(1) <= 0
                 if not self.broken:

@@ -177,6 +177,10 @@ class IsolatedAutograde(NbGraderPreprocessor):
                 error,
             )
             raise
+        finally:
+            # Formgrader runs autograde inside the instructor's long-lived Jupyter server: the fork
+            # server and the spare learner would otherwise stay there until it stops.
+            sandbox.stop_all()
 
 
 def restore_missing_grade_cells(nb: NotebookNode, points_by_grade_id: dict[str, float]) -> None:
