@@ -25,6 +25,10 @@ c.CourseDirectory.ignore = [".ipynb_checkpoints", "*.pyc", "__pycache__", "feedb
 # Where release_assignment, submit, collect and the feedback commands meet.
 c.Exchange.root = os.environ.get("NBGRADER_EXCHANGE", "/srv/nbgrader/exchange")
 
+# Collect takes only submissions owned by the students they name, timed by the file system, and
+# says what it refused (see autograder/integrations/exchange.py).
+c.ExchangeFactory.collect = "autograder.integrations.exchange.OwnedCollect"
+
 # Generate (the build and Formgrader's Generate alike): nbgrader's own steps, after tagging the
 # course's cells so that the students' Run All goes on past a check of an exercise not yet done.
 c.GenerateAssignment.preprocessors = [
