@@ -5,7 +5,8 @@ Three new Unix users: the instructor, who owns the course and runs every nbgrade
 as themselves, and two students, alice and mallory, who fetch and submit with nbgrader as
 themselves. Then mallory attacks: a folder in alice's name with a later time (her own notebook in
 it), a resubmission of hers backdated 11 months (folder name, timestamp.txt and the files' mtimes),
-and folders of hers holding a symbolic link to the course's gradebook and a FIFO. The due date is
+and folders of hers holding a symbolic link to the course's gradebook, a FIFO, or no
+submission_secret.txt. The due date is
 a month ago, so every real submission is late.
 
 Needs root (useradd, runuser); skipped otherwise (fails with REQUIRE_ALL_MODES=1).
@@ -81,22 +82,26 @@ def collected():
             nbgrader(student, ["submit", ASSIGNMENT], home, exchange)
 
         inbound = exchange / COURSE_ID / "inbound"
-        fetched = Path(mallory.pw_dir) / ASSIGNMENT / NOTEBOOK
         later = NOW + datetime.timedelta(hours=1)
 
+        cache = Path(mallory.pw_dir) / ".local" / "share" / "jupyter" / "nbgrader_cache" / COURSE_ID
+
         def plant(name: str, stamp: datetime.datetime, *extra: list[str]) -> None:
-            """As mallory: a folder <name>+<assignment>+<stamp> holding her notebook and timestamp.txt."""
+            """As mallory: a folder <name>+<assignment>+<stamp> holding her submission (from her nbgrader
+            cache: notebook, submission_secret.txt) with `stamp` in timestamp.txt."""
             folder = inbound / f"{name}+{ASSIGNMENT}+{stamp:{STAMP}}"
-            script = f'mkdir "{folder}" && cp "{fetched}" "{folder}/"'
+            script = f'mkdir "{folder}" && cp -r "{cache}"/*/* "{folder}/"'
             script += f' && printf "{stamp:{STAMP}}" > "{folder}/timestamp.txt"'
             for command in extra:
                 script += " && " + command.format(folder=folder)
-            run_as(mallory.pw_name, ["sh", "-c", script], check=True)
+            result = run_as(mallory.pw_name, ["sh", "-c", script])
+            assert result.returncode == 0, result.stderr
 
         plant(alice.pw_name, later)  # in alice's name, later than hers
         plant(mallory.pw_name, later + datetime.timedelta(seconds=1), f'ln -s "{course}/gradebook.db" "{{folder}}/x"')
         plant(mallory.pw_name, later + datetime.timedelta(seconds=2), 'mkfifo "{folder}/pipe"')
         plant(mallory.pw_name, BACKDATED, f'touch -d "{BACKDATED:%Y-%m-%d %H:%M:%S}" "{{folder}}" "{{folder}}"/*')
+        plant(mallory.pw_name, later + datetime.timedelta(seconds=3), 'rm "{folder}/submission_secret.txt"')
         log = nbgrader(instructor, ["collect", ASSIGNMENT], course, exchange)
         nbgrader(instructor, ["export"], course, exchange)
         with open(course / "grades.csv", newline="") as stream:
@@ -117,9 +122,10 @@ def test_a_submission_in_a_classmates_name_is_refused_and_theirs_kept(collected)
     assert f"Refused {alice}+{ASSIGNMENT}+" in collected["log"] and f"belongs to {mallory}" in collected["log"]
 
 
-def test_links_and_special_files_are_refused_without_stopping_collect(collected):
+def test_links_special_files_and_made_up_folders_are_refused_without_stopping_collect(collected):
     assert "x is a symbolic link" in collected["log"]
     assert "pipe is not a regular file" in collected["log"]
+    assert "it has no submission_secret.txt" in collected["log"]
     assert f"written by {collected['mallory']}" in collected["submitted"][collected["mallory"]]["notebook"]
 
 

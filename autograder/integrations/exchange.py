@@ -9,7 +9,9 @@ nbgrader_config.py puts in place of stock collect, trusts only what the file sys
 - who: the submission folder and every file and folder in it must belong to the Unix account of
   the student it names (or to the instructor running collect, who can submit for a student and
   could write the gradebook anyway). Anything else is refused, as are symbolic links (collect would
-  copy, as the instructor, whatever they point to) and special files (a FIFO would hang collect).
+  copy, as the instructor, whatever they point to), special files (a FIFO would hang collect) and
+  folders without the submission_secret.txt nbgrader submit writes (release_feedback would stop at
+  the first, for the whole class).
 - when: the latest inode change time (ctime) over the folder and everything in it. Its owner can set
   a file's mtime to any date with utime; nobody but the kernel sets ctime, and any change to a file
   or to a folder's entries (a file added, renamed or linked in) moves it to the present. A student
@@ -205,6 +207,8 @@ class OwnedCollect(ExchangeCollect):
             if student_uid is None:
                 raise Refused(f"{reason}, and there is no account named {submission.student}", reason.owner) from None
             raise
+        if not (staging / "submission_secret.txt").is_file():  # release_feedback would stop on it, for everyone
+            raise Refused("it has no submission_secret.txt, which nbgrader submit writes")
         submission.staged, submission.changed = staging, utc(copy.latest_ctime)
         claims = [submission.folder.name.partition(f"+{self.coursedir.assignment_id}+")[2].split("+")[0]]
         if (staging / "timestamp.txt").is_file():
