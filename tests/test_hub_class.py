@@ -285,6 +285,7 @@ def hub():
         for role, name in STUDENTS.items():
             if role != NEW_AFTER_SETUP:
                 hub.add_user(name)
+        subprocess.run([tool("groupadd"), hub.groups[1]], check=True)  # a class that already has a member
         hub.join_class(STUDENTS[JOINS_BEFORE_SETUP])
         probe = run_as(INSTRUCTOR, [sys.executable, "-c", "import autograder, jupyterhub"], cwd=home)
         if probe.returncode != 0:

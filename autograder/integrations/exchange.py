@@ -107,11 +107,12 @@ class StagedCopy:
         except OSError as error:
             raise Refused(f"it cannot be opened as a folder ({error.strerror})") from None
         try:
-            self.copy_folder(fd, staging, ".", 0)
+            self.copy_folder(fd, staging, "", 0)
         finally:
             os.close(fd)
 
-    def copy_folder(self, fd: int, staging: Path, shown: str, depth: int) -> None:
+    def copy_folder(self, fd: int, staging: Path, relative: str, depth: int) -> None:
+        shown = relative or "the folder"
         self.check(os.fstat(fd), shown)
         if depth > MAX_DEPTH:
             raise Refused(f"{shown} is nested more than {MAX_DEPTH} folders deep")
@@ -120,7 +121,7 @@ class StagedCopy:
             self.entries += 1
             if self.entries > MAX_ENTRIES:
                 raise Refused(f"it holds more than {MAX_ENTRIES} files and folders")
-            inner = f"{shown}/{name}".removeprefix("./")
+            inner = f"{relative}/{name}" if relative else name
             kind = os.stat(name, dir_fd=fd, follow_symlinks=False).st_mode
             if not (stat.S_ISDIR(kind) or stat.S_ISREG(kind)):
                 what = "a symbolic link" if stat.S_ISLNK(kind) else "not a regular file"
@@ -221,7 +222,7 @@ class OwnedCollect(ExchangeCollect):
 
     def refuse(self, submission: Submission, reason: Refused) -> None:
         """Log the refusal (collect's output) and note it for the named student and the owner."""
-        self.log.error(f"Refused {submission.folder.name}: it is in {submission.student}'s name but {reason}.")
+        self.log.error(f"Refused {submission.folder.name} (in {submission.student}'s name): {reason}.")
         self.notes.setdefault(submission.student, []).append(f"collect refused a submission in this name: {reason}")
         if reason.owner and reason.owner != submission.student:
             self.notes.setdefault(reason.owner, []).append(
