@@ -284,7 +284,7 @@ def hub():
         home = hub.add_user(INSTRUCTOR)
         for role, name in STUDENTS.items():
             if role != NEW_AFTER_SETUP:
-                hub.add_user(name)
+                hub.add_user(name).chmod(0o755)  # open, as Debian makes homes (useradd's UMASK 022)
         subprocess.run([tool("groupadd"), hub.groups[1]], check=True)  # a class that already has a member
         hub.join_class(STUDENTS[JOINS_BEFORE_SETUP])
         probe = run_as(INSTRUCTOR, [sys.executable, "-c", "import autograder, jupyterhub"], cwd=home)
@@ -527,7 +527,7 @@ def test_students_cannot_read_each_others_work_or_feedback(term, hub):
     """However they joined the class; each still reads their own."""
     assert hub.modes_before_login[JOINS_BEFORE_SETUP] == 0o700  # setup-class.sh closed a member's home
     assert hub.modes_before_login[NEW_AFTER_SETUP] == 0o700  # a new account's, by HOME_MODE
-    assert hub.modes_before_login["hostile"] == 0o755  # joined later: Debian's default, until she logs in
+    assert hub.modes_before_login["hostile"] == 0o755  # joined later: still open, until she logs in
     assert term["home_modes"] == {role: 0o700 for role in STUDENTS}
     assert len(term["classmates_read"]) == 27
     assert term["classmates_read"] == {attempt: attempt[0] == attempt[1] for attempt in term["classmates_read"]}
