@@ -249,7 +249,11 @@ class OwnedCollect(ExchangeCollect):
             if not self.src_records:
                 self.log.warning(f"No valid submissions of '{self.coursedir.assignment_id}' to collect")
             for submission in self.src_records:
-                self.copy_submission(submission)
+                try:
+                    self.copy_submission(submission)
+                except Exception as error:  # one submission never stops the class's collect
+                    self.log.exception(f"Could not collect {submission.folder.name}")
+                    self.notes.setdefault(submission.student, []).append(f"collect failed: {error}")
         finally:
             self.staging.cleanup()
             self.save_notes()
