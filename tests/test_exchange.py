@@ -3,11 +3,11 @@ student (autograder/integrations/exchange.py).
 
 Three new Unix users: the instructor, who owns the course and runs every nbgrader command of theirs
 as themselves, and two students, alice and mallory, who fetch and submit with nbgrader as
-themselves. Then mallory attacks: a folder in alice's name with a later time (her own notebook in
-it), a resubmission of hers backdated 11 months (folder name, timestamp.txt and the files' mtimes),
-and folders of hers holding a symbolic link to the course's gradebook, a FIFO, or no
-submission_secret.txt. The due date is
-a month ago, so every real submission is late.
+themselves (alice twice). Then mallory attacks: a file put into alice's second submission (nbgrader
+makes submission folders writable by all), a folder in alice's name with a later time (her own
+notebook in it), a resubmission of hers backdated 11 months (folder name, timestamp.txt and the
+files' mtimes), and folders of hers holding a symbolic link to the course's gradebook, a FIFO, or
+no submission_secret.txt. The due date is a month ago, so every real submission is late.
 
 Needs root (useradd, runuser); skipped otherwise (fails with REQUIRE_ALL_MODES=1).
 """
@@ -44,9 +44,9 @@ def nbgrader(user, args, cwd, exchange):
     return result.stdout + result.stderr
 
 
-def signed_notebook(fetched: Path, signature: str) -> str:
-    """The fetched notebook with a first cell naming its author: how the test tells submissions apart."""
-    notebook = nbformat.read(str(fetched), as_version=4)
+def signed_notebook(fetched: Path, signature: str, released: str) -> str:
+    """The `released` notebook with a first cell naming its author: how the test tells submissions apart."""
+    notebook = nbformat.reads(released, as_version=4)
     notebook.cells.insert(0, nbformat.v4.new_markdown_cell(f"written by {signature}"))
     return nbformat.writes(notebook)
 
@@ -77,11 +77,15 @@ def collected():
         for student in (alice, mallory):
             home = Path(student.pw_dir)
             nbgrader(student, ["fetch_assignment", ASSIGNMENT], home, exchange)
-            fetched = home / ASSIGNMENT / NOTEBOOK
-            run_as(student.pw_name, ["tee", fetched], input=signed_notebook(fetched, student.pw_name), check=True)
-            nbgrader(student, ["submit", ASSIGNMENT], home, exchange)
+            fetched, released = home / ASSIGNMENT / NOTEBOOK, (home / ASSIGNMENT / NOTEBOOK).read_text()
+            for version in (1, 2) if student is alice else (1,):
+                signed = signed_notebook(fetched, f"{student.pw_name} ({version})", released)
+                run_as(student.pw_name, ["tee", fetched], input=signed, check=True)
+                nbgrader(student, ["submit", ASSIGNMENT], home, exchange)
 
         inbound = exchange / COURSE_ID / "inbound"
+        alices_second = sorted(inbound.glob(f"{alice.pw_name}+*"))[-1]  # nbgrader made it 0777: mallory writes in it
+        run_as(mallory.pw_name, ["sh", "-c", f'echo planted > "{alices_second}/notes.txt"'], check=True)
         later = NOW + datetime.timedelta(hours=1)
 
         cache = Path(mallory.pw_dir) / ".local" / "share" / "jupyter" / "nbgrader_cache" / COURSE_ID
@@ -118,8 +122,16 @@ def collected():
 
 def test_a_submission_in_a_classmates_name_is_refused_and_theirs_kept(collected):
     alice, mallory = collected["alice"], collected["mallory"]
-    assert f"written by {alice}" in collected["submitted"][alice]["notebook"]
-    assert f"Refused {alice}+{ASSIGNMENT}+" in collected["log"] and f"belongs to {mallory}" in collected["log"]
+    assert f"written by {alice} (1)" in collected["submitted"][alice]["notebook"]
+    assert (
+        f"Refused {alice}+{ASSIGNMENT}+" in collected["log"] and f"the folder belongs to {mallory}" in collected["log"]
+    )
+
+
+def test_a_file_put_into_a_classmates_submission_refuses_it(collected):
+    """Her first submission is taken instead: nothing of mallory's is graded as alice's."""
+    assert f"notes.txt belongs to {collected['mallory']}" in collected["log"]
+    assert f"written by {collected['alice']} (2)" not in collected["submitted"][collected["alice"]]["notebook"]
 
 
 def test_links_special_files_and_made_up_folders_are_refused_without_stopping_collect(collected):
