@@ -25,6 +25,28 @@ c.CourseDirectory.ignore = [".ipynb_checkpoints", "*.pyc", "__pycache__", "feedb
 # Where release_assignment, submit, collect and the feedback commands meet.
 c.Exchange.root = os.environ.get("NBGRADER_EXCHANGE", "/srv/nbgrader/exchange")
 
+# Collect takes only submissions owned by the students they name, timed by the file system, and
+# says what it refused (see autograder/integrations/exchange.py).
+c.ExchangeFactory.collect = "autograder.integrations.exchange.OwnedCollect"
+
+# Generate (the build and Formgrader's Generate alike): nbgrader's own steps, after tagging the
+# course's cells so that the students' Run All goes on past a check of an exercise not yet done.
+c.GenerateAssignment.preprocessors = [
+    "autograder.build.run_all_tags.TagCourseChecks",
+    "nbgrader.preprocessors.IncludeHeaderFooter",
+    "nbgrader.preprocessors.InstantiateTests",
+    "nbgrader.preprocessors.LockCells",
+    "nbgrader.preprocessors.ClearSolutions",
+    "nbgrader.preprocessors.ClearOutput",
+    "nbgrader.preprocessors.CheckCellMetadata",
+    "nbgrader.preprocessors.ComputeChecksums",
+    "nbgrader.preprocessors.SaveCells",
+    "nbgrader.preprocessors.ClearHiddenTests",
+    "nbgrader.preprocessors.ClearMarkScheme",
+    "nbgrader.preprocessors.ComputeChecksums",
+    "nbgrader.preprocessors.CheckCellMetadata",
+]
+
 # Autograde's first pass (its checks of the submitted notebook): nbgrader's own steps, with
 # OverwriteCells quiet about grade cells exactly as released (stock nbgrader warns "checksum has
 # changed" for every hidden-test cell, since the release drops the hidden tests it recorded).

@@ -9,12 +9,17 @@ Start the hub as root: <PREFIX>/venv/bin/jupyterhub -f <PREFIX>/hub/jupyterhub_c
 - Students' servers read <PREFIX>/student-config first (JUPYTER_CONFIG_PATH): it turns off
   Formgrader, Create Assignment and Courses (menu items and server endpoints), so a student's
   Nbgrader menu holds only what a student uses. Instructors' servers keep every nbgrader tool.
+- Each user's home is closed (0700) before their server starts: a student added to the class after
+  deploy/setup-class.sh closed the members' homes would otherwise keep Debian's 0755, and
+  classmates could read their notebooks and feedback.
 - Everyone's server finds the exchange through NBGRADER_EXCHANGE, read by the class-wide
   nbgrader_config.py.
 """
 
 import grp
 import json
+import os
+import pwd
 from pathlib import Path
 
 c = get_config()  # noqa: F821 (provided by JupyterHub when it loads this file)
@@ -36,6 +41,16 @@ def config_path(spawner) -> str:
     return ":".join(folders)
 
 
+def close_home(spawner) -> None:
+    """Take group's and others' permissions off the user's home (the hub runs as root)."""
+    home = pwd.getpwnam(spawner.user.name).pw_dir
+    if home != "/" and os.path.isdir(home):
+        mode = os.stat(home).st_mode
+        if mode & 0o077:
+            os.chmod(home, mode & ~0o077)
+            spawner.log.info("Closed %s's home %s to other users", spawner.user.name, home)
+
+
 c.JupyterHub.authenticator_class = "pam"
 c.PAMAuthenticator.allowed_groups = {CLASS["students_group"], CLASS["instructors_group"]}
 c.PAMAuthenticator.admin_groups = {CLASS["instructors_group"]}
@@ -43,6 +58,7 @@ c.PAMAuthenticator.admin_groups = {CLASS["instructors_group"]}
 c.PAMAuthenticator.open_sessions = False
 
 c.JupyterHub.spawner_class = "localprocess"
+c.Spawner.pre_spawn_hook = close_home
 c.Spawner.cmd = [f"{CLASS['env']}/bin/jupyterhub-singleuser"]
 c.Spawner.default_url = "/lab"
 c.Spawner.notebook_dir = "~"

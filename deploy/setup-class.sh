@@ -15,13 +15,18 @@
 #   COURSE                  the instructor's course folder: a copy of this repository, theirs alone
 #                           (0700: solutions, reference data, submissions and gradebook stay private)
 #   ~INSTRUCTOR/.jupyter/nbgrader_config.py   the course root and config, for Formgrader
-# and the Unix groups of instructors and students (the hub lets in their members).
+# and the Unix groups of instructors and students (the hub lets in their members). Homes are closed
+# (0700): Debian makes them 0755, and a student could read a classmate's notebooks and feedback
+# (and the names of their submissions in the exchange, from nbgrader's cache). The homes of the
+# groups' members now, new accounts' (HOME_MODE in LOGIN_DEFS, DIR_MODE in ADDUSER_CONF), and the
+# hub closes a user's home again before it starts their server (students added to the group later).
 #
 # Settings (environment variables, defaults in brackets):
 #   PREFIX [/opt/conv-from-scratch]  COURSE [~INSTRUCTOR/conv-from-scratch]
 #   EXCHANGE [/srv/nbgrader/exchange]  CLASS_CONFIG [/etc/jupyter]
 #   INSTRUCTORS_GROUP [conv-instructors]  STUDENTS_GROUP [conv-students]
 #   PYTHON [/usr/bin/python3]  HUB_BIND_URL [http://:8000]
+#   LOGIN_DEFS [/etc/login.defs]  ADDUSER_CONF [/etc/adduser.conf]
 #   SHARED_ENV, PROXY: an existing environment or proxy to use instead of installing them (tests)
 set -euo pipefail
 
@@ -36,6 +41,8 @@ INSTRUCTORS_GROUP=${INSTRUCTORS_GROUP:-conv-instructors}
 STUDENTS_GROUP=${STUDENTS_GROUP:-conv-students}
 PYTHON=${PYTHON:-/usr/bin/python3}
 HUB_BIND_URL=${HUB_BIND_URL:-http://:8000}
+LOGIN_DEFS=${LOGIN_DEFS:-/etc/login.defs}
+ADDUSER_CONF=${ADDUSER_CONF:-/etc/adduser.conf}
 [ "$(id -u)" = 0 ] || { echo "run as root" >&2; exit 1; }
 
 # Every user's server runs the shared environment's python: a venv made from a python under /root
@@ -50,6 +57,32 @@ for group in "$INSTRUCTORS_GROUP" "$STUDENTS_GROUP"; do
   getent group "$group" >/dev/null || groupadd "$group"
 done
 usermod -a -G "$INSTRUCTORS_GROUP" "$instructor"
+
+echo "== homes closed to other users (0700)"
+# set KEY VALUE SEPARATOR FILE: the file's KEY setting, replaced where set (or commented out), else added.
+set_setting() {
+  [ -f "$4" ] || return 0
+  if grep -Eq "^[[:space:]]*#?[[:space:]]*$1[[:space:]=]+[0-9]" "$4"; then
+    sed -i -E "0,/^[[:space:]]*#?[[:space:]]*$1[[:space:]=]+[0-9].*/s//$1$3$2/" "$4"
+  else
+    printf '%s%s%s\n' "$1" "$3" "$2" >> "$4"
+  fi
+  echo "new accounts: $1$3$2 in $4"
+}
+set_setting HOME_MODE 0700 ' ' "$LOGIN_DEFS"
+set_setting DIR_MODE 0700 '=' "$ADDUSER_CONF"
+for group in "$INSTRUCTORS_GROUP" "$STUDENTS_GROUP"; do
+  gid=$(getent group "$group" | cut -d: -f3)
+  members=$(getent group "$group" | cut -d: -f4 | tr , ' ')
+  members="$members $(getent passwd | awk -F: -v gid="$gid" '$4 == gid {print $1}')"
+  for member in $members; do
+    member_home=$(getent passwd "$member" | cut -d: -f6)
+    if [ -d "$member_home" ] && [ "$member_home" != / ]; then
+      chmod go-rwx "$member_home"
+      echo "closed: $member_home ($member)"
+    fi
+  done
+done
 
 echo "== the instructor's course folder: $COURSE"
 if [ ! -e "$COURSE" ]; then
@@ -123,5 +156,6 @@ EOF
 cat <<EOF
 
 Done. Add each student to the class:   usermod -a -G $STUDENTS_GROUP NAME
+      (the hub closes their home, 0700, before it starts their server; new accounts get 0700 homes)
 Start the hub:                         $SHARED_ENV/bin/jupyterhub -f $PREFIX/hub/jupyterhub_config.py
 EOF

@@ -10,11 +10,21 @@ each student fetches their feedback; `nbgrader export` has the honest scores. Th
 student's code runs in the grader's sandbox (as the instructor, in a user namespace): her
 feedback says she read and wrote nothing, and nothing of hers is in the course.
 
+The hostile student also attacks the class: before collect she puts a folder in the exchange in
+the right student's name with a later time (her notebook in it), and resubmits her own backdated
+11 months (folder name, timestamp.txt, mtimes) against a due date set before anyone submitted.
+Collect refuses the first (the right student keeps 100) and times the second by the file system
+(late). She then tries to read her classmates' notebooks and feedback in their homes, which are
+closed however the student joined the class: a member before setup (setup-class.sh closes it), a
+new account after it (HOME_MODE), an account added to the group later (the hub closes it at spawn).
+Formgrader's Generate, on a course whose release was removed, makes the committed release.
+
 Needs root (useradd), bubblewrap, Chromium and configurable-http-proxy (`.ci/run` installs it in
 .ci/proxy; or set HUB_PROXY); skipped otherwise. BROWSER_SCREENSHOTS=DIR keeps a picture of each step.
 """
 
 import csv
+import datetime
 import json
 import os
 import secrets
@@ -44,6 +54,10 @@ TAG = secrets.token_hex(3)
 INSTRUCTOR = f"h{TAG}prof"
 STUDENTS = {role: f"h{TAG}{role}" for role in SCORES}  # {"right": unix name, ...}
 SUBMITTED = f"{ASSIGNMENT}/{ASSIGNMENT}.ipynb"
+STAMP = "%Y-%m-%d %H:%M:%S.%f UTC"  # nbgrader's, in exchange folder names and timestamp.txt
+#: What setup-class.sh edits for new accounts' homes: put back once the test's accounts are made.
+ACCOUNT_DEFAULTS = [Path("/etc/login.defs"), Path("/etc/adduser.conf")]
+JOINS_BEFORE_SETUP, NEW_AFTER_SETUP = "right", "half"  # and hostile: an account added to the group later
 
 
 class Hub:
@@ -59,6 +73,7 @@ class Hub:
         self.passwords: dict[str, str] = {}
         self.process: subprocess.Popen | None = None
         self.seen: set[int] = set()
+        self.account_defaults = {path: path.read_bytes() for path in ACCOUNT_DEFAULTS if path.exists()}
 
     def url(self, path: str) -> str:
         return f"http://127.0.0.1:{self.port}{path}"
@@ -77,8 +92,16 @@ class Hub:
             write_as(name, home / ".jupyter" / "lab" / "user-settings" / setting, json.dumps(values))
         return home
 
+    def join_class(self, name: str) -> None:
+        subprocess.run([tool("usermod"), "-a", "-G", self.groups[1], name], check=True)
+
+    def restore_account_defaults(self) -> None:
+        """Put back the machine's login.defs and adduser.conf, which setup-class.sh edited."""
+        for path, content in self.account_defaults.items():
+            path.write_bytes(content)
+
     def setup(self) -> subprocess.CompletedProcess:
-        """deploy/setup-class.sh, with this checkout's venv and proxy, then students in their group (as the README)."""
+        """deploy/setup-class.sh, with this checkout's venv and proxy."""
         env = {
             **os.environ,
             "PREFIX": str(self.prefix),
@@ -94,8 +117,6 @@ class Hub:
             ["bash", str(ROOT / "deploy" / "setup-class.sh"), INSTRUCTOR], env=env, capture_output=True, text=True
         )
         assert result.returncode == 0, result.stdout + result.stderr
-        for name in STUDENTS.values():
-            subprocess.run([tool("usermod"), "-a", "-G", self.groups[1], name], check=True)
         return result
 
     def start(self) -> None:
@@ -128,6 +149,7 @@ class Hub:
     def stop(self) -> list[int]:
         """Stop the hub (it stops the users' servers and its proxy), kill by pid whatever of theirs is
         left, remove the users, groups and folders. Returns the pids that had to be killed."""
+        self.restore_account_defaults()
         killed = []
         if self.process is not None:
             self.seen |= descendants(self.process.pid)
@@ -169,6 +191,16 @@ def processes_of(uids: set[int]) -> set[int]:
         if int(uid_line.split()[1]) in uids and alive(int(status.parent.name)):
             found.add(int(status.parent.name))
     return found
+
+
+def home_mode(user: str) -> int:
+    """The permission bits of `user`'s home folder."""
+    return Path(os.path.expanduser(f"~{user}")).stat().st_mode & 0o777
+
+
+def files(folder: Path) -> dict[str, bytes]:
+    """{path relative to `folder`: content} of every file under it."""
+    return {str(path.relative_to(folder)): path.read_bytes() for path in sorted(folder.rglob("*")) if path.is_file()}
 
 
 def write_as(user: str, path: Path, text: str) -> None:
@@ -250,13 +282,23 @@ def hub():
     hub = Hub()
     try:
         home = hub.add_user(INSTRUCTOR)
-        for name in STUDENTS.values():
-            hub.add_user(name)
+        for role, name in STUDENTS.items():
+            if role != NEW_AFTER_SETUP:
+                hub.add_user(name).chmod(0o755)  # open, as Debian makes homes (useradd's UMASK 022)
+        subprocess.run([tool("groupadd"), hub.groups[1]], check=True)  # a class that already has a member
+        hub.join_class(STUDENTS[JOINS_BEFORE_SETUP])
         probe = run_as(INSTRUCTOR, [sys.executable, "-c", "import autograder, jupyterhub"], cwd=home)
         if probe.returncode != 0:
             unavailable(f"{sys.executable} cannot be run by other users: {probe.stderr.strip()[-300:]}")
         hub.setup_log = hub.setup().stdout
+        hub.add_user(STUDENTS[NEW_AFTER_SETUP])
+        hub.restore_account_defaults()
+        for role, name in STUDENTS.items():
+            if role != JOINS_BEFORE_SETUP:
+                hub.join_class(name)
+        hub.modes_before_login = {role: home_mode(name) for role, name in STUDENTS.items()}
         hub.course = home / "conv-from-scratch"
+        shutil.rmtree(hub.course / "release" / ASSIGNMENT)  # made again by Formgrader's Generate
         hub.start()
         yield hub
     finally:
@@ -277,7 +319,10 @@ def term(hub, browser, screenshots):
         teacher.goto(hub.url(f"/user/{INSTRUCTOR}/formgrader"))  # its own tab: JupyterHub forbids framing it
         teacher.locator("tr", has_text=ASSIGNMENT).first.wait_for()
         formgrader_action(teacher, ASSIGNMENT, "education")  # generate
+        seen["generated"] = files(course / "release" / ASSIGNMENT)
         formgrader_action(teacher, ASSIGNMENT, "cloud-upload")  # release
+        seen["due"] = datetime.datetime.now(datetime.UTC).replace(tzinfo=None, microsecond=0)
+        as_instructor(hub, ["db", "assignment", "add", ASSIGNMENT, f"--duedate={seen['due']} UTC"])
         shot(teacher, screenshots, "1_formgrader_released")
 
         # each student: fetch, complete, see the figures, submit
@@ -321,10 +366,11 @@ def term(hub, browser, screenshots):
                 run_as(name, ["cat", course / "source" / ASSIGNMENT / f"{ASSIGNMENT}.ipynb"]).returncode != 0
             )
         seen["student_formgrader"] = urllib_status(pages["right"], hub.url(f"/user/{STUDENTS['right']}/formgrader"))
+        attack_the_exchange(hub)
 
         # the instructor: collect, autograde each student, feedback
         teacher.reload()
-        formgrader_action(teacher, ASSIGNMENT, "cloud-download")  # collect
+        seen["collect_log"] = formgrader_action(teacher, ASSIGNMENT, "cloud-download")  # collect
         teacher.locator("tr", has_text=ASSIGNMENT).first.get_by_role("link", name="3").click()
         seen["autograde_logs"] = [formgrader_action(teacher, name, "flash") for name in STUDENTS.values()]
         teacher.reload()
@@ -355,16 +401,14 @@ def term(hub, browser, screenshots):
                 page.get_by_text("read []; wrote []").first.evaluate("node => node.scrollIntoView({block: 'center'})")
                 shot(page, screenshots, "6_student_feedback")
 
-        export = run_as(
-            INSTRUCTOR,
-            [sys.executable, "-m", "nbgrader", "export"],
-            cwd=course,
-            env={"PATH": f"{VENV_BIN}:/usr/bin:/bin", "NBGRADER_EXCHANGE": str(hub.exchange)},
-        )
-        assert export.returncode == 0, export.stderr[-3000:]
+        seen["home_modes"] = {role: home_mode(name) for role, name in STUDENTS.items()}
+        seen["classmates_read"] = classmates_read(hub)
+
+        as_instructor(hub, ["export"])
         with open(course / "grades.csv", newline="") as stream:
             rows = list(csv.DictReader(stream))
         seen["grades"] = {row["student_id"]: float(row["score"]) for row in rows}
+        seen["export"] = {row["student_id"]: row for row in rows}
         seen["names"] = {row["student_id"]: (row["first_name"], row["last_name"]) for row in rows}
         seen["course_files"] = sorted(str(path.relative_to(course)) for path in course.rglob("HOSTILE*"))
         seen["home_files"] = sorted(path.name for path in course.parent.glob("HOSTILE*"))
@@ -374,6 +418,46 @@ def term(hub, browser, screenshots):
     finally:
         for context in contexts:
             context.close()
+
+
+def as_instructor(hub: Hub, args: list[str]) -> str:
+    """`nbgrader ARGS` as the instructor in their course folder; must succeed."""
+    env = {"PATH": f"{VENV_BIN}:/usr/bin:/bin", "NBGRADER_EXCHANGE": str(hub.exchange)}
+    result = run_as(INSTRUCTOR, [sys.executable, "-m", "nbgrader", *args], cwd=hub.course, env=env)
+    assert result.returncode == 0, result.stdout[-3000:] + result.stderr[-3000:]
+    return result.stdout + result.stderr
+
+
+def attack_the_exchange(hub: Hub) -> None:
+    """As the hostile student, in the exchange's inbound: her notebook in the right student's name an
+    hour later than now, and her own resubmission backdated 11 months (name, timestamp.txt, mtimes)."""
+    hostile = STUDENTS["hostile"]
+    inbound = hub.exchange / "conv-from-scratch" / "inbound"
+    cache = Path(f"~{hostile}").expanduser() / ".local" / "share" / "jupyter" / "nbgrader_cache" / "conv-from-scratch"
+    now = datetime.datetime.now(datetime.UTC)
+    backdated = now - datetime.timedelta(days=335)
+    for name, stamp in ((STUDENTS["right"], now + datetime.timedelta(hours=1)), (hostile, backdated)):
+        folder = inbound / f"{name}+{ASSIGNMENT}+{stamp:{STAMP}}"
+        script = f'mkdir "{folder}" && cp -r "{cache}"/*/* "{folder}/"'  # her submission: notebook, secret
+        script += f' && printf "{stamp:{STAMP}}" > "{folder}/timestamp.txt"'
+        script += f' && touch -d "{stamp:%Y-%m-%d %H:%M:%S}" "{folder}"/* "{folder}"'
+        result = run_as(hostile, ["sh", "-c", script])
+        assert result.returncode == 0, result.stderr
+
+
+def classmates_read(hub: Hub) -> dict[str, bool]:
+    """{(reader, owner, what): whether it worked}: every student at every other's home, submitted
+    notebook and feedback, and at their own (which must work)."""
+    read = {}
+    for reader in STUDENTS:
+        for owner, name in STUDENTS.items():
+            home = Path(f"~{name}").expanduser()
+            targets = {"notebook": home / SUBMITTED, "home": home}
+            targets["feedback"] = next((home / ASSIGNMENT / "feedback").rglob(f"{ASSIGNMENT}.html"))
+            for what, path in targets.items():
+                command = ["ls", path] if what == "home" else ["cat", path]
+                read[reader, owner, what] = run_as(STUDENTS[reader], command).returncode == 0
+    return read
 
 
 def urllib_status(page, url: str) -> int:
@@ -421,3 +505,36 @@ def test_students_see_no_instructor_tools(term):
 
 def test_students_see_the_figures(term):
     assert term["figures"] and all(width > 0 for width in term["figures"])
+
+
+def test_a_classmates_submission_in_your_name_is_refused_and_shown_to_the_instructor(term):
+    """The export above has the right student's 100: the forged folder (the hostile notebook) was not graded."""
+    right, hostile = STUDENTS["right"], STUDENTS["hostile"]
+    assert f"Refused {right}+{ASSIGNMENT}+" in term["collect_log"] and f"belongs to {hostile}" in term["collect_log"]
+    assert "collect refused a submission in this name" in term["export"][right]["notes"]
+    assert f"put a submission in {right}'s name" in term["export"][hostile]["notes"]
+
+
+def test_a_backdated_submission_is_still_late(term):
+    hostile = term["export"][STUDENTS["hostile"]]
+    submitted = datetime.datetime.fromisoformat(hostile["timestamp"])
+    assert datetime.datetime.fromisoformat(hostile["duedate"]) == term["due"]
+    assert submitted > term["due"]
+    assert "backdated" in hostile["notes"] and "files were last changed at" in term["collect_log"]
+
+
+def test_students_cannot_read_each_others_work_or_feedback(term, hub):
+    """However they joined the class; each still reads their own."""
+    assert hub.modes_before_login[JOINS_BEFORE_SETUP] == 0o700  # setup-class.sh closed a member's home
+    assert hub.modes_before_login[NEW_AFTER_SETUP] == 0o700  # a new account's, by HOME_MODE
+    assert hub.modes_before_login["hostile"] == 0o755  # joined later: still open, until she logs in
+    assert term["home_modes"] == {role: 0o700 for role in STUDENTS}
+    assert len(term["classmates_read"]) == 27
+    assert term["classmates_read"] == {attempt: attempt[0] == attempt[1] for attempt in term["classmates_read"]}
+    assert "closed:" in hub.setup_log and "HOME_MODE 0700" in hub.setup_log
+
+
+def test_formgraders_generate_makes_the_committed_release(term):
+    committed = files(ROOT / "release" / ASSIGNMENT)
+    assert sorted(term["generated"]) == sorted(committed)
+    assert [name for name, content in term["generated"].items() if content != committed[name]] == []

@@ -30,8 +30,10 @@ ORDER = [
     "build.images",
     "build.self_study",
     "build.nbgrader_run",
+    "build.run_all_tags",
     "build.regenerate",
     # integrations
+    "integrations.exchange",
     "integrations.nbgrader_plugin",
     "integrations.gradescope",
     # entry points

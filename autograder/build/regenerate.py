@@ -23,7 +23,7 @@ import nbformat
 
 from ..course import ASSIGNMENTS, Course, release_dir, source_notebook
 from ..grading.reference import same_content, write_reference
-from ..notebook_code import is_course_check, load_namespace
+from ..notebook_code import load_namespace
 from .images import referenced_images
 from .nbgrader_run import run_nbgrader
 from .self_study import self_study_edition
@@ -56,28 +56,14 @@ def draw_figures(root: Path, ref: dict, out_dir: Path) -> list[Path]:
     return module.draw_all(ref, out_dir)
 
 
-def tag_course_cells(notebook_path: Path) -> None:
-    """Tag the course's own code cells (public checks, data loading, training, plots) with
-    Jupyter's `raises-exception`, so that Run All goes on past one that fails instead of stopping
-    at the first exercise not yet done. With the setup cell's handler, a check that reaches a stub
-    says so in one line; the learner's own cells are not tagged, and a real error shows its
-    traceback. Grading does not run these cells (notebook_code.is_course_check)."""
-    notebook = nbformat.read(str(notebook_path), as_version=4)
-    for cell in notebook.cells:
-        if cell.cell_type == "code" and is_course_check(cell):
-            tags = cell.metadata.get("tags", [])
-            cell.metadata["tags"] = tags if "raises-exception" in tags else [*tags, "raises-exception"]
-    nbformat.write(notebook, str(notebook_path))
-
-
 def generate_release(root: Path, staged: Path, assignment: str) -> None:
-    """Run nbgrader's generate_assignment on the staged source (its course cells tagged for Run
-    All), in a throw-away course folder."""
+    """Run nbgrader's generate_assignment on the staged source with the course's nbgrader_config.py,
+    in a throw-away course folder: the same command, config and steps as Formgrader's Generate
+    (the config's TagCourseChecks tags the course cells for Run All)."""
     with tempfile.TemporaryDirectory() as course:
         course = Path(course)
         shutil.copy(root / "nbgrader_config.py", course)
         shutil.copytree(staged / "source" / assignment, course / "source" / assignment)
-        tag_course_cells(source_notebook(course, assignment))
         result = run_nbgrader(["generate_assignment", assignment, "--force", "--no-db"], course, own_config_only=True)
         if result.returncode != 0:
             raise RuntimeError(f"nbgrader generate_assignment failed:\n{result.stdout}{result.stderr}")

@@ -27,7 +27,7 @@ SELF_STUDY_SENTENCE = (
 def self_study_edition(release_notebook: dict) -> nbformat.NotebookNode:
     """A new notebook: the release with nbgrader metadata removed and grade cells turned into checks.
 
-    The release's course cells carry `raises-exception` (regenerate.tag_course_cells): Run All
+    The release's course cells carry `raises-exception` (run_all_tags.TagCourseChecks): Run All
     goes past a public check that fails and reaches every check(...) cell.
     """
     notebook = nbformat.from_dict(release_notebook)

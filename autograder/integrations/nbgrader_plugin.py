@@ -536,16 +536,21 @@ def submission_notes(root: Path, student: str, assignment: str) -> str:
 
 
 class CsvExportWithNotes(CsvExportPlugin):
-    """nbgrader's CSV export, plus a `notes` column saying why a submission got no grade."""
+    """nbgrader's CSV export, plus a `notes` column saying why a submission got no grade, and what
+    collect refused or found backdated (exchange.OwnedCollect)."""
 
     def export(self, gradebook: Gradebook) -> None:
+        from .exchange import collect_notes
+
         super().export(gradebook)
         destination = Path(self.to or "grades.csv")
         with destination.open(newline="") as stream:
             rows = list(csv.DictReader(stream))
         root = Path(os.getcwd())
         for row in rows:
-            row["notes"] = submission_notes(root, row["student_id"], row["assignment"])
+            notes = [submission_notes(root, row["student_id"], row["assignment"])]
+            notes += collect_notes(root, row["student_id"], row["assignment"])  # refused or backdated
+            row["notes"] = "; ".join(note for note in notes if note)
         with destination.open("w", newline="") as stream:
             writer = csv.DictWriter(stream, fieldnames=[*rows[0].keys()] if rows else ["notes"], lineterminator="\n")
             writer.writeheader()
