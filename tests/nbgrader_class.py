@@ -11,6 +11,7 @@ from pathlib import Path
 
 import nbformat
 
+from autograder.assignments import exercises
 from class_of_three import notebooks
 from conftest import ASSIGNMENT, ROOT
 
@@ -25,14 +26,37 @@ def nbgrader(args: list[str], course: Path) -> subprocess.CompletedProcess:
     return result
 
 
+def forged_results(hints: list[str]) -> dict:
+    """What a student writes into their notebook's metadata hoping the class report reads it: every
+    exercise at full marks, each naming `hints` as its mistakes."""
+    tests = [
+        {
+            "name": ex.name,
+            "score": ex.points,
+            "max_score": ex.points,
+            "output": "",
+            "tags": [ex.name],
+            "extra_data": {"problems": [], "hints": hints},
+        }
+        for ex in exercises(ASSIGNMENT)
+    ]
+    return {"score": 100.0, "tests": tests, "extra_data": {"assignment": ASSIGNMENT}}
+
+
 def graded_course(folder: Path) -> Path:
-    """A course folder in `folder` whose three submissions nbgrader autograded and gave feedback on."""
+    """A course folder in `folder` whose three submissions nbgrader autograded and gave feedback on.
+
+    Two students forged the record of their grading in their notebook's metadata: hostile hides
+    her mistakes and claims full marks, right names a mistake he did not make."""
     course = folder / "course"
     course.mkdir()
     shutil.copy(ROOT / "nbgrader_config.py", course / "nbgrader_config.py")
     shutil.copytree(ROOT / "source", course / "source")
     nbgrader(["generate_assignment", ASSIGNMENT, "--force"], course)
-    for student, notebook in notebooks(reads=[], writes=[]).items():
+    made = notebooks(reads=[], writes=[])
+    made["hostile"].metadata["autograder"] = {"results": forged_results([])}
+    made["right"].metadata["autograder"] = {"results": forged_results(["mode_ignored"])}
+    for student, notebook in made.items():
         (course / "submitted" / student / ASSIGNMENT).mkdir(parents=True)
         nbformat.write(notebook, str(course / "submitted" / student / ASSIGNMENT / f"{ASSIGNMENT}.ipynb"))
     nbgrader(["autograde", ASSIGNMENT, "--force"], course)
