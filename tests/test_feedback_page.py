@@ -6,6 +6,9 @@ every request that is not the page itself refused, as on a laptop without a conn
 """
 
 import re
+import shutil
+import subprocess
+import sys
 from html.parser import HTMLParser
 
 import nbformat
@@ -21,10 +24,26 @@ from nbgrader_class import graded_course
 RAW_TEX = ("$$", "\\frac", "\\left", "\\sum", "\\text{", "_{")
 
 
+#: What Formgrader's "Generate Feedback" button runs (nbgrader's NbGraderAPI, which sets
+#: HTMLExporter.template_name = "feedback" itself), in the course folder.
+FORMGRADER_BUTTON = f"""
+from nbgrader.apps import NbGraderAPI
+from nbgrader.apps.baseapp import NbGrader
+app = NbGrader()
+app.initialize([])
+result = NbGraderAPI(coursedir=app.coursedir, parent=app).generate_feedback({ASSIGNMENT!r}, "half", force=True)
+assert result["success"], result
+"""
+
+
 @pytest.fixture(scope="module")
-def pages(tmp_path_factory):
+def course(tmp_path_factory):
+    return graded_course(tmp_path_factory.mktemp("feedback"))
+
+
+@pytest.fixture(scope="module")
+def pages(course):
     """{student: their feedback page}, as generate_feedback wrote it."""
-    course = graded_course(tmp_path_factory.mktemp("feedback"))
     return {s: course / "feedback" / s / ASSIGNMENT / f"{ASSIGNMENT}.html" for s in SCORES}
 
 
@@ -137,3 +156,15 @@ def test_a_formula_cannot_carry_html_into_the_page(tex):
 
 def test_a_formula_that_cannot_be_read_is_shown_as_text():
     assert tex_to_mathml(r"\left( a < b", display=False) == '<code class="tex">$\\left( a &lt; b$</code>'
+
+
+@pytest.mark.slow
+def test_formgraders_button_makes_the_same_page(course, tmp_path):
+    copy = tmp_path / "course"
+    shutil.copytree(course, copy)
+    shutil.rmtree(copy / "feedback")
+    run = subprocess.run([sys.executable, "-c", FORMGRADER_BUTTON], cwd=copy, capture_output=True, text=True)
+    assert run.returncode == 0, run.stderr
+    html = (copy / "feedback" / "half" / ASSIGNMENT / f"{ASSIGNMENT}.html").read_text(encoding="utf-8")
+    assert html.count("<math") == display_formulas() and "<script" not in html
+    assert '<a href="#test_conv_forward">conv_forward</a>' in html and "Test cell" not in html
