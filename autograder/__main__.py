@@ -102,9 +102,13 @@ def main(argv: list[str] | None = None) -> int:
     args = parser.parse_args(argv)
 
     if args.command == "report":
-        from .grading.report import ClassReport, read_results
+        from .grading.report import ClassReport, UnreadableGradebook, read_results
 
-        by_student = read_results(args.results_dir, args.assignment)
+        try:
+            by_student = read_results(args.results_dir, args.assignment)
+        except UnreadableGradebook as error:
+            print(f"error: {error}", file=sys.stderr)
+            return 2
         if not by_student:
             print(f"error: no results of {args.assignment} in {args.results_dir}", file=sys.stderr)
             return 2

@@ -13,7 +13,7 @@ import pytest
 
 from class_of_three import HALF_DONE, HOSTILE_MISTAKES, SCORES, notebooks
 from conftest import ASSIGNMENT, ROOT
-from nbgrader_class import graded_course
+from nbgrader_class import graded_course, nbgrader
 
 NONCE = secrets.token_hex(4)
 
@@ -148,3 +148,17 @@ def test_an_unreadable_autograded_notebook_loses_only_its_mistakes(nbgrader_cour
     assert result.returncode == 0, result.stderr
     assert "Scores: half 55, hostile 71.25, right 100" in result.stdout
     assert "hostile" not in result.stdout.split("Mistakes the diagnoses named (students):")[1].split("Scores:")[0]
+
+
+def test_a_gradebook_that_is_not_a_database_gets_a_clear_message(tmp_path):
+    (tmp_path / "gradebook.db").write_text("not a database")
+    result = autograder("report", ASSIGNMENT, "--results-dir", tmp_path)
+    assert result.returncode == 2 and "cannot read" in result.stderr and "file is not a database" in result.stderr
+    assert "Traceback" not in result.stderr
+    assert (tmp_path / "gradebook.db").read_text() == "not a database"
+
+
+def test_a_course_that_has_not_graded_the_assignment_says_so(tmp_path):
+    nbgrader(["db", "assignment", "add", "conv_mnist"], tmp_path)
+    result = autograder("report", ASSIGNMENT, "--results-dir", tmp_path)
+    assert result.returncode == 2 and f"no results of {ASSIGNMENT} in {tmp_path}" in result.stderr

@@ -195,31 +195,42 @@ def read_nbgrader_course(course: Path, assignment: str) -> dict[str, Results]:
     exercise scored as the gradebook has it, with the kinds of problem and the hint ids that
     IsolatedAutograde recorded in the student's autograded notebook (none if it recorded nothing)."""
     from nbgrader.api import Gradebook, MissingEntry
+    from sqlalchemy.exc import SQLAlchemyError
 
+    try:
+        with Gradebook(f"sqlite:///{(course / GRADEBOOK).resolve()}") as gradebook:
+            return read_gradebook(gradebook, course, assignment)
+    except MissingEntry:
+        return {}
+    except SQLAlchemyError as error:
+        raise UnreadableGradebook(f"cannot read {course / GRADEBOOK}: {error.orig or error}") from error
+
+
+class UnreadableGradebook(ValueError):
+    """A course's gradebook.db that nbgrader cannot open (not a database, or of another version)."""
+
+
+def read_gradebook(gradebook, course: Path, assignment: str) -> dict[str, Results]:
+    """read_nbgrader_course's work, on the course's open nbgrader Gradebook."""
     listed = {ex.name for ex in exercises(assignment)}
     found = {}
-    with Gradebook(f"sqlite:///{(course / GRADEBOOK).resolve()}") as gradebook:
-        try:
-            submissions = gradebook.find_assignment(assignment).submissions
-        except MissingEntry:
-            return {}
-        for submission in submissions:
-            student = submission.student_id
-            tests = []
-            for notebook in submission.notebooks:
-                recorded = recorded_tests(course / "autograded" / student / assignment / f"{notebook.name}.ipynb")
-                for grade in notebook.grades:
-                    name = grade.name.removeprefix("test_")
-                    if name not in listed:
-                        continue
-                    parts = [test for test in recorded if test.exercise == name]
-                    problems = sorted({kind for test in parts for kind in test.problems})
-                    hints = list(dict.fromkeys(hint for test in parts for hint in test.hints))
-                    output = "\n".join(test.output for test in parts)
-                    tests.append(
-                        TestResult(name, None, float(grade.score), float(grade.max_score), output, problems, hints)
-                    )
-            found[student] = Results(assignment, tests, "", extra={"student": student})
+    for submission in gradebook.find_assignment(assignment).submissions:
+        student = submission.student_id
+        tests = []
+        for notebook in submission.notebooks:
+            recorded = recorded_tests(course / "autograded" / student / assignment / f"{notebook.name}.ipynb")
+            for grade in notebook.grades:
+                name = grade.name.removeprefix("test_")
+                if name not in listed:
+                    continue
+                parts = [test for test in recorded if test.exercise == name]
+                problems = sorted({kind for test in parts for kind in test.problems})
+                hints = list(dict.fromkeys(hint for test in parts for hint in test.hints))
+                output = "\n".join(test.output for test in parts)
+                tests.append(
+                    TestResult(name, None, float(grade.score), float(grade.max_score), output, problems, hints)
+                )
+        found[student] = Results(assignment, tests, "", extra={"student": student})
     return found
 
 
