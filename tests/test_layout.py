@@ -33,6 +33,7 @@ ORDER = [
     "build.regenerate",
     # integrations
     "integrations.nbgrader_plugin",
+    "integrations.feedback_page",
     "integrations.gradescope",
     # entry points
     "__main__",
