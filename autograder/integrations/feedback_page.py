@@ -15,6 +15,7 @@ Everything else (cells, grade panels, comments) is nbgrader's feedback template,
 """
 
 import html
+import re
 
 import bleach
 from jinja2 import DictLoader
@@ -81,6 +82,9 @@ MATHML_ATTRIBUTES = [
 ]
 
 
+FUNCTION_NAME = re.compile(r"<mi>(?:log|ln|exp|sin|cos|tan|max|min|arg)</mi>")
+
+
 def tex_to_mathml(tex: str, display: bool) -> str:
     """A formula as clean MathML (`<math display="block">` when `display`), or as its LaTeX in
     <code> when latex2mathml cannot read it: the page shows the text rather than failing."""
@@ -93,6 +97,9 @@ def tex_to_mathml(tex: str, display: bool) -> str:
         delimiter = "$$" if display else "$"
         return f'<code class="tex">{html.escape(delimiter + tex + delimiter)}</code>'
     mathml = mathml.replace("<mo>&#x0002B;</mo><mo>&#x0003D;</mo>", "<mo>+=</mo>")
+    # TeX's thin space after \log and the like, and an \underbrace as wide as what it is under.
+    mathml = FUNCTION_NAME.sub(r'\g<0><mspace width="0.167em"></mspace>', mathml)
+    mathml = mathml.replace("<mo>&#x23DF;</mo>", '<mo stretchy="true">&#x23DF;</mo>')
     return bleach.clean(mathml, tags=MATHML_TAGS, attributes=MATHML_ATTRIBUTES, strip=True)
 
 
