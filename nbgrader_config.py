@@ -74,6 +74,9 @@ c.Autograde.pre_convert_hook = PLUGIN + "stand_in_for_invalid_submissions"
 # wrote given to the course folder's owner.
 c.Autograde.post_convert_hook = PLUGIN + "finish_submission"
 c.GenerateFeedback.post_convert_hook = PLUGIN + "own_feedback"
+# Feedback pages read right without internet: formulas as MathML made here (no MathJax from a CDN),
+# no script, and a summary naming each exercise (autograder/integrations/feedback_page.py).
+c.GenerateFeedback.exporter_class = "autograder.integrations.feedback_page.FeedbackPageExporter"
 # Feedback pages carry the course's figures inside them: fetch_feedback gives students the page
 # alone, without the images/ folder its links point to.
 c.GenerateFeedback.preprocessors = [

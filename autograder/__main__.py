@@ -4,8 +4,9 @@ python -m autograder build [--check]         regenerate (or check) everything ge
 python -m autograder grade PATH... [options]  grade submitted notebooks in isolation
 python -m autograder gradescope ASSIGNMENT [-o autograder.zip]
                                               build the Gradescope autograder zip of an assignment
-python -m autograder report ASSIGNMENT [--results-dir results]
+python -m autograder report ASSIGNMENT [--results-dir results|COURSE]
                                               the class's results per exercise and its mistakes, and a plot
+                                              (COURSE: a course folder graded through nbgrader)
 """
 
 import argparse
@@ -95,14 +96,19 @@ def main(argv: list[str] | None = None) -> int:
         "--results-dir",
         type=Path,
         default=Path("results"),
-        help="where grade wrote <student>.json; the plot is written there too (default: results)",
+        help="where grade wrote <student>.json, or a course folder graded through nbgrader (it holds "
+        "gradebook.db); the plot is written there too (default: results)",
     )
     args = parser.parse_args(argv)
 
     if args.command == "report":
-        from .grading.report import ClassReport, read_results
+        from .grading.report import ClassReport, UnreadableGradebook, read_results
 
-        by_student = read_results(args.results_dir, args.assignment)
+        try:
+            by_student = read_results(args.results_dir, args.assignment)
+        except UnreadableGradebook as error:
+            print(f"error: {error}", file=sys.stderr)
+            return 2
         if not by_student:
             print(f"error: no results of {args.assignment} in {args.results_dir}", file=sys.stderr)
             return 2

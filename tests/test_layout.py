@@ -35,6 +35,7 @@ ORDER = [
     # integrations
     "integrations.exchange",
     "integrations.nbgrader_plugin",
+    "integrations.feedback_page",
     "integrations.gradescope",
     # entry points
     "__main__",

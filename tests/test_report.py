@@ -4,6 +4,7 @@ reported as an instructor reads it: per exercise, who has not done what, the mis
 import json
 import os
 import secrets
+import shutil
 import subprocess
 import sys
 
@@ -12,6 +13,7 @@ import pytest
 
 from class_of_three import HALF_DONE, HOSTILE_MISTAKES, SCORES, notebooks
 from conftest import ASSIGNMENT, ROOT
+from nbgrader_class import graded_course, nbgrader
 
 NONCE = secrets.token_hex(4)
 
@@ -80,3 +82,83 @@ def test_report_draws_its_plot_beside_the_results(graded):
 def test_report_without_results_says_so(tmp_path):
     result = autograder("report", ASSIGNMENT, "--results-dir", tmp_path)
     assert result.returncode == 2 and "no results of conv_step_by_step" in result.stderr
+
+
+# ---- a course graded through nbgrader (`nbgrader autograde`, or Formgrader's button) ----------------
+
+
+@pytest.fixture(scope="module")
+def nbgrader_course(tmp_path_factory):
+    """The same class graded with nbgrader's own commands (tests/nbgrader_class.py)."""
+    return graded_course(tmp_path_factory.mktemp("nbgrader"))
+
+
+def report_lines(text: str) -> dict[str, str]:
+    """{exercise: its line of the report's table}."""
+    table = text.split("\n\n")[1].splitlines()[1:]
+    return {line.split()[0]: line for line in table}
+
+
+@pytest.mark.slow  # runs nbgrader
+def test_report_reads_a_course_graded_through_nbgrader(nbgrader_course, graded):
+    report = autograder("report", ASSIGNMENT, "--results-dir", nbgrader_course)
+    assert report.returncode == 0, report.stderr
+    assert "conv_step_by_step: 3 students, mean 75.4 of 100" in report.stdout
+    assert "Scores: half 55, hostile 71.25, right 100" in report.stdout
+    # The same table and mistakes as the report of our own grader's results files.
+    assert report_lines(report.stdout) == report_lines(graded["report"].stdout)
+    mistakes = report.stdout.split("Mistakes the diagnoses named (students):")[1].split("Scores:")[0]
+    for exercise, hint_id in HOSTILE_MISTAKES:
+        (line,) = [line for line in mistakes.splitlines() if f"[{hint_id}]" in line and f" {exercise}: " in line]
+        assert line.endswith(": hostile"), line
+    assert (nbgrader_course / f"report-{ASSIGNMENT}.png").stat().st_size > 20_000
+
+
+@pytest.mark.slow
+def test_a_forged_record_in_the_notebook_changes_nothing(nbgrader_course):
+    """hostile wrote "full marks, no mistakes" into her notebook's metadata and right a mistake he did
+    not make: the report's scores are the gradebook's and its mistakes what the grader found."""
+    text = autograder("report", ASSIGNMENT, "--results-dir", nbgrader_course).stdout
+    mistakes = text.split("Mistakes the diagnoses named (students):")[1].split("Scores:")[0]
+    assert "hostile 71.25" in text and "right" not in mistakes and "mode_ignored" in mistakes
+
+
+@pytest.mark.slow
+def test_report_shows_a_score_the_instructor_changed_in_formgrader(nbgrader_course, tmp_path):
+    """Formgrader saves an instructor's score as the grade's manual_score in gradebook.db."""
+    from nbgrader.api import Gradebook
+
+    course = tmp_path / "course"
+    shutil.copytree(nbgrader_course, course)
+    with Gradebook(f"sqlite:///{course / 'gradebook.db'}") as gradebook:
+        grade = gradebook.find_grade("test_pool_backward", ASSIGNMENT, ASSIGNMENT, "half")
+        grade.manual_score = 12.5
+        gradebook.db.commit()
+    text = autograder("report", ASSIGNMENT, "--results-dir", course).stdout
+    assert "Scores: half 67.5, hostile 71.25, right 100" in text
+    assert report_lines(text)["pool_backward"].split()[1:6] == ["20", "17.5", "2", "1", "0"]
+
+
+@pytest.mark.slow
+def test_an_unreadable_autograded_notebook_loses_only_its_mistakes(nbgrader_course, tmp_path):
+    course = tmp_path / "course"
+    shutil.copytree(nbgrader_course, course)
+    (course / "autograded" / "hostile" / ASSIGNMENT / f"{ASSIGNMENT}.ipynb").write_text('{"cells": [')
+    result = autograder("report", ASSIGNMENT, "--results-dir", course)
+    assert result.returncode == 0, result.stderr
+    assert "Scores: half 55, hostile 71.25, right 100" in result.stdout
+    assert "hostile" not in result.stdout.split("Mistakes the diagnoses named (students):")[1].split("Scores:")[0]
+
+
+def test_a_gradebook_that_is_not_a_database_gets_a_clear_message(tmp_path):
+    (tmp_path / "gradebook.db").write_text("not a database")
+    result = autograder("report", ASSIGNMENT, "--results-dir", tmp_path)
+    assert result.returncode == 2 and "cannot read" in result.stderr and "file is not a database" in result.stderr
+    assert "Traceback" not in result.stderr
+    assert (tmp_path / "gradebook.db").read_text() == "not a database"
+
+
+def test_a_course_that_has_not_graded_the_assignment_says_so(tmp_path):
+    nbgrader(["db", "assignment", "add", "conv_mnist"], tmp_path)
+    result = autograder("report", ASSIGNMENT, "--results-dir", tmp_path)
+    assert result.returncode == 2 and f"no results of {ASSIGNMENT} in {tmp_path}" in result.stderr

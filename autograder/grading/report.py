@@ -1,10 +1,12 @@
 """A class's results at a glance: `python -m autograder report ASSIGNMENT --results-dir results`.
 
 Reads the results files a batch wrote (results/<student>.json, Gradescope's schema, whose tests
-carry the kinds of problem of their failing cases and the ids of the hints they showed) and
-tells an instructor, per exercise, how many students got it fully, partly or not at all, who
-has not done it yet, and which mistakes the diagnoses named how often; then draws the same as a
-PNG beside the results.
+carry the kinds of problem of their failing cases and the ids of the hints they showed), or, given
+a course folder graded through nbgrader (`nbgrader autograde` or Formgrader), what nbgrader wrote
+there: each exercise's score from its gradebook.db (autograde's, or the one an instructor set in
+Formgrader) and the kinds and hints from the autograded notebooks. Then it tells an instructor,
+per exercise, how many students got it fully, partly or not at all, who has not done it yet, and
+which mistakes the diagnoses named how often; then draws the same as a PNG beside the results.
 """
 
 import json
@@ -15,10 +17,12 @@ from pathlib import Path
 
 from ..assignments import exercises
 from ..hints import describe
-from .results import Results
+from .results import Results, TestResult
 
 #: Problem kinds of an exercise that was not attempted: the stub, or no function at all.
 NOT_DONE = {"NOT_IMPLEMENTED", "MISSING"}
+#: nbgrader's database of a course folder.
+GRADEBOOK = "gradebook.db"
 
 
 @dataclass
@@ -171,7 +175,10 @@ def wrapped(text: str, width: int) -> str:
 
 
 def read_results(results_dir: Path, assignment: str) -> dict[str, Results]:
-    """{student: Results} of every results file in `results_dir` for `assignment`; unreadable files are skipped."""
+    """{student: Results} of every results file in `results_dir` for `assignment`; unreadable files are
+    skipped. A folder holding nbgrader's gradebook.db is read as a course graded through nbgrader."""
+    if (Path(results_dir) / GRADEBOOK).is_file():
+        return read_nbgrader_course(Path(results_dir), assignment)
     found = {}
     for path in sorted(Path(results_dir).glob("*.json")):
         try:
@@ -181,3 +188,56 @@ def read_results(results_dir: Path, assignment: str) -> dict[str, Results]:
         if results.assignment == assignment:
             found[str(results.extra.get("student") or path.stem)] = results
     return found
+
+
+def read_nbgrader_course(course: Path, assignment: str) -> dict[str, Results]:
+    """{student: Results} of each submission of `assignment` in the course's gradebook: one test per
+    exercise scored as the gradebook has it, with the kinds of problem and the hint ids that
+    IsolatedAutograde recorded in the student's autograded notebook (none if it recorded nothing)."""
+    from nbgrader.api import Gradebook, MissingEntry
+    from sqlalchemy.exc import SQLAlchemyError
+
+    try:
+        with Gradebook(f"sqlite:///{(course / GRADEBOOK).resolve()}") as gradebook:
+            return read_gradebook(gradebook, course, assignment)
+    except MissingEntry:
+        return {}
+    except SQLAlchemyError as error:
+        raise UnreadableGradebook(f"cannot read {course / GRADEBOOK}: {error.orig or error}") from error
+
+
+class UnreadableGradebook(ValueError):
+    """A course's gradebook.db that nbgrader cannot open (not a database, or of another version)."""
+
+
+def read_gradebook(gradebook, course: Path, assignment: str) -> dict[str, Results]:
+    """read_nbgrader_course's work, on the course's open nbgrader Gradebook."""
+    listed = {ex.name for ex in exercises(assignment)}
+    found = {}
+    for submission in gradebook.find_assignment(assignment).submissions:
+        student = submission.student_id
+        tests = []
+        for notebook in submission.notebooks:
+            recorded = recorded_tests(course / "autograded" / student / assignment / f"{notebook.name}.ipynb")
+            for grade in notebook.grades:
+                name = grade.name.removeprefix("test_")
+                if name not in listed:
+                    continue
+                parts = [test for test in recorded if test.exercise == name]
+                problems = sorted({kind for test in parts for kind in test.problems})
+                hints = list(dict.fromkeys(hint for test in parts for hint in test.hints))
+                output = "\n".join(test.output for test in parts)
+                tests.append(
+                    TestResult(name, None, float(grade.score), float(grade.max_score), output, problems, hints)
+                )
+        found[student] = Results(assignment, tests, "", extra={"student": student})
+    return found
+
+
+def recorded_tests(path: Path) -> list[TestResult]:
+    """The tests IsolatedAutograde recorded in an autograded notebook (none when it cannot be read)."""
+    try:
+        metadata = json.loads(path.read_text(encoding="utf-8"))["metadata"]
+        return Results.from_gradescope(metadata["autograder"]["results"]).tests
+    except (OSError, ValueError, KeyError, TypeError, IndexError, AttributeError):
+        return []

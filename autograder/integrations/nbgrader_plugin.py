@@ -5,7 +5,8 @@
   each grade cell receives the verdict as its output and the points as its result, which
   nbgrader's SaveAutoGrades records as (partial) credit. Learner code never runs in nbgrader's
   kernel, so patching NumPy or the tests earns nothing. The hidden part of each grade cell is
-  removed from the autograded notebook, so generate_feedback cannot show it. A grade cell the
+  removed from the autograded notebook, so generate_feedback cannot show it. The results are kept
+  in the notebook's metadata (autograder.results) for `python -m autograder report`. A grade cell the
   student deleted is put back (nbgrader's own add_missing_cells fails on this course's layout,
   where a public-check cell stands between a solution and its grade cell).
 - SanitizeStudentHTML cleans what the student wrote (markdown, raw cells, saved outputs) in the
@@ -146,6 +147,13 @@ class IsolatedAutograde(NbGraderPreprocessor):
             results = self.grade(nb, info["assignment"])
             verdicts, summary = results.exercise_feedback(), results.output
             isolation = results.extra.get("isolation", "unknown")
+        # For `python -m autograder report`: the kinds of problem and mistakes named, which the grade
+        # cells' text does not carry; always written, so a submission cannot bring its own.
+        record = nb.metadata.get("autograder")
+        nb.metadata["autograder"] = {
+            **(record if isinstance(record, dict) else {}),
+            "results": None if invalid else results.to_gradescope(),
+        }
         self.log.info("Isolated grader (isolation: %s): %s", isolation, summary.splitlines()[0])
         with Gradebook(info["db_url"]) as gradebook:
             grade_cells = gradebook.find_notebook(info["notebook"], info["assignment"]).grade_cells
