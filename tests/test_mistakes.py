@@ -294,6 +294,8 @@ def test_public_check_catches_the_mistake(source, name, function, old, new, hint
 MNIST = source_notebook(ROOT, "conv_mnist")
 # (name, function edited, text replaced, replacement, words the hint or feedback must contain)
 MNIST_MISTAKES = [
+    ("binarize_at_or_above_0", "binarize", "images > 0", "images >= 0", "only levels above 0 are ink (> 0, not >= 0)"),
+    ("binarize_above_127", "binarize", "images > 0", "images > 127", "every level above 0 is ink, however faint"),
     (
         "momentum_forgotten",
         "train_step",
