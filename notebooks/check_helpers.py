@@ -2,8 +2,8 @@
 
 Imported first, before NumPy, this module keeps NumPy's matrix library (BLAS) to one thread: the
 arrays of this course are small, and on a machine with several cores the threads of a
-multi-threaded BLAS mostly wait for each other (training in assignment 2 took 220 s with them
-and 45 s without). It also makes a check cell that reaches a function still a stub say so in one
+multi-threaded BLAS mostly wait for each other (in one learner's run of assignment 2, training
+took 220 s with them and 45 s without). It also makes a check cell that reaches a function still a stub say so in one
 line, and keeps the record that `progress()` prints at the end of a notebook.
 """
 
@@ -111,13 +111,15 @@ def check_contract(function, *args, dtype=None, **kwargs):
                 "(an in-place operation such as `*=`, `+=`, `out=` or an assignment into a slice writes "
                 "into the array it was passed, or into a view of it)"
             )
+    settings = [f"{p} = {v!r}" for p, v in bound.arguments.items() if isinstance(v, (int, float, str))]
+    when = f" when {' and '.join(settings)}" if settings else ""
     for returned in outputs(result):
         for parameter, value in bound.arguments.items():
             if returned is value:
-                raise AssertionError(f"{name} returned its input {parameter} itself: return a new array")
+                raise AssertionError(f"{name} returned its input {parameter} itself{when}: return a new array")
             if isinstance(value, np.ndarray) and np.shares_memory(returned, value):
                 raise AssertionError(
-                    f"{name} returned a view of its input {parameter} (they share memory): return a new array"
+                    f"{name} returned a view of its input {parameter}{when} (they share memory): return a new array"
                 )
         if dtype is not None and returned.dtype.kind == "f" and returned.dtype != dtype:
             raise AssertionError(

@@ -430,7 +430,7 @@ NAMED_IN_NOTEBOOK = [
         "X_pad = np.pad(",
         "X_pad = X if pad == 0 else np.pad(",
         "public_zero_pad",
-        "zero_pad returned its input X itself",
+        "zero_pad returned its input X itself when pad = 0: return a new array",
     ),
     (
         "conv_single_step_multiplies_in_place",
