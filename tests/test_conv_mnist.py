@@ -52,6 +52,8 @@ def test_source_public_checks_and_hidden_tests_pass(executed_source):
         if cell.metadata.get("nbgrader", {}).get("grade"):
             (result,) = [o for o in cell.outputs if o.output_type == "execute_result"]
             assert float(result.data["text/plain"]) == cell.metadata.nbgrader.points, grade_id(cell)
+    (progress,) = [c for c in executed_source.cells if grade_id(c) == "progress"]
+    assert output_text(progress).splitlines()[-1].startswith("All 7 exercises pass their checks: you are done.")
 
 
 def test_source_draws_every_plot(executed_source):
@@ -281,3 +283,23 @@ def test_stopping_the_training_leaves_the_later_cells_working(tmp_path):
     ]
     assert errors == []
     assert sum(o.output_type == "display_data" for cell in later for o in cell.get("outputs", [])) >= 4  # the plots
+
+
+def test_a_cell_after_binarize_is_written_is_not_told_binarize_is_not_implemented(tmp_path):
+    """Run All on the release stops prepare_data at the binarize stub; the learner then writes
+    binarize and runs a cell that needs X_train: the message says to run the cell that makes it
+    again, not (as it once did) that binarize is not implemented yet."""
+    shutil.copytree(RELEASE.parent, tmp_path, dirs_exist_ok=True)
+    notebook = nbformat.read(str(tmp_path / RELEASE.name), as_version=4)
+    (solution,) = [c.source for c in nbformat.read(str(SOURCE), as_version=4).cells if grade_id(c) == "binarize"]
+    (prepare,) = [k for k, cell in enumerate(notebook.cells) if grade_id(cell) == "prepare_data"]
+    notebook.cells[prepare + 1 : prepare + 1] = [
+        nbformat.v4.new_code_cell(solution),
+        nbformat.v4.new_code_cell("X_train.shape"),
+    ]
+    nbformat.write(notebook, str(tmp_path / RELEASE.name))
+    run = execute(tmp_path / RELEASE.name, allow_errors=True).cells
+    assert output_text(run[prepare]).startswith("… binarize is not implemented yet")
+    assert output_text(run[prepare + 2]) == (
+        "… `X_train` is not made yet: binarize has changed since the cell that makes it stopped; run that cell again.\n"
+    )
