@@ -9,6 +9,9 @@ What is measured
         conv2  5x5, 8 -> 16 channels, pad 2, on 14x14     pool2  max 2x2, stride 2, 14x14x16
         dense  784 -> 10                                  softmax-CE  loss and its gradient
         train step  the whole network forward, backward and one SGD-with-momentum update
+        train step, chunks of 32  the same step through the batch 32 digits at a time
+                    (chunked_train_step: each chunk's windows stay in the caches; the notebook's
+                    reference is the plain chain, this variant lives here to keep its speed measured)
 
     Forward and backward are timed separately; a backward computes every gradient the NumPy
     layer returns (the input's included, also for conv1), PyTorch's through
