@@ -178,7 +178,7 @@ def test_mnist_shipped_opens_and_shows_the_digits(page, lab, screenshots):
     notebook = learner_copy(lab.root, "mnist_shipped", MNIST, {})
     open_notebook(page, lab, f"mnist_shipped/{MNIST}.ipynb", len(notebook.cells))
     setup, load = [i for i in code_cells(notebook)][:2]
-    assert notebook.cells[load].source.startswith("train_images, train_labels, test_images, test_labels = load_digits(")
+    assert "train_images, train_labels, test_images, test_labels = load_digits(" in notebook.cells[load].source
     run_cell(page, setup)
     run_cell(page, load)
     wait_until_executed(page, [setup, load], timeout=120_000)
