@@ -1,6 +1,7 @@
 """Assignment 2 as learners and instructors meet it: the source trains, the release fails kindly,
 the grader grades it, and the fast reference layers agree with the loop versions."""
 
+import importlib.util
 import json
 import os
 import re
@@ -51,6 +52,8 @@ def test_source_public_checks_and_hidden_tests_pass(executed_source):
         if cell.metadata.get("nbgrader", {}).get("grade"):
             (result,) = [o for o in cell.outputs if o.output_type == "execute_result"]
             assert float(result.data["text/plain"]) == cell.metadata.nbgrader.points, grade_id(cell)
+    (progress,) = [c for c in executed_source.cells if grade_id(c) == "progress"]
+    assert output_text(progress).splitlines()[-1].startswith("All 7 exercises pass their checks: you are done.")
 
 
 def test_source_draws_every_plot(executed_source):
@@ -78,7 +81,7 @@ FIRST_CALLED = {
     "public_pool_backward_fast": "pool_backward_fast",
     "public_softmax_cross_entropy": "softmax_cross_entropy",
     "public_train_step": "train_step",
-    "public_network_gradient_check": "train_step",
+    "public_network_gradient_check": "conv_forward_fast",  # it checks the forward pass first
 }
 
 
@@ -215,25 +218,20 @@ def test_fast_layers_equal_the_loop_versions_on_every_hidden_case(references):
             )
 
 
-def plain_train_step(ns, params, velocity, X, Y, learning_rate, momentum):
-    """train_step as the text of exercise 7 asks for it: the whole batch at once, every layer's
-    backward pass through the learner's functions (here the reference's), conv1's dA_prev included."""
-    Z3, cache = ns["forward"](params, X)
-    loss, dZ3 = ns["softmax_cross_entropy"](Z3, Y)
-    grads = {"W3": cache["F"].T @ dZ3, "b3": dZ3.sum(axis=0, keepdims=True)}
-    dP2 = (dZ3 @ params["W3"].T).reshape(cache["P2"].shape)
-    dZ2 = ns["pool_backward_fast"](dP2, cache["pool2"]) * (cache["Z2"] > 0)
-    dP1, grads["W2"], grads["b2"] = ns["conv_backward_fast"](dZ2, cache["conv2"])
-    dZ1 = ns["pool_backward_fast"](dP1, cache["pool1"]) * (cache["Z1"] > 0)
-    _, grads["W1"], grads["b1"] = ns["conv_backward_fast"](dZ1, cache["conv1"])
-    new_velocity = {k: momentum * velocity[k] - learning_rate * grads[k] for k in params}
-    return {k: params[k] + new_velocity[k] for k in params}, new_velocity, loss
+def load_layers_bench(monkeypatch):
+    """bench/layers.py as a module, its folder first on sys.path as when the script runs."""
+    monkeypatch.syspath_prepend(str(ROOT / "bench"))
+    spec = importlib.util.spec_from_file_location("bench_layers", ROOT / "bench" / "layers.py")
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module
 
 
 @pytest.mark.parametrize("dtype", [np.float64, np.float32])
-def test_reference_train_step_in_chunks_equals_the_plain_one(references, dtype):
-    """The reference goes through a batch in chunks of 32: on a batch of 70 (two full chunks and a
-    short one) it gives the plain step's values, in the dtype it is given."""
+def test_chunked_train_step_of_the_bench_equals_the_reference(references, dtype, monkeypatch):
+    """The bench's faster variant goes through a batch in chunks of 32: on a batch of 70 (two full
+    chunks and a short one) it gives the values of the notebook's plain train_step, in the dtype
+    it is given, so that its timing in bench/layers.py is that of the same step."""
     from autograder.assignments.conv_mnist import binary_digits, network
 
     fast, _ = references
@@ -241,14 +239,25 @@ def test_reference_train_step_in_chunks_equals_the_plain_one(references, dtype):
     X, Y = binary_digits(7, 70), np.eye(10)[np.random.RandomState(7).randint(0, 10, 70)]
     cast = lambda d: {k: v.astype(dtype) for k, v in d.items()}
     args = (cast(params), cast(velocity), X.astype(dtype), Y.astype(dtype), 0.05, 0.9)
-    chunked, plain = fast["train_step"](*args), plain_train_step(fast, *args)
+    chunked, plain = load_layers_bench(monkeypatch).chunked_train_step(fast, *args), fast["train_step"](*args)
     rtol = 1e-10 if dtype == np.float64 else 1e-4
     for mine, theirs in zip(chunked[:2], plain[:2]):
         for k in theirs:
-            assert mine[k].dtype == dtype, k
+            assert mine[k].dtype == theirs[k].dtype == dtype, k
             np.testing.assert_allclose(mine[k], theirs[k], rtol=rtol, atol=rtol * np.abs(theirs[k]).max())
-    assert np.asarray(chunked[2]).dtype == dtype
+    assert np.asarray(chunked[2]).dtype == np.asarray(plain[2]).dtype == dtype
     np.testing.assert_allclose(chunked[2], plain[2], rtol=rtol)
+
+
+def test_reference_train_step_is_the_plain_chain():
+    """The solution learners compare theirs with is forward, loss, the six-line backward chain and
+    the momentum update: no loop over chunks of the batch (that variant lives in bench/layers.py)."""
+    notebook = nbformat.read(str(SOURCE), as_version=4)
+    (cell,) = [c for c in notebook.cells if grade_id(c) == "train_step"]
+    solution = cell.source.split("### BEGIN SOLUTION")[1].split("### END SOLUTION")[0]
+    lines = [line.strip() for line in solution.splitlines() if line.strip()]
+    assert "range(" not in solution and "chunk" not in solution
+    assert lines[0].startswith("Z3, cache = forward(params, X)") and len(lines) == 11, lines
 
 
 def test_stopping_the_training_leaves_the_later_cells_working(tmp_path):
@@ -274,3 +283,23 @@ def test_stopping_the_training_leaves_the_later_cells_working(tmp_path):
     ]
     assert errors == []
     assert sum(o.output_type == "display_data" for cell in later for o in cell.get("outputs", [])) >= 4  # the plots
+
+
+def test_a_cell_after_binarize_is_written_is_not_told_binarize_is_not_implemented(tmp_path):
+    """Run All on the release stops prepare_data at the binarize stub; the learner then writes
+    binarize and runs a cell that needs X_train: the message says to run the cell that makes it
+    again, not (as it once did) that binarize is not implemented yet."""
+    shutil.copytree(RELEASE.parent, tmp_path, dirs_exist_ok=True)
+    notebook = nbformat.read(str(tmp_path / RELEASE.name), as_version=4)
+    (solution,) = [c.source for c in nbformat.read(str(SOURCE), as_version=4).cells if grade_id(c) == "binarize"]
+    (prepare,) = [k for k, cell in enumerate(notebook.cells) if grade_id(cell) == "prepare_data"]
+    notebook.cells[prepare + 1 : prepare + 1] = [
+        nbformat.v4.new_code_cell(solution),
+        nbformat.v4.new_code_cell("X_train.shape"),
+    ]
+    nbformat.write(notebook, str(tmp_path / RELEASE.name))
+    run = execute(tmp_path / RELEASE.name, allow_errors=True).cells
+    assert output_text(run[prepare]).startswith("… binarize is not implemented yet")
+    assert output_text(run[prepare + 2]) == (
+        "… `X_train` is not made yet: binarize has changed since the cell that makes it stopped; run that cell again.\n"
+    )

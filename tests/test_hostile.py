@@ -2018,8 +2018,13 @@ def test_time_budget_bounds_the_submission(batch):
 def judged_in_process(cells_of) -> dict[str, float]:
     """Scores of a submission's code run in this process (the course visible, no sandbox)."""
     namespace = {"__name__": "__main__"}
-    for index, text in learner_code_cells(cells_of()):
-        exec(compile(text, f"<cell {index}>", "exec"), namespace)
+    folder = str(source_notebook(ROOT, ASSIGNMENT).parent)  # the setup cell imports check_helpers from there
+    sys.path.insert(0, folder)
+    try:
+        for index, text in learner_code_cells(cells_of()):
+            exec(compile(text, f"<cell {index}>", "exec"), namespace)
+    finally:
+        sys.path.remove(folder)
     cases = read_all_cases(REFERENCE_H5)
     verdicts = judge_assignment(exercises(ASSIGNMENT), cases, in_process_call(namespace))
     return {verdict.exercise.name: verdict.score for verdict in verdicts}

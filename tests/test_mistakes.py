@@ -250,12 +250,11 @@ def test_wrong_helper_is_charged_once(graded):
     assert "right when it is given a correct zero_pad" in feedback["conv_forward"]
 
 
-def failing_public_checks(notebook, folder: Path | None = None) -> dict[str, str]:
+def failing_public_checks(notebook, folder: Path) -> dict[str, str]:
     """{public check's grade id: the exception it stopped with} after running the learner's cells;
     `folder` holds the modules the notebook imports (as its own folder does in Jupyter)."""
     namespace = {"__name__": "__main__"}
-    if folder is not None:
-        sys.path.insert(0, str(folder))
+    sys.path.insert(0, str(folder))
     try:
         for index, source in learner_code_cells(notebook):
             exec(compile(source, f"<cell {index}>", "exec"), namespace)
@@ -268,9 +267,11 @@ def failing_public_checks(notebook, folder: Path | None = None) -> dict[str, str
                 except Exception as error:
                     failing[grade_id(cell)] = f"{type(error).__name__}: {error}"
     finally:
-        if folder is not None:
-            sys.path.remove(str(folder))
+        sys.path.remove(str(folder))
     return failing
+
+
+STEP = source_notebook(ROOT, "conv_step_by_step")
 
 
 @pytest.fixture(scope="module")
@@ -279,12 +280,12 @@ def source(source_path):
 
 
 def test_the_solutions_pass_every_public_check(source):
-    assert failing_public_checks(source) == {}
+    assert failing_public_checks(source, STEP.parent) == {}
 
 
 @pytest.mark.parametrize("name,function,old,new,hint", MISTAKES, ids=[m[0] for m in MISTAKES])
 def test_public_check_catches_the_mistake(source, name, function, old, new, hint):
-    failing = failing_public_checks(plant(source, function, old, new))
+    failing = failing_public_checks(plant(source, function, old, new), STEP.parent)
     assert f"public_{function}" in failing, failing
 
 
@@ -293,6 +294,8 @@ def test_public_check_catches_the_mistake(source, name, function, old, new, hint
 MNIST = source_notebook(ROOT, "conv_mnist")
 # (name, function edited, text replaced, replacement, words the hint or feedback must contain)
 MNIST_MISTAKES = [
+    ("binarize_at_or_above_0", "binarize", "images > 0", "images >= 0", "only levels above 0 are ink (> 0, not >= 0)"),
+    ("binarize_above_127", "binarize", "images > 0", "images > 127", "every level above 0 is ink, however faint"),
     (
         "momentum_forgotten",
         "train_step",
@@ -355,7 +358,7 @@ LOOPS = (
 """,
     """    windows = conv_windows(A_prev, W.shape[0], hparameters["stride"], hparameters["pad"])
     m, n_H, n_W = windows.shape[:3]
-    Z = np.zeros((m, n_H, n_W, W.shape[3]))
+    Z = np.zeros((m, n_H, n_W, W.shape[3]), dtype=windows.dtype)
     for i in range(m):
         for h in range(n_H):
             for w in range(n_W):
@@ -413,3 +416,204 @@ def test_mnist_public_check_fails_four_nested_loops_with_the_time_and_the_limit(
     failing = failing_public_checks(plant(mnist_source, *LOOPS), MNIST.parent)
     said = failing["public_conv_forward_fast"]
     assert said.startswith("AssertionError: time for 256 digits") and "over the limit of 3000 ms" in said, said
+
+
+# ---------------------------------------------------------------- the public checks name the cause
+
+# Mistakes that two fresh learners made and that the public checks once let through, or caught
+# with a message that named the wrong cause: (name, function edited, text replaced, replacement,
+# the check cell that must fail, words its message must contain).
+NAMED_IN_NOTEBOOK = [
+    (
+        "zero_pad_returns_X_at_pad_0",
+        "zero_pad",
+        "X_pad = np.pad(",
+        "X_pad = X if pad == 0 else np.pad(",
+        "public_zero_pad",
+        "zero_pad returned its input X itself when pad = 0: return a new array",
+    ),
+    (
+        "conv_single_step_multiplies_in_place",
+        "conv_single_step",
+        "Z = np.sum(a_slice_prev * W) + b.item()",
+        "a_slice_prev *= W\n    Z = np.sum(a_slice_prev) + b.item()",
+        "public_conv_single_step",
+        "conv_single_step changed its input a_slice_prev",
+    ),
+    (
+        "distribute_value_over_f_H_plus_f_W",
+        "distribute_value",
+        "dz / (f_H * f_W)",
+        "dz / (f_H + f_W)",
+        "public_distribute_value",
+        "add up to 7.2, not 6: each entry is dz divided by the number of entries",
+    ),
+    (
+        "distribute_value_square_window",
+        "distribute_value",
+        "np.full((f_H, f_W), dz / (f_H * f_W))",
+        "np.ones((f_H, f_H)) * dz / (f_H * f_W)",
+        "public_distribute_value",
+        "distribute_value(6, (2, 3)).shape: the shape is (2, 2), expected (2, 3)",
+    ),
+    (
+        "pool_backward_reads_a_global",
+        "pool_backward",
+        "A_prev, hparameters = cache",
+        "_, hparameters = cache",
+        "public_pool_backward",
+        "pool_backward reads the notebook's variable `A_prev` instead of its own arguments",
+    ),
+    (
+        "max_pool_starts_from_zero",
+        "pool_forward",
+        'summarise = np.max if mode == "max" else np.mean',
+        'summarise = (lambda window: max(0.0, np.max(window))) if mode == "max" else np.mean',
+        "public_pool_forward",
+        "max pooling gives 0 or more on windows whose values are all negative",
+    ),
+    (
+        "conv_width_from_height",
+        "conv_forward",
+        "n_W = (n_W_prev - f + 2 * pad) // stride + 1",
+        "n_W = (n_H_prev - f + 2 * pad) // stride + 1",
+        "public_conv_forward",
+        "the width n_W (axis 2) is wrong",
+    ),
+    (  # the numerical check is computed with conv_forward: a wrong forward pass is named, not the backward
+        "gradient_check_with_a_wrong_forward",
+        "conv_forward",
+        "Z[i, h, w, c] = conv_single_step(a_slice_prev, W[:, :, :, c], b[:, :, :, c])",
+        "Z[i, h, w, c] = conv_single_step(a_slice_prev, W[:, :, :, c], 0 * b[:, :, :, c])",
+        "public_gradient_check",
+        "conv_forward is wrong on these inputs, so this check cannot judge conv_backward: fix conv_forward first",
+    ),
+    (
+        "gradient_check_with_a_wrong_backward",
+        "conv_backward",
+        "dW[:, :, :, c] += a_slice * dZ[i, h, w, c]",
+        "dW[:, :, :, c] += 2 * a_slice * dZ[i, h, w, c]",
+        "public_gradient_check",
+        "conv_backward is wrong: its dW disagree with the numerical gradients",
+    ),
+]
+MNIST_NAMED_IN_NOTEBOOK = [
+    (
+        "binarize_writes_into_its_input",
+        "binarize",
+        "binary = ((images > 0) * 255).astype(np.uint8)",
+        "images[images > 0] = 255\n    binary = images",
+        "public_binarize",
+        "binarize changed its input images",
+    ),
+    (
+        "binarize_threshold_at_or_above_0",
+        "binarize",
+        "images > 0",
+        "images >= 0",
+        "public_binarize",
+        "binarize turns grey level 0 into ink",
+    ),
+    (
+        "binarize_threshold_too_high",
+        "binarize",
+        "images > 0",
+        "images > 127",
+        "public_binarize",
+        "binarize leaves 127 of the grey levels from 1 to 255 as background",
+    ),
+    (
+        "binarize_wrong_dtype",
+        "binarize",
+        ".astype(np.uint8)",
+        ".astype(np.int16)",
+        "public_binarize",
+        "binary has dtype int16, expected dtype uint8",
+    ),
+    (
+        "float64_out_for_float32_in",
+        "pool_backward_fast",
+        "np.zeros(A_prev.shape, dtype=dA.dtype)",
+        "np.zeros(A_prev.shape)",
+        "public_pool_backward_fast",
+        "pool_backward_fast returned dtype float64 for float32 inputs",
+    ),
+    (
+        "max_pool_fast_starts_from_zero",
+        "pool_forward_fast",
+        "A = A_prev[:, :stride * n_H:stride, :stride * n_W:stride]",
+        "A = np.zeros_like(A_prev[:, :stride * n_H:stride, :stride * n_W:stride])",
+        "public_pool_forward_fast",
+        "max pooling gives 0 or more on windows whose values are all negative",
+    ),
+    (
+        "pool_width_from_height",
+        "pool_forward_fast",
+        "n_W = (A_prev.shape[2] - f) // stride + 1",
+        "n_W = (A_prev.shape[1] - f) // stride + 1",
+        "public_pool_forward_fast",
+        "the width n_W (axis 2) is wrong",
+    ),
+    (
+        "maximum_in_place_on_a_view_of_the_input",
+        "pool_forward_fast",
+        "A = np.maximum(A, A_prev[:, rows, cols])",
+        "np.maximum(A, A_prev[:, rows, cols], out=A)",
+        "public_pool_forward_fast",
+        "pool_forward_fast changed its input A_prev",
+    ),
+    (
+        "db_not_reshaped_is_a_shape",
+        "conv_backward_fast",
+        "db = dZ.sum(axis=(0, 1, 2)).reshape(b.shape)",
+        "db = dZ.sum(axis=(0, 1, 2))",
+        "public_conv_backward_fast",
+        "db has shape (4,), expected shape (1, 1, 1, 4)",
+    ),
+    (
+        "layer_gradient_check_with_a_wrong_forward",
+        "conv_forward_fast",
+        "axes=([3, 4, 5], [0, 1, 2])) + b",
+        "axes=([3, 4, 5], [0, 1, 2]))",
+        "public_layer_gradient_check",
+        "conv_forward_fast is wrong on these inputs, so this check cannot judge conv_backward_fast",
+    ),
+    (
+        "layer_gradient_check_with_a_wrong_backward",
+        "conv_backward_fast",
+        "db = dZ.sum(axis=(0, 1, 2)).reshape(b.shape)",
+        "db = 2 * dZ.sum(axis=(0, 1, 2)).reshape(b.shape)",
+        "public_layer_gradient_check",
+        "conv_backward_fast is wrong: the gradients of b disagree with the numerical ones",
+    ),
+    (
+        "network_gradient_check_with_a_wrong_forward",
+        "pool_forward_fast",
+        "A = np.maximum(A, A_prev[:, rows, cols])",
+        "A = A + A_prev[:, rows, cols]",
+        "public_network_gradient_check",
+        "the forward pass gives a wrong loss here, so this check cannot judge train_step's backward pass",
+    ),
+    (
+        "network_gradient_check_with_a_wrong_backward",
+        "train_step",
+        'dW3, db3 = cache["F"].T @ dZ3,',
+        'dW3, db3 = 2 * cache["F"].T @ dZ3,',
+        "public_network_gradient_check",
+        "train_step's backward pass is wrong: the gradients of W3 disagree with the numerical ones",
+    ),
+]
+
+
+@pytest.mark.parametrize("name,function,old,new,check,words", NAMED_IN_NOTEBOOK, ids=[m[0] for m in NAMED_IN_NOTEBOOK])
+def test_public_check_names_the_cause(source, name, function, old, new, check, words):
+    failing = failing_public_checks(plant(source, function, old, new), STEP.parent)
+    assert words in failing.get(check, ""), failing
+
+
+@pytest.mark.parametrize(
+    "name,function,old,new,check,words", MNIST_NAMED_IN_NOTEBOOK, ids=[m[0] for m in MNIST_NAMED_IN_NOTEBOOK]
+)
+def test_mnist_public_check_names_the_cause(mnist_source, name, function, old, new, check, words):
+    failing = failing_public_checks(plant(mnist_source, function, old, new), MNIST.parent)
+    assert words in failing.get(check, ""), failing

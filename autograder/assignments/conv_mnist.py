@@ -14,7 +14,7 @@ import hashlib
 
 import numpy as np
 
-from ..hints import Case, CaseVerdict, close, empty_crop_when_pad_is_zero, fails_exactly_where
+from ..hints import Case, CaseVerdict, close, empty_crop_when_pad_is_zero, fails_exactly_where, first_array
 from ..problems import ProblemKind
 from . import Exercise, WrongReturn, WrongShape
 from .cases import (
@@ -105,6 +105,20 @@ def binarize_outputs(result: object, x: dict) -> tuple[np.ndarray]:
     if array.dtype != np.uint8:
         raise WrongReturn(f"the result has dtype {array.dtype}; the spec asks for uint8 (0 and 255)")
     return (array,)
+
+
+def binarize_threshold(ex: Exercise, verdicts: list[CaseVerdict]) -> str | None:
+    """binarize's threshold off: background (level 0) made ink, or faint ink (low levels) left as background."""
+    for v in verdicts:
+        yours, images = first_array(v), v.case.inputs["images"]
+        if v.passed or yours is None or yours.size != images.size:
+            continue
+        ink = yours.reshape(images.shape) > 0
+        if ink[images == 0].any() and (ink == (images >= 0)).all():
+            return "Grey level 0, the background, became ink: only levels above 0 are ink (> 0, not >= 0)."
+        if not ink[images == 0].any() and not ink[images > 0].all():
+            return "Some grey levels above 0 stayed background: every level above 0 is ink, however faint."
+    return None
 
 
 # ------------------------------------------------------------------ convolution -------------
@@ -403,7 +417,9 @@ JUDGED_HELPERS = [
 ]
 
 EXERCISES = [
-    Exercise("binarize", 10, binarize_cases, lambda x: ((x["images"],), {}), binarize_outputs),
+    Exercise(
+        "binarize", 10, binarize_cases, lambda x: ((x["images"],), {}), binarize_outputs, hints=(binarize_threshold,)
+    ),
     Exercise(
         "conv_forward_fast",
         20,

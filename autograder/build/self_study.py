@@ -24,6 +24,17 @@ SELF_STUDY_SENTENCE = (
 )
 
 
+def with_check_imported(setup: str) -> str:
+    """The setup cell's source with `from autograder import check` on the line after NumPy's import."""
+    lines = setup.splitlines()
+    if "import numpy as np" not in lines:
+        raise RuntimeError(
+            "the setup cell no longer has the line `import numpy as np`; update autograder/build/self_study.py"
+        )
+    lines.insert(lines.index("import numpy as np") + 1, "from autograder import check")
+    return "\n".join(lines)
+
+
 def self_study_edition(release_notebook: dict) -> nbformat.NotebookNode:
     """A new notebook: the release with nbgrader metadata removed and grade cells turned into checks.
 
@@ -38,9 +49,7 @@ def self_study_edition(release_notebook: dict) -> nbformat.NotebookNode:
             name = meta["grade_id"].removeprefix("test_")
             cell.source = f"check({name})"
         elif meta.get("grade_id") == "setup":
-            cell.source = cell.source.replace(
-                "import numpy as np\n", "import numpy as np\n\nfrom autograder import check\n", 1
-            )
+            cell.source = with_check_imported(cell.source)
         elif cell.cell_type == "markdown":
             cell.source = GRADING_SENTENCE.sub(lambda _: SELF_STUDY_SENTENCE, cell.source)
     if not any(SELF_STUDY_SENTENCE in cell.source for cell in notebook.cells):

