@@ -137,9 +137,9 @@ def write_batch(course: Path, rows) -> None:
     nbformat.write(tampering_notebook(), str(target))
 
 
-def autograde(course: Path, students: list[str]):
+def autograde(course: Path, students: list[str], threads: int):
     """(seconds, completed process, {student: score}) of `nbgrader autograde ASSIGNMENT --force` in course."""
-    seconds, result = grading.timed(run_nbgrader, ["autograde", ASSIGNMENT, "--force"], course)
+    seconds, _, result = grading.run_timed(grading.nbgrader_command(), course, threads)
     return seconds, result, grading.nbgrader_scores(course, students)
 
 

@@ -30,6 +30,7 @@ Folders are the course's (nbgrader_config.py): release/, submitted/, autograded/
 
 import base64
 import csv
+import glob
 import html
 import json
 import mimetypes
@@ -47,15 +48,18 @@ from nbconvert.preprocessors.sanitize import SanitizeHTML
 from nbformat import NotebookNode
 from nbformat.v4 import new_code_cell, new_markdown_cell, new_output
 from nbgrader.api import Gradebook, MissingEntry
+from nbgrader.coursedir import CourseDirectory
 from nbgrader.plugins.export import CsvExportPlugin
 from nbgrader.preprocessors import NbGraderPreprocessor, OverwriteCells
-from traitlets import Any, Bool, List, Unicode
+from traitlets import Any, Bool, Int, List, Unicode
 from traitlets.log import get_logger
 
 from ..course import Course
 from ..grading import sandbox
-from ..grading.grade import InvalidSubmission, grade_submission, read_submission
+from ..grading.grade import InvalidSubmission, read_submission
 from ..grading.results import Results
+from .grading_ahead import GradingAhead, grading_ahead, stop_grading_ahead
+from .nbgrader_steps import run_gradebook
 
 HIDDEN_BEGIN, HIDDEN_END = "### BEGIN HIDDEN TESTS", "### END HIDDEN TESTS"
 #: What nbgrader's submit writes beside the notebooks, and release_feedback reads back.
@@ -130,6 +134,10 @@ class IsolatedAutograde(NbGraderPreprocessor):
         help="Grade even where no sandbox can be had: learner code then runs as the "
         "instructor, able to read and change everything they can.",
     ).tag(config=True)
+    jobs = Int(
+        os.cpu_count() or 1,
+        help="Submissions graded ahead of the one nbgrader is at, at once (0: each when reached).",
+    ).tag(config=True)
     course_folder = Unicode(
         "",
         help="A folder holding <assignment>.h5 and <assignment>/*.py to grade against; empty: the "
@@ -143,11 +151,11 @@ class IsolatedAutograde(NbGraderPreprocessor):
         if invalid:
             verdicts, summary, isolation = {}, f"Not graded: {invalid}", "none, nothing was run"
         else:
-            results = self.grade(nb, info["assignment"])
+            results = self.grade(nb, info)
             verdicts, summary = results.exercise_feedback(), results.output
             isolation = results.extra.get("isolation", "unknown")
         self.log.info("Isolated grader (isolation: %s): %s", isolation, summary.splitlines()[0])
-        with Gradebook(info["db_url"]) as gradebook:
+        with run_gradebook(info["db_url"]) as gradebook:
             grade_cells = gradebook.find_notebook(info["notebook"], info["assignment"]).grade_cells
             restore_missing_grade_cells(nb, {cell.name: cell.max_score for cell in grade_cells})
             name_from_account(gradebook, info["student"])
@@ -164,19 +172,30 @@ class IsolatedAutograde(NbGraderPreprocessor):
             ]
         return nb, resources
 
-    def grade(self, nb: NotebookNode, assignment: str) -> Results:
-        """grade_submission's results for this notebook. NoIsolation is logged and raised: nbgrader then
-        fails this submission (no autograded notebook, no scores saved) and exits with an error."""
+    def grade(self, nb: NotebookNode, info: dict) -> Results:
+        """grade_submission's results for this notebook (graded ahead, see grading_ahead). NoIsolation
+        is logged and raised: nbgrader then fails this submission (no autograded notebook, no
+        scores saved) and exits with an error."""
         try:
-            course = Course.folder(Path(self.course_folder)) if self.course_folder else Course.repository()
-            return grade_submission(nb, assignment, course, unsandboxed=self.unsandboxed)
+            return self.grading_ahead(info).results(info["student"], nb)
         except sandbox.NoIsolation as error:
+            stop_grading_ahead()
             self.log.error(
                 "Isolated grader refuses to grade: %s (nbgrader: set "
                 "c.IsolatedAutograde.unsandboxed = True to grade without a sandbox)",
                 error,
             )
             raise
+
+    def grading_ahead(self, info: dict) -> GradingAhead:
+        """This run's grader of the notebook `info` names, over the submissions nbgrader will reach
+        (its course folder, --student and assignment, as nbgrader finds them)."""
+        course = Course.folder(Path(self.course_folder)) if self.course_folder else Course.repository()
+        folders = CourseDirectory(config=self.config)
+        pattern = folders.format_path(folders.submitted_directory, folders.student_id, info["assignment"])
+        paths = {Path(path).parent.parent.name: Path(path) for path in glob.glob(f"{pattern}/{info['notebook']}.ipynb")}
+        key = (course, info["assignment"], info["notebook"], pattern, self.unsandboxed, self.jobs)
+        return grading_ahead(key, lambda: GradingAhead(paths, info["assignment"], course, self.unsandboxed, self.jobs))
 
 
 def restore_missing_grade_cells(nb: NotebookNode, points_by_grade_id: dict[str, float]) -> None:
@@ -232,8 +251,20 @@ class RestoreReleasedGradeCells(OverwriteCells):
     OverwriteCells warns "Attribute 'checksum' ... has changed!" for each: eight warnings per
     submission that look like tampering. A cell whose source is the release's (the recorded
     source with its hidden region removed) is given the recorded source first; any other change
-    is still reported and restored by OverwriteCells itself.
+    is still reported and restored by OverwriteCells itself. It reads the gradebook through the
+    run's one connection (run_gradebook).
     """
+
+    def preprocess(self, nb: NotebookNode, resources: dict) -> tuple[NotebookNode, dict]:
+        """OverwriteCells.preprocess over run_gradebook."""
+        info = resources["nbgrader"]
+        self.notebook_id, self.assignment_id, self.db_url = info["notebook"], info["assignment"], info["db_url"]
+        with run_gradebook(self.db_url) as self.gradebook:
+            nb, resources = NbGraderPreprocessor.preprocess(self, nb, resources)  # the cells, one by one
+            if self.add_missing_cells:
+                nb, resources = self.add_missing_grade_cells(nb, resources)
+                nb, resources = self.add_missing_task_cells(nb, resources)
+        return nb, resources
 
     def preprocess_cell(self, cell, resources, cell_index):
         """Put back the recorded source of a released, untouched grade cell, then OverwriteCells."""
