@@ -39,6 +39,7 @@ c.Autograde.sanitize_preprocessors = [
 ]
 # Autograde: nbgrader's own steps, with its Execute step replaced by the isolated grader, and
 # the student's HTML cleaned in the autograded notebook (what feedback and Formgrader render).
+# STEPS are nbgrader's own steps with their set-up done once per run instead of per notebook.
 c.Autograde.autograde_preprocessors = [
     PLUGIN + "IsolatedAutograde",
     PLUGIN + "SanitizeStudentHTML",
@@ -46,7 +47,7 @@ c.Autograde.autograde_preprocessors = [
     "nbconvert.preprocessors.ClearMetadataPreprocessor",
     "nbgrader.preprocessors.LimitOutput",
     STEPS + "SaveAutoGradesOnce",
-    "nbgrader.preprocessors.AssignLatePenalties",
+    STEPS + "AssignLatePenaltiesOnce",
     STEPS + "CheckCellMetadataOnce",
 ]
 c.Autograde.pre_convert_hook = PLUGIN + "stand_in_for_invalid_submissions"

@@ -46,8 +46,8 @@ from bleach.css_sanitizer import CSSSanitizer
 from nbconvert.filters.markdown_mistune import IPythonRenderer, MarkdownWithMath
 from nbconvert.preprocessors.sanitize import SanitizeHTML
 from nbformat import NotebookNode
-from nbformat.v4 import new_code_cell, new_markdown_cell, new_output
-from nbgrader.api import Gradebook, MissingEntry
+from nbformat.v4 import new_code_cell, new_markdown_cell
+from nbgrader.api import Gradebook, GradeCell, MissingEntry
 from nbgrader.coursedir import CourseDirectory
 from nbgrader.plugins.export import CsvExportPlugin
 from nbgrader.preprocessors import NbGraderPreprocessor, OverwriteCells
@@ -59,7 +59,7 @@ from ..grading import sandbox
 from ..grading.grade import InvalidSubmission, read_submission
 from ..grading.results import Results
 from .grading_ahead import GradingAhead, grading_ahead, stop_grading_ahead
-from .nbgrader_steps import run_gradebook
+from .nbgrader_steps import NotebookCells, run_gradebook
 
 HIDDEN_BEGIN, HIDDEN_END = "### BEGIN HIDDEN TESTS", "### END HIDDEN TESTS"
 #: What nbgrader's submit writes beside the notebooks, and release_feedback reads back.
@@ -156,8 +156,11 @@ class IsolatedAutograde(NbGraderPreprocessor):
             isolation = results.extra.get("isolation", "unknown")
         self.log.info("Isolated grader (isolation: %s): %s", isolation, summary.splitlines()[0])
         with run_gradebook(info["db_url"]) as gradebook:
-            grade_cells = gradebook.find_notebook(info["notebook"], info["assignment"]).grade_cells
-            restore_missing_grade_cells(nb, {cell.name: cell.max_score for cell in grade_cells})
+            notebook = gradebook.find_notebook(info["notebook"], info["assignment"])
+            points = gradebook.db.query(GradeCell.name, GradeCell.max_score).filter(
+                GradeCell.notebook_id == notebook.id
+            )
+            restore_missing_grade_cells(nb, dict(points.all()))
             name_from_account(gradebook, info["student"])
         for cell in nb.cells:
             meta = cell.metadata.get("nbgrader", {})
@@ -166,9 +169,14 @@ class IsolatedAutograde(NbGraderPreprocessor):
             name = meta["grade_id"].removeprefix("test_")
             points, feedback = verdicts.get(name, (0.0, summary if invalid else f"{name} was not graded."))
             cell.source = visible_part(cell.source)
-            cell.outputs = [
-                new_output("stream", name="stdout", text=feedback + "\n"),
-                new_output("execute_result", data={"text/plain": repr(points)}, execution_count=1),
+            cell.outputs = [  # as nbformat's new_output makes them, without checking each against the schema
+                NotebookNode(output_type="stream", name="stdout", text=feedback + "\n"),
+                NotebookNode(
+                    output_type="execute_result",
+                    data=NotebookNode({"text/plain": repr(points)}),
+                    metadata=NotebookNode(),
+                    execution_count=1,
+                ),
             ]
         return nb, resources
 
@@ -252,14 +260,15 @@ class RestoreReleasedGradeCells(OverwriteCells):
     submission that look like tampering. A cell whose source is the release's (the recorded
     source with its hidden region removed) is given the recorded source first; any other change
     is still reported and restored by OverwriteCells itself. It reads the gradebook through the
-    run's one connection (run_gradebook).
+    run's one connection (run_gradebook), each notebook's cells once (NotebookCells).
     """
 
     def preprocess(self, nb: NotebookNode, resources: dict) -> tuple[NotebookNode, dict]:
-        """OverwriteCells.preprocess over run_gradebook."""
+        """OverwriteCells.preprocess over run_gradebook, the notebook's cells read once (NotebookCells)."""
         info = resources["nbgrader"]
         self.notebook_id, self.assignment_id, self.db_url = info["notebook"], info["assignment"], info["db_url"]
-        with run_gradebook(self.db_url) as self.gradebook:
+        with run_gradebook(self.db_url) as gradebook:
+            self.gradebook = NotebookCells(gradebook, self.notebook_id, self.assignment_id)
             nb, resources = NbGraderPreprocessor.preprocess(self, nb, resources)  # the cells, one by one
             if self.add_missing_cells:
                 nb, resources = self.add_missing_grade_cells(nb, resources)

@@ -5,7 +5,8 @@
   anew for every cell with nbgrader metadata (about 40 cells here, twice per submission).
 - SaveAutoGradesOnce is nbgrader's SaveAutoGrades committing the gradebook once per notebook
   instead of once per grade or solution cell (each commit is a synchronous SQLite write).
-- OverwriteKernelspecOnce is nbgrader's OverwriteKernelspec.
+- OverwriteKernelspecOnce and AssignLatePenaltiesOnce are nbgrader's OverwriteKernelspec and
+  AssignLatePenalties.
 - All of them, and the course's own steps, use run_gradebook: one connection to the gradebook
   for the whole run. nbgrader opens a Gradebook per step and notebook, and each one creates an
   engine, checks every table and compiles every query anew (SQLAlchemy caches compiled queries
@@ -24,7 +25,7 @@ from nbgrader import utils
 from nbgrader.api import BaseCell, Comment, Grade, Gradebook, MissingEntry
 from nbgrader.nbgraderformat import MetadataValidator
 from nbgrader.nbgraderformat.common import BaseMetadataValidator
-from nbgrader.preprocessors import CheckCellMetadata, OverwriteKernelspec, SaveAutoGrades
+from nbgrader.preprocessors import AssignLatePenalties, CheckCellMetadata, OverwriteKernelspec, SaveAutoGrades
 
 _gradebooks: dict[str, Gradebook] = {}
 
@@ -51,6 +52,33 @@ def run_gradebook(db_url: str) -> Iterator[Gradebook]:
 def close_gradebooks() -> None:
     while _gradebooks:
         _gradebooks.popitem()[1].close()
+
+
+class NotebookCells:
+    """A gradebook whose find_source_cell and find_graded_cell answer for one notebook from its
+    cells read once (nbgrader's OverwriteCells asks once or twice per cell, a query each);
+    everything else is the gradebook's."""
+
+    def __init__(self, gradebook: Gradebook, notebook: str, assignment: str):
+        self.gradebook, self.notebook, self.assignment = gradebook, notebook, assignment
+        found = gradebook.find_notebook(notebook, assignment)
+        self.sources = {cell.name: cell for cell in found.source_cells}
+        self.graded = {cell.name: cell for cell in [*found.task_cells, *found.grade_cells]}
+
+    def find_source_cell(self, name: str, notebook: str, assignment: str):
+        return self.cell(self.sources, name, notebook, assignment)
+
+    def find_graded_cell(self, name: str, notebook: str, assignment: str):
+        return self.cell(self.graded, name, notebook, assignment)
+
+    def cell(self, cells: dict, name: str, notebook: str, assignment: str):
+        """cells[name], or MissingEntry as the gradebook raises it (also for another notebook)."""
+        if (notebook, assignment) != (self.notebook, self.assignment) or name not in cells:
+            raise MissingEntry()
+        return cells[name]
+
+    def __getattr__(self, name: str):
+        return getattr(self.gradebook, name)
 
 
 class SchemaCheckedOnce(BaseMetadataValidator):
@@ -150,4 +178,28 @@ class OverwriteKernelspecOnce(OverwriteKernelspec):
             kernelspec = gradebook.find_notebook(info["notebook"], info["assignment"]).kernelspec
         if kernelspec is not None and json.loads(kernelspec):
             nb.metadata["kernelspec"] = json.loads(kernelspec)
+        return nb, resources
+
+
+class AssignLatePenaltiesOnce(AssignLatePenalties):
+    """nbgrader's AssignLatePenalties: the notebook's late penalty from the configured plug-in
+    (none when on time), checked to lie between 0 and the notebook's score."""
+
+    def preprocess(self, nb: NotebookNode, resources: dict) -> tuple[NotebookNode, dict]:
+        info = resources["nbgrader"]
+        self.notebook_id, self.assignment_id = info["notebook"], info["assignment"]
+        self.student_id, self.db_url = info["student"], info["db_url"]
+        self.init_plugin()
+        with run_gradebook(self.db_url) as self.gradebook:
+            submission = self.gradebook.find_submission(self.assignment_id, self.student_id)
+            notebook = self.gradebook.find_submission_notebook(self.notebook_id, self.assignment_id, self.student_id)
+            notebook.late_submission_penalty = None
+            if submission.total_seconds_late > 0:
+                self.log.warning("%s is %s seconds late", submission, submission.total_seconds_late)
+                penalty = self.plugin_inst.late_submission_penalty(
+                    self.student_id, notebook.score, submission.total_seconds_late
+                )
+                self.log.warning("Late submission penalty: %s", penalty)
+                if penalty is not None:
+                    notebook.late_submission_penalty = self._check_late_penalty(notebook, penalty)
         return nb, resources
