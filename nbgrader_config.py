@@ -50,6 +50,9 @@ c.Autograde.autograde_preprocessors = [
     STEPS + "AssignLatePenaltiesOnce",
     STEPS + "CheckCellMetadataOnce",
 ]
+# nbconvert checks the notebook against nbformat's schema after each of these steps (13 per
+# notebook, twice per submission); once, after the last, is enough: a bad notebook still fails.
+c.NotebookExporter.optimistic_validation = True
 c.Autograde.pre_convert_hook = PLUGIN + "stand_in_for_invalid_submissions"
 # After each submission: the student's extra files out of autograded/, and (as root) what autograde
 # wrote given to the course folder's owner.
