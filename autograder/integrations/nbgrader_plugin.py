@@ -198,12 +198,16 @@ class IsolatedAutograde(NbGraderPreprocessor):
     def grading_ahead(self, info: dict) -> GradingAhead:
         """This run's grader of the notebook `info` names, over the submissions nbgrader will reach
         (its course folder, --student and assignment, as nbgrader finds them)."""
-        course = Course.folder(Path(self.course_folder)) if self.course_folder else Course.repository()
-        folders = CourseDirectory(config=self.config)
-        pattern = folders.format_path(folders.submitted_directory, folders.student_id, info["assignment"])
-        paths = {Path(path).parent.parent.name: Path(path) for path in glob.glob(f"{pattern}/{info['notebook']}.ipynb")}
-        key = (course, info["assignment"], info["notebook"], pattern, self.unsandboxed, self.jobs)
-        return grading_ahead(key, lambda: GradingAhead(paths, info["assignment"], course, self.unsandboxed, self.jobs))
+        assignment, notebook = info["assignment"], info["notebook"]
+
+        def make() -> GradingAhead:
+            course = Course.folder(Path(self.course_folder)) if self.course_folder else Course.repository()
+            folders = CourseDirectory(config=self.config)
+            pattern = folders.format_path(folders.submitted_directory, folders.student_id, assignment)
+            paths = {Path(path).parent.parent.name: Path(path) for path in glob.glob(f"{pattern}/{notebook}.ipynb")}
+            return GradingAhead(paths, assignment, course, self.unsandboxed, self.jobs)
+
+        return grading_ahead((self.course_folder, assignment, notebook, self.unsandboxed, self.jobs), make)
 
 
 def restore_missing_grade_cells(nb: NotebookNode, points_by_grade_id: dict[str, float]) -> None:

@@ -83,13 +83,15 @@ class NotebookCells:
 
 class SchemaCheckedOnce(BaseMetadataValidator):
     """nbgrader's schema step of a cell's check (its version, then the schema), with a validator
-    built once: jsonschema.validate checks the schema itself and builds a validator on each call."""
+    built once (jsonschema.validate checks the schema itself and builds a validator on each call),
+    and each distinct metadata checked once: most cells carry the release's metadata unchanged."""
 
     def __init__(self) -> None:
         super().__init__()  # reads nbgrader's schema, v<schema_version>.json
         kind = jsonschema.validators.validator_for(self.schema)
         kind.check_schema(self.schema)
         self.schema_validator = kind(self.schema)
+        self.valid: set[str] = set()
 
     def validate_cell(self, cell: NotebookNode) -> None:
         meta = cell.metadata.get("nbgrader")
@@ -97,9 +99,13 @@ class SchemaCheckedOnce(BaseMetadataValidator):
             return
         if meta.get("schema_version", 0) != self.schema_version:  # nbgrader's own errors for these
             return super().validate_cell(cell)
+        seen = json.dumps(meta, sort_keys=True)  # JSON: 1, 1.0 and true stay distinct
+        if seen in self.valid:
+            return
         error = jsonschema.exceptions.best_match(self.schema_validator.iter_errors(meta))
         if error is not None:
             raise error
+        self.valid.add(seen)
 
 
 class FastMetadataValidator(MetadataValidator, SchemaCheckedOnce):
