@@ -7,7 +7,8 @@
   kernel, so patching NumPy or the tests earns nothing. The hidden part of each grade cell is
   removed from the autograded notebook, so generate_feedback cannot show it. A grade cell the
   student deleted is put back (nbgrader's own add_missing_cells fails on this course's layout,
-  where a public-check cell stands between a solution and its grade cell).
+  where a public-check cell stands between a solution and its grade cell). The next `jobs`
+  submissions are graded ahead while nbgrader works on this one (grading_ahead.py).
 - SanitizeStudentHTML cleans what the student wrote (markdown, raw cells, saved outputs) in the
   autograded notebook, which is all that feedback and Formgrader render: no script of theirs
   runs in the instructor's logged-in session.
