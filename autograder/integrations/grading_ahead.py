@@ -14,7 +14,6 @@ scores are those of grading each notebook when reached.
 """
 
 import atexit
-import threading
 from collections.abc import Callable
 from concurrent.futures import Future, ThreadPoolExecutor
 from pathlib import Path
@@ -22,6 +21,7 @@ from pathlib import Path
 from ..course import Course
 from ..grading.grade import InvalidSubmission, grade_submission, read_submission
 from ..grading.results import Results
+from ..grading.sandbox import NoIsolation
 from ..notebook_code import learner_code_cells
 
 #: (cell index, source) of the learner's code cells, as grading reads them.
@@ -39,20 +39,22 @@ class GradingAhead:
         self.paths, self.assignment, self.course, self.unsandboxed = paths, assignment, course, unsandboxed
         self.jobs = max(0, jobs)
         self.pool = ThreadPoolExecutor(max_workers=max(1, self.jobs), thread_name_prefix="grading-ahead")
-        self.started: dict[str, Future] = {}
-        self.lock = threading.Lock()
+        self.started: dict[str, Future] = {}  # used by nbgrader's thread only
 
     def results(self, student: str, notebook: dict) -> Results:
         """The results of `notebook` (student's, as nbgrader hands it over): graded ahead when the
         same code was, else graded now. Raises what grading raises (sandbox.NoIsolation)."""
         cells = learner_code_cells(notebook)
         self.start_after(student)
-        with self.lock:
-            ahead = self.started.pop(student, None)
-        if ahead is not None:
-            graded = ahead.result()
-            if graded is not None and graded[0] == cells:
-                return graded[1]
+        ahead = self.started.pop(student, None)
+        try:
+            graded = ahead.result() if ahead is not None else None
+        except NoIsolation:
+            raise
+        except Exception:  # the file as submitted could not be graded: what nbgrader hands over may be
+            graded = None
+        if graded is not None and graded[0] == cells:
+            return graded[1]
         return grade_submission(notebook, self.assignment, self.course, unsandboxed=self.unsandboxed)
 
     def start_after(self, student: str) -> None:
@@ -60,10 +62,9 @@ class GradingAhead:
         if student not in self.order:
             return
         at = self.order.index(student)
-        with self.lock:
-            for following in self.order[at + 1 : at + 1 + self.jobs]:
-                if following not in self.started:
-                    self.started[following] = self.pool.submit(self.grade_file, self.paths[following])
+        for following in self.order[at + 1 : at + 1 + self.jobs]:
+            if following not in self.started:
+                self.started[following] = self.pool.submit(self.grade_file, self.paths[following])
 
     def grade_file(self, path: Path) -> tuple[Cells, Results] | None:
         """(the learner code graded, its results) of the file as submitted; None when the file is not
