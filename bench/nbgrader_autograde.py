@@ -33,6 +33,7 @@ printed, never asserted; the exit status is 1 only when a run produced no scores
 """
 
 import argparse
+import resource
 import shutil
 import sys
 import tempfile
@@ -143,21 +144,31 @@ def write_batch(course: Path, rows) -> None:
 
 
 def autograde(course: Path, students: list[str], threads: int):
-    """(seconds, completed process, {student: score}) of `nbgrader autograde ASSIGNMENT --force` in course."""
+    """(seconds, completed process, {student: score}, CPU seconds) of `nbgrader autograde ... --force` in course."""
+    cpu = children_cpu()
     seconds, _, result = grading.run_timed(grading.nbgrader_command(), course, threads)
-    return seconds, result, grading.nbgrader_scores(course, students)
+    return seconds, result, grading.nbgrader_scores(course, students), children_cpu() - cpu
 
 
 def grade_directly(course: Path, results: Path, students: list[str], threads: int):
-    """(seconds, completed process, {student: score}) of `python -m autograder grade` on course/submitted."""
+    """(seconds, completed process, {student: score}, CPU seconds) of `python -m autograder grade` on submitted/."""
     command = grading.ours_command([course / "submitted"], results, None)
+    cpu = children_cpu()
     seconds, _, result = grading.run_timed(command, results.parent, threads)
-    return seconds, result, grading.our_scores(results, students)
+    return seconds, result, grading.our_scores(results, students), children_cpu() - cpu
+
+
+def children_cpu() -> float:
+    """User + system CPU seconds of this process's finished children and the processes they waited
+    for (nbgrader's kernels; the grader's fork server and learners): unlike wall time, it does not
+    grow with the other jobs of a shared machine."""
+    usage = resource.getrusage(resource.RUSAGE_CHILDREN)
+    return usage.ru_utime + usage.ru_stime
 
 
 @dataclass
 class Comparison:
-    """One run of the benchmark: {name: (seconds, completed process, {student: score})} for 'stock'
+    """One run of the benchmark: {name: (seconds, completed process, {student: score}, CPU seconds)} for 'stock'
     (nbgrader's Execute), 'course' (the course's nbgrader_config.py) and 'direct' (python -m
     autograder grade on the same submitted/ folder), and the load average before and after."""
 
@@ -221,27 +232,29 @@ def report(result: Comparison) -> int:
         "course": "nbgrader autograde, course nbgrader_config.py",
         "direct": "python -m autograder grade (same submissions)",
     }
-    for name, (seconds, _, scores) in runs.items():
+    for name, (seconds, _, scores, cpu) in runs.items():
         print(f"{labels[name]}:")
         print(f"  wall time        {seconds:8.1f} s")
+        print(f"  CPU time         {cpu:8.1f} s (all its processes)")
         print(f"  per submission   {seconds / len(students):8.3f} s")
         print(f"  graded           {len(scores)} of {len(students)}")
         print(f"  mean score       {grading.category_means(scores, rows)}")
         print(f"  tamperer         {score_text(scores, TAMPERER)}")
     ratio = runs["stock"][0] / runs["course"][0]
     print(f"ratio (stock / course): {ratio:.1f}x   (target >= {TARGET_RATIO:.0f}x on 100 submissions)")
+    print(f"ratio of CPU times (stock / course): {runs['stock'][3] / runs['course'][3]:.1f}x")
     for other in ("stock", "direct"):
         lines = grading.disagreements(runs[other][2], runs["course"][2], rows, names=(other, "course"))
         print(f"submissions {other} and course scored differently: {len(lines)}" + "".join(f"\n{x}" for x in lines))
-    print(f"tamperer: {', '.join(f'{name} {score_text(scores, TAMPERER)}' for name, (_, _, scores) in runs.items())}")
+    print("tamperer: " + ", ".join(f"{name} {score_text(run[2], TAMPERER)}" for name, run in runs.items()))
 
-    empty = [(name, run) for name, (_, run, scores) in runs.items() if not scores]
+    empty = [(name, run) for name, (_, run, scores, _) in runs.items() if not scores]
     for name, run in empty:
         print(
             f"\nerror: the {name} run produced no scores (exit {run.returncode}):\n{run.stderr[-2000:]}",
             file=sys.stderr,
         )
-    for name, (_, run, scores) in runs.items():
+    for name, (_, run, scores, _) in runs.items():
         if run.returncode != 0 and scores:
             print(f"\nwarning: the {name} run exited {run.returncode}:\n{run.stderr[-2000:]}", file=sys.stderr)
     return 1 if empty else 0

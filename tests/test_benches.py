@@ -33,7 +33,7 @@ def test_the_nbgrader_autograde_bench_grades_every_submission_alike_each_way(mon
     except the tamperer's, which stock nbgrader is fooled into giving points (times are not checked)."""
     bench = load_bench("nbgrader_autograde", monkeypatch)
     result = bench.compare(5)
-    scores = {name: scores for name, (_, _, scores) in result.runs.items()}
+    scores = {name: scores for name, (_, _, scores, _) in result.runs.items()}
     assert {name: sorted(s) for name, s in scores.items()} == dict.fromkeys(scores, sorted(result.students))
     assert {c for _, c, _ in result.rows} == {"correct", "partly wrong", "blank"}
     assert scores["course"] == pytest.approx(scores["direct"], abs=0.01)
@@ -46,4 +46,4 @@ def test_the_nbgrader_autograde_bench_grades_every_submission_alike_each_way(mon
     printed = capsys.readouterr().out
     assert "submissions stock and course scored differently: 0" in printed
     assert "submissions direct and course scored differently: 0" in printed
-    assert "ratio (stock / course):" in printed
+    assert "ratio (stock / course):" in printed and "ratio of CPU times (stock / course):" in printed
