@@ -9,6 +9,7 @@ import shutil
 import nbformat
 
 from autograder.course import Course
+from autograder.grading import sandbox
 from autograder.grading.grade import grade_submission
 from autograder.integrations.grading_ahead import GradingAhead
 from conftest import ASSIGNMENT
@@ -28,9 +29,10 @@ def test_results_graded_ahead_are_used_only_for_the_same_code(tmp_path, source_p
         blank = json.loads(release_path.read_text(encoding="utf-8"))
         changed = ahead.results("b_changed", blank)
         same = ahead.results("c_same", json.loads(source_path.read_text(encoding="utf-8")))
+        expected_blank = grade_submission(blank, ASSIGNMENT, Course.repository())
     finally:
         ahead.stop()
-    expected_blank = grade_submission(blank, ASSIGNMENT, Course.repository())
+        sandbox.stop_all()  # the fork server this process started: no grading process outlives the test
     assert first.score == same.score == 100
     assert changed.score == expected_blank.score == 0
     assert changed.exercise_feedback() == expected_blank.exercise_feedback()
