@@ -159,9 +159,10 @@ def grade_directly(course: Path, results: Path, students: list[str], threads: in
 
 
 def children_cpu() -> float:
-    """User + system CPU seconds of this process's finished children and the processes they waited
-    for (nbgrader's kernels; the grader's fork server and learners): unlike wall time, it does not
-    grow with the other jobs of a shared machine."""
+    """User + system CPU seconds of this process's finished children and of the processes those
+    reaped (nbgrader's kernels are; the grader's learners, forked by a fork server that is stopped
+    rather than reaped last, may not be): a lower bound that, unlike wall time, does not grow with
+    the other jobs of a shared machine."""
     usage = resource.getrusage(resource.RUSAGE_CHILDREN)
     return usage.ru_utime + usage.ru_stime
 
@@ -235,7 +236,7 @@ def report(result: Comparison) -> int:
     for name, (seconds, _, scores, cpu) in runs.items():
         print(f"{labels[name]}:")
         print(f"  wall time        {seconds:8.1f} s")
-        print(f"  CPU time         {cpu:8.1f} s (all its processes)")
+        print(f"  CPU time         {cpu:8.1f} s (of the processes reaped in turn: a lower bound)")
         print(f"  per submission   {seconds / len(students):8.3f} s")
         print(f"  graded           {len(scores)} of {len(students)}")
         print(f"  mean score       {grading.category_means(scores, rows)}")
