@@ -1,8 +1,9 @@
 """nbgrader's own autograde steps, doing the same work with less repeated set-up (nbgrader_config.py).
 
 - CheckCellMetadataOnce is nbgrader's CheckCellMetadata with the same checks and messages, but
-  its JSON schema validator is built once per process: nbgrader's builds and checks the schema
-  anew for every cell with nbgrader metadata (about 40 cells here, twice per submission).
+  its JSON schema validator is built once per process (nbgrader's builds and checks the schema
+  anew for every cell with nbgrader metadata: about 40 cells here, twice per submission), and
+  each distinct cell metadata checked once per run.
 - SaveAutoGradesOnce is nbgrader's SaveAutoGrades committing the gradebook once per notebook
   instead of once per grade or solution cell (each commit is a synchronous SQLite write).
 - OverwriteKernelspecOnce and AssignLatePenaltiesOnce are nbgrader's OverwriteKernelspec and
@@ -10,7 +11,8 @@
 - All of them, and the course's own steps, use run_gradebook: one connection to the gradebook
   for the whole run. nbgrader opens a Gradebook per step and notebook, and each one creates an
   engine, checks every table and compiles every query anew (SQLAlchemy caches compiled queries
-  per engine): about 10 ms per step and notebook, then several ms per query.
+  per engine): about 10 ms per step and notebook, then several ms per query. NotebookCells
+  serves the course's OverwriteCells a notebook's cells read once.
 """
 
 import atexit
