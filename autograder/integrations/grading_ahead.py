@@ -77,16 +77,29 @@ class GradingAhead:
             notebook, self.assignment, self.course, unsandboxed=self.unsandboxed
         )
 
+    def last(self, student: str) -> bool:
+        """Whether nbgrader has nothing after `student` to hand over in this run."""
+        return student not in self.order[:-1]
+
     def stop(self) -> None:
         """Drop the submissions not started and wait for those being graded (each within its time budget)."""
         self.pool.shutdown(wait=True, cancel_futures=True)
 
 
+# The autograde run being graded (nbgrader's converter, or None outside one) and its graders, one
+# per (course, notebook, options).
+_current_run: object = None
 _runs: dict[tuple, GradingAhead] = {}
 
 
-def grading_ahead(key: tuple, make: Callable[[], GradingAhead]) -> GradingAhead:
-    """The GradingAhead of this autograde run and notebook (`key`), made on first use."""
+def grading_ahead(run: object, key: tuple, make: Callable[[], GradingAhead]) -> GradingAhead:
+    """The GradingAhead of this autograde run (`run`, nbgrader's converter) and notebook (`key`), made
+    on first use. A new run first stops what an earlier one left (one that ended on an error
+    before its last submission)."""
+    global _current_run
+    if run is not _current_run:
+        stop_grading_ahead()
+        _current_run = run
     if key not in _runs:
         _runs[key] = make()
     return _runs[key]
@@ -96,5 +109,7 @@ def grading_ahead(key: tuple, make: Callable[[], GradingAhead]) -> GradingAhead:
 def stop_grading_ahead() -> None:
     """At the end of the run (also when nbgrader fails): nothing more is graded ahead. Registered
     after the sandbox's own exit handler, so it runs first: the fork server stops after this."""
+    global _current_run
+    _current_run = None
     while _runs:
         _runs.popitem()[1].stop()

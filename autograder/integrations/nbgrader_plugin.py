@@ -32,7 +32,6 @@ Folders are the course's (nbgrader_config.py): release/, submitted/, autograded/
 
 import base64
 import csv
-import glob
 import html
 import json
 import mimetypes
@@ -50,7 +49,7 @@ from nbconvert.preprocessors.sanitize import SanitizeHTML
 from nbformat import NotebookNode
 from nbformat.v4 import new_code_cell, new_markdown_cell
 from nbgrader.api import Gradebook, GradeCell, MissingEntry
-from nbgrader.coursedir import CourseDirectory
+from nbgrader.converters import Autograde
 from nbgrader.plugins.export import CsvExportPlugin
 from nbgrader.preprocessors import NbGraderPreprocessor, OverwriteCells
 from traitlets import Any, Bool, Int, List, Unicode
@@ -192,11 +191,14 @@ class IsolatedAutograde(NbGraderPreprocessor):
     def grade(self, nb: NotebookNode, info: dict) -> Results:
         """grade_submission's results for this notebook (graded ahead, see grading_ahead). NoIsolation
         is logged and raised: nbgrader then fails this submission (no autograded notebook, no
-        scores saved) and exits with an error."""
+        scores saved) and exits with an error. After the run's last submission every grading
+        process is stopped: Formgrader runs autograde inside the instructor's long-lived Jupyter
+        server, where a fork server would otherwise stay until the server stops."""
+        ahead, refused = self.grading_ahead(info), False
         try:
-            return self.grading_ahead(info).results(info["student"], nb)
+            return ahead.results(info["student"], nb)
         except sandbox.NoIsolation as error:
-            stop_grading_ahead()
+            refused = True
             self.log.error(
                 "Isolated grader refuses to grade: %s (nbgrader: set "
                 "c.IsolatedAutograde.unsandboxed = True to grade without a sandbox)",
@@ -204,23 +206,55 @@ class IsolatedAutograde(NbGraderPreprocessor):
             )
             raise
         finally:
-            # Formgrader runs autograde inside the instructor's long-lived Jupyter server: the fork
-            # server and the spare learner would otherwise stay there until it stops.
-            sandbox.stop_all()
+            if refused or ahead.last(info["student"]):
+                stop_grading_ahead()
+                sandbox.stop_all()
 
     def grading_ahead(self, info: dict) -> GradingAhead:
-        """This run's grader of the notebook `info` names, over the submissions nbgrader will reach
-        (its course folder, --student and assignment, as nbgrader finds them)."""
+        """This run's grader of the notebook `info` names, over the submissions nbgrader will hand
+        over (none outside an autograde run: each notebook is then graded alone)."""
         assignment, notebook = info["assignment"], info["notebook"]
+        run = autograde_run(self)
 
         def make() -> GradingAhead:
             course = Course.folder(Path(self.course_folder)) if self.course_folder else Course.repository()
-            folders = CourseDirectory(config=self.config)
-            pattern = folders.format_path(folders.submitted_directory, folders.student_id, assignment)
-            paths = {Path(path).parent.parent.name: Path(path) for path in glob.glob(f"{pattern}/{notebook}.ipynb")}
-            return GradingAhead(paths, assignment, course, self.unsandboxed, self.jobs)
+            paths = submissions_to_grade(run, assignment, notebook, info["student"]) if run else {}
+            return GradingAhead(paths, assignment, course, self.unsandboxed, self.jobs if run else 0)
 
-        return grading_ahead((self.course_folder, assignment, notebook, self.unsandboxed, self.jobs), make)
+        return grading_ahead(run, (self.course_folder, assignment, notebook, self.unsandboxed, self.jobs), make)
+
+
+def autograde_run(preprocessor: NbGraderPreprocessor) -> Autograde | None:
+    """The nbgrader autograde run calling `preprocessor` (nbgrader's converter, its exporter's
+    parent), or None when it is called outside one."""
+    converter = getattr(getattr(preprocessor, "parent", None), "parent", None)
+    return converter if isinstance(converter, Autograde) else None
+
+
+def submissions_to_grade(run: Autograde, assignment: str, notebook: str, current: str) -> dict[str, Path]:
+    """{student: submitted notebook} that `run` will hand over, in its order: its submissions less
+    those its init_destination skips (excluded students; without --force, those autograded from
+    a submission no newer), decided as nbgrader decides, without its side effects. `current`,
+    being graded, is always one."""
+    coursedir = run.coursedir
+    excluded = set(filter(None, coursedir.student_id_exclude.split(",")))
+    pattern = run._format_source("(?P<assignment_id>.*)", "(?P<student_id>.*)", escape=True)
+    paths = {}
+    for folder, found in sorted(run.assignments.items()):
+        match = re.match(pattern, folder)
+        student = match and match.group("student_id")
+        ours = [Path(path) for path in found if Path(path).stem == notebook]
+        if not student or not ours or student in excluded:
+            continue
+        dest = Path(run._format_dest(assignment, student))
+        if coursedir.notebook_id == "*":
+            fresh = not dest.exists()
+        else:
+            fresh = any(not (dest / f"{Path(path).stem}.ipynb").exists() for path in found)
+        new, old = coursedir.get_existing_timestamp(folder), coursedir.get_existing_timestamp(str(dest))
+        if student == current or fresh or run.force or (new is not None and old is not None and new > old):
+            paths[student] = ours[0].resolve()
+    return paths
 
 
 def restore_missing_grade_cells(nb: NotebookNode, points_by_grade_id: dict[str, float]) -> None:
