@@ -13,6 +13,8 @@ import os
 
 c = get_config()  # noqa: F821 (provided by nbgrader when it loads this file)
 PLUGIN = "autograder.integrations.nbgrader_plugin."
+# nbgrader's own steps with their set-up done once per run (autograder/integrations/nbgrader_steps.py).
+STEPS = "autograder.integrations.nbgrader_steps."
 
 c.CourseDirectory.course_id = "conv-from-scratch"
 c.CourseDirectory.source_directory = "source"
@@ -53,22 +55,26 @@ c.GenerateAssignment.preprocessors = [
 c.Autograde.sanitize_preprocessors = [
     "nbgrader.preprocessors.ClearOutput",
     "nbgrader.preprocessors.DeduplicateIds",
-    "nbgrader.preprocessors.OverwriteKernelspec",
+    STEPS + "OverwriteKernelspecOnce",
     PLUGIN + "RestoreReleasedGradeCells",
-    "nbgrader.preprocessors.CheckCellMetadata",
+    STEPS + "CheckCellMetadataOnce",
 ]
 # Autograde: nbgrader's own steps, with its Execute step replaced by the isolated grader, and
 # the student's HTML cleaned in the autograded notebook (what feedback and Formgrader render).
+# STEPS are nbgrader's own steps with their set-up done once per run instead of per notebook.
 c.Autograde.autograde_preprocessors = [
     PLUGIN + "IsolatedAutograde",
     PLUGIN + "SanitizeStudentHTML",
     "nbgrader.preprocessors.IgnorePattern",
     "nbconvert.preprocessors.ClearMetadataPreprocessor",
     "nbgrader.preprocessors.LimitOutput",
-    "nbgrader.preprocessors.SaveAutoGrades",
-    "nbgrader.preprocessors.AssignLatePenalties",
-    "nbgrader.preprocessors.CheckCellMetadata",
+    STEPS + "SaveAutoGradesOnce",
+    STEPS + "AssignLatePenaltiesOnce",
+    STEPS + "CheckCellMetadataOnce",
 ]
+# nbconvert checks the notebook against nbformat's schema after each of these steps (13 per
+# notebook, twice per submission); once, after the last, is enough: a bad notebook still fails.
+c.NotebookExporter.optimistic_validation = True
 c.Autograde.pre_convert_hook = PLUGIN + "stand_in_for_invalid_submissions"
 # After each submission: the student's extra files out of autograded/, and (as root) what autograde
 # wrote given to the course folder's owner.

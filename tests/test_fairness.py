@@ -9,7 +9,9 @@ namespaces (a uid per learner).
   process it started is left (a child subreaper watches).
 - A run interrupted with SIGTERM, while a learner hangs in a cell, exits 130 and leaves nothing.
 - A long-lived process that grades through IsolatedAutograde (Formgrader runs nbgrader autograde
-  inside the instructor's Jupyter server) has no child process left once the notebook is graded.
+  inside the instructor's Jupyter server) has no child process left once the notebook is graded,
+  and once an autograde run through nbgrader's own API (Formgrader's *Autograde* button) ends,
+  which grades the student asked for and no other.
 """
 
 import json
@@ -21,6 +23,7 @@ from pathlib import Path
 
 import nbformat
 import pytest
+from nbgrader.api import Gradebook
 from test_hostile import wrapper
 
 import deployments
@@ -204,7 +207,8 @@ def children():
             found.append(int(entry))
     return found
 
-results = IsolatedAutograde().grade(nbformat.read(sys.argv[1], as_version=4), "conv_step_by_step")
+info = {"assignment": "conv_step_by_step", "notebook": "conv_step_by_step", "student": "ann"}
+results = IsolatedAutograde().grade(nbformat.read(sys.argv[1], as_version=4), info)
 deadline = time.monotonic() + 30
 while children() and time.monotonic() < deadline:
     time.sleep(0.1)
@@ -234,3 +238,76 @@ def test_the_grader_in_a_long_lived_process_keeps_nothing_running(mode, tmp_path
     report = json.loads(ran.stdout.splitlines()[-1])
     isolation = {"root": "root_namespaces", "user": "user_namespace", "container": "separate_uid"}[mode]
     assert report == {"score": 100.0, "isolation": isolation, "children": []}
+
+
+# Formgrader's Autograde button: nbgrader's API runs autograde for one student inside the
+# instructor's Jupyter server. The run grades ahead while nbgrader works; once it ends, nothing of
+# the grader may stay in that server, and no student but the one asked for may be graded.
+FORMGRADER = r"""
+import json, os, sys, time
+from nbgrader.apps.api import NbGraderAPI
+from nbgrader.coursedir import CourseDirectory
+from traitlets.config.loader import PyFileConfigLoader
+
+def children():
+    found = []
+    for entry in filter(str.isdigit, os.listdir("/proc")):
+        try:
+            fields = open(f"/proc/{entry}/stat").read().rsplit(")", 1)[1].split()
+        except OSError:
+            continue
+        if int(fields[1]) == os.getpid() and fields[0] != "Z":
+            found.append(int(entry))
+    return found
+
+course = sys.argv[1]
+config = PyFileConfigLoader("nbgrader_config.py", path=course).load_config()
+api = NbGraderAPI(coursedir=CourseDirectory(root=course, config=config), config=config)
+report = {}
+for student in sys.argv[2:]:
+    ran = api.autograde("conv_step_by_step", student)
+    report[student] = {"success": ran["success"], "children": children(), "log": ran.get("log", "")[-1500:]}
+print(json.dumps(report))
+"""
+
+
+def test_an_autograde_run_from_formgrader_grades_whom_it_is_asked_and_leaves_nothing(tmp_path):
+    """Two runs of Formgrader's Autograde (nbgrader's API, in one long-lived process), for ann then
+    for cy, over a class of four: each grades its student (100), no other student is graded, and
+    once each run returns no process of the grader is left in the calling process."""
+    if os.geteuid() != 0 or not bubblewrap_works():
+        unavailable("needs root and bubblewrap")
+    course = tmp_path / "course"
+    course.mkdir()
+    shutil.copy(ROOT / "nbgrader_config.py", course)
+    shutil.copytree(ROOT / "source", course / "source")
+    env = dict(os.environ, PATH=os.pathsep.join([str(Path(sys.executable).parent), os.environ["PATH"]]))  # alembic
+    generated = subprocess.run(
+        [sys.executable, "-m", "nbgrader", "generate_assignment", "conv_step_by_step", "--force"],
+        cwd=course,
+        env=env,
+        capture_output=True,
+        text=True,
+    )
+    assert generated.returncode == 0, generated.stderr[-2000:]
+    solved = source_notebook(ROOT, "conv_step_by_step")
+    for student in ("ann", "bo", "cy", "dot"):
+        folder = course / "submitted" / student / "conv_step_by_step"
+        folder.mkdir(parents=True)
+        shutil.copy(solved, folder / "conv_step_by_step.ipynb")
+    ran = subprocess.run(
+        [sys.executable, "-c", FORMGRADER, str(course), "ann", "cy"],
+        capture_output=True,
+        text=True,
+        cwd=course,
+        timeout=900,
+    )
+    assert ran.returncode == 0, ran.stderr[-2000:]
+    report = json.loads(ran.stdout.splitlines()[-1])
+    for student in ("ann", "cy"):
+        assert report[student]["success"], report[student]["log"]
+        assert report[student]["children"] == [], report[student]["log"]
+    assert sorted(path.name for path in (course / "autograded").iterdir()) == ["ann", "cy"]
+    with Gradebook(f"sqlite:///{course / 'gradebook.db'}") as gradebook:
+        scores = {s.student.id: s.score for s in gradebook.assignment_submissions("conv_step_by_step")}
+    assert scores == {"ann": 100.0, "cy": 100.0}

@@ -8,7 +8,8 @@
   removed from the autograded notebook, so generate_feedback cannot show it. The results are kept
   in the notebook's metadata (autograder.results) for `python -m autograder report`. A grade cell the
   student deleted is put back (nbgrader's own add_missing_cells fails on this course's layout,
-  where a public-check cell stands between a solution and its grade cell).
+  where a public-check cell stands between a solution and its grade cell). The next `jobs`
+  submissions are graded ahead while nbgrader works on this one (grading_ahead.py).
 - SanitizeStudentHTML cleans what the student wrote (markdown, raw cells, saved outputs) in the
   autograded notebook, which is all that feedback and Formgrader render: no script of theirs
   runs in the instructor's logged-in session.
@@ -46,17 +47,20 @@ from bleach.css_sanitizer import CSSSanitizer
 from nbconvert.filters.markdown_mistune import IPythonRenderer, MarkdownWithMath
 from nbconvert.preprocessors.sanitize import SanitizeHTML
 from nbformat import NotebookNode
-from nbformat.v4 import new_code_cell, new_markdown_cell, new_output
-from nbgrader.api import Gradebook, MissingEntry
+from nbformat.v4 import new_code_cell, new_markdown_cell
+from nbgrader.api import Gradebook, GradeCell, MissingEntry
+from nbgrader.converters import Autograde
 from nbgrader.plugins.export import CsvExportPlugin
 from nbgrader.preprocessors import NbGraderPreprocessor, OverwriteCells
-from traitlets import Any, Bool, List, Unicode
+from traitlets import Any, Bool, Int, List, Unicode
 from traitlets.log import get_logger
 
 from ..course import Course
 from ..grading import sandbox
-from ..grading.grade import InvalidSubmission, grade_submission, read_submission
+from ..grading.grade import InvalidSubmission, read_submission
 from ..grading.results import Results
+from .grading_ahead import GradingAhead, grading_ahead, stop_grading_ahead
+from .nbgrader_steps import NotebookCells, run_gradebook
 
 HIDDEN_BEGIN, HIDDEN_END = "### BEGIN HIDDEN TESTS", "### END HIDDEN TESTS"
 #: What nbgrader's submit writes beside the notebooks, and release_feedback reads back.
@@ -131,6 +135,10 @@ class IsolatedAutograde(NbGraderPreprocessor):
         help="Grade even where no sandbox can be had: learner code then runs as the "
         "instructor, able to read and change everything they can.",
     ).tag(config=True)
+    jobs = Int(
+        os.cpu_count() or 1,
+        help="Submissions graded ahead of the one nbgrader is at, at once (0: each when reached).",
+    ).tag(config=True)
     course_folder = Unicode(
         "",
         help="A folder holding <assignment>.h5 and <assignment>/*.py to grade against; empty: the "
@@ -144,7 +152,7 @@ class IsolatedAutograde(NbGraderPreprocessor):
         if invalid:
             verdicts, summary, isolation = {}, f"Not graded: {invalid}", "none, nothing was run"
         else:
-            results = self.grade(nb, info["assignment"])
+            results = self.grade(nb, info)
             verdicts, summary = results.exercise_feedback(), results.output
             isolation = results.extra.get("isolation", "unknown")
         # For `python -m autograder report`: the kinds of problem and mistakes named, which the grade
@@ -155,9 +163,12 @@ class IsolatedAutograde(NbGraderPreprocessor):
             "results": None if invalid else results.to_gradescope(),
         }
         self.log.info("Isolated grader (isolation: %s): %s", isolation, summary.splitlines()[0])
-        with Gradebook(info["db_url"]) as gradebook:
-            grade_cells = gradebook.find_notebook(info["notebook"], info["assignment"]).grade_cells
-            restore_missing_grade_cells(nb, {cell.name: cell.max_score for cell in grade_cells})
+        with run_gradebook(info["db_url"]) as gradebook:
+            notebook = gradebook.find_notebook(info["notebook"], info["assignment"])
+            points = gradebook.db.query(GradeCell.name, GradeCell.max_score).filter(
+                GradeCell.notebook_id == notebook.id
+            )
+            restore_missing_grade_cells(nb, dict(points.all()))
             name_from_account(gradebook, info["student"])
         for cell in nb.cells:
             meta = cell.metadata.get("nbgrader", {})
@@ -166,19 +177,28 @@ class IsolatedAutograde(NbGraderPreprocessor):
             name = meta["grade_id"].removeprefix("test_")
             points, feedback = verdicts.get(name, (0.0, summary if invalid else f"{name} was not graded."))
             cell.source = visible_part(cell.source)
-            cell.outputs = [
-                new_output("stream", name="stdout", text=feedback + "\n"),
-                new_output("execute_result", data={"text/plain": repr(points)}, execution_count=1),
+            cell.outputs = [  # as nbformat's new_output makes them, without checking each against the schema
+                NotebookNode(output_type="stream", name="stdout", text=feedback + "\n"),
+                NotebookNode(
+                    output_type="execute_result",
+                    data=NotebookNode({"text/plain": repr(points)}),
+                    metadata=NotebookNode(),
+                    execution_count=1,
+                ),
             ]
         return nb, resources
 
-    def grade(self, nb: NotebookNode, assignment: str) -> Results:
-        """grade_submission's results for this notebook. NoIsolation is logged and raised: nbgrader then
-        fails this submission (no autograded notebook, no scores saved) and exits with an error."""
+    def grade(self, nb: NotebookNode, info: dict) -> Results:
+        """grade_submission's results for this notebook (graded ahead, see grading_ahead). NoIsolation
+        is logged and raised: nbgrader then fails this submission (no autograded notebook, no
+        scores saved) and exits with an error. After the run's last submission every grading
+        process is stopped: Formgrader runs autograde inside the instructor's long-lived Jupyter
+        server, where a fork server would otherwise stay until the server stops."""
+        ahead, refused = self.grading_ahead(info), False
         try:
-            course = Course.folder(Path(self.course_folder)) if self.course_folder else Course.repository()
-            return grade_submission(nb, assignment, course, unsandboxed=self.unsandboxed)
+            return ahead.results(info["student"], nb)
         except sandbox.NoIsolation as error:
+            refused = True
             self.log.error(
                 "Isolated grader refuses to grade: %s (nbgrader: set "
                 "c.IsolatedAutograde.unsandboxed = True to grade without a sandbox)",
@@ -186,9 +206,55 @@ class IsolatedAutograde(NbGraderPreprocessor):
             )
             raise
         finally:
-            # Formgrader runs autograde inside the instructor's long-lived Jupyter server: the fork
-            # server and the spare learner would otherwise stay there until it stops.
-            sandbox.stop_all()
+            if refused or ahead.last(info["student"]):
+                stop_grading_ahead()
+                sandbox.stop_all()
+
+    def grading_ahead(self, info: dict) -> GradingAhead:
+        """This run's grader of the notebook `info` names, over the submissions nbgrader will hand
+        over (none outside an autograde run: each notebook is then graded alone)."""
+        assignment, notebook = info["assignment"], info["notebook"]
+        run = autograde_run(self)
+
+        def make() -> GradingAhead:
+            course = Course.folder(Path(self.course_folder)) if self.course_folder else Course.repository()
+            paths = submissions_to_grade(run, assignment, notebook, info["student"]) if run else {}
+            return GradingAhead(paths, assignment, course, self.unsandboxed, self.jobs if run else 0)
+
+        return grading_ahead(run, (self.course_folder, assignment, notebook, self.unsandboxed, self.jobs), make)
+
+
+def autograde_run(preprocessor: NbGraderPreprocessor) -> Autograde | None:
+    """The nbgrader autograde run calling `preprocessor` (nbgrader's converter, its exporter's
+    parent), or None when it is called outside one."""
+    converter = getattr(getattr(preprocessor, "parent", None), "parent", None)
+    return converter if isinstance(converter, Autograde) else None
+
+
+def submissions_to_grade(run: Autograde, assignment: str, notebook: str, current: str) -> dict[str, Path]:
+    """{student: submitted notebook} that `run` will hand over, in its order: its submissions less
+    those its init_destination skips (excluded students; without --force, those autograded from
+    a submission no newer), decided as nbgrader decides, without its side effects. `current`,
+    being graded, is always one."""
+    coursedir = run.coursedir
+    excluded = set(filter(None, coursedir.student_id_exclude.split(",")))
+    pattern = run._format_source("(?P<assignment_id>.*)", "(?P<student_id>.*)", escape=True)
+    paths = {}
+    for folder, found in sorted(run.assignments.items()):
+        match = re.match(pattern, folder)
+        student = match and match.group("student_id")
+        ours = [Path(path) for path in found if Path(path).stem == notebook]
+        if not student or not ours or student in excluded:
+            continue
+        dest = Path(run._format_dest(assignment, student))
+        if coursedir.notebook_id == "*":
+            fresh = not dest.exists()
+        else:
+            fresh = any(not (dest / f"{Path(path).stem}.ipynb").exists() for path in found)
+        new, old = coursedir.get_existing_timestamp(folder), coursedir.get_existing_timestamp(str(dest))
+        if student == current or fresh or run.force or (new is not None and old is not None and new > old):
+            paths[student] = ours[0].resolve()
+    return paths
 
 
 def restore_missing_grade_cells(nb: NotebookNode, points_by_grade_id: dict[str, float]) -> None:
@@ -244,8 +310,21 @@ class RestoreReleasedGradeCells(OverwriteCells):
     OverwriteCells warns "Attribute 'checksum' ... has changed!" for each: eight warnings per
     submission that look like tampering. A cell whose source is the release's (the recorded
     source with its hidden region removed) is given the recorded source first; any other change
-    is still reported and restored by OverwriteCells itself.
+    is still reported and restored by OverwriteCells itself. It reads the gradebook through the
+    run's one connection (run_gradebook), each notebook's cells once (NotebookCells).
     """
+
+    def preprocess(self, nb: NotebookNode, resources: dict) -> tuple[NotebookNode, dict]:
+        """OverwriteCells.preprocess over run_gradebook, the notebook's cells read once (NotebookCells)."""
+        info = resources["nbgrader"]
+        self.notebook_id, self.assignment_id, self.db_url = info["notebook"], info["assignment"], info["db_url"]
+        with run_gradebook(self.db_url) as gradebook:
+            self.gradebook = NotebookCells(gradebook, self.notebook_id, self.assignment_id)
+            nb, resources = NbGraderPreprocessor.preprocess(self, nb, resources)  # the cells, one by one
+            if self.add_missing_cells:
+                nb, resources = self.add_missing_grade_cells(nb, resources)
+                nb, resources = self.add_missing_task_cells(nb, resources)
+        return nb, resources
 
     def preprocess_cell(self, cell, resources, cell_index):
         """Put back the recorded source of a released, untouched grade cell, then OverwriteCells."""
