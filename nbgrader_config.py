@@ -2,7 +2,7 @@
 
 `nbgrader autograde` grades through the course's isolated grader instead of running student
 code in its own kernel, and cleans what students wrote before feedback and Formgrader show it
-(see autograder/integrations/nbgrader_plugin.py and the README).
+(see autograder/integrations/, one module per plug-in, and the README).
 
 The plug-ins are named, not imported: nbgrader only logs an exception raised while this file
 is read and goes on with its defaults, which would run student code in its own kernel. Named,
@@ -12,7 +12,7 @@ a plug-in that cannot be imported makes autograde fail instead.
 import os
 
 c = get_config()  # noqa: F821 (provided by nbgrader when it loads this file)
-PLUGIN = "autograder.integrations.nbgrader_plugin."
+PLUGIN = "autograder.integrations."
 # nbgrader's own steps with their set-up done once per run (autograder/integrations/nbgrader_steps.py).
 STEPS = "autograder.integrations.nbgrader_steps."
 
@@ -56,15 +56,15 @@ c.Autograde.sanitize_preprocessors = [
     "nbgrader.preprocessors.ClearOutput",
     "nbgrader.preprocessors.DeduplicateIds",
     STEPS + "OverwriteKernelspecOnce",
-    PLUGIN + "RestoreReleasedGradeCells",
+    PLUGIN + "released_cells.RestoreReleasedGradeCells",
     STEPS + "CheckCellMetadataOnce",
 ]
 # Autograde: nbgrader's own steps, with its Execute step replaced by the isolated grader, and
 # the student's HTML cleaned in the autograded notebook (what feedback and Formgrader render).
 # STEPS are nbgrader's own steps with their set-up done once per run instead of per notebook.
 c.Autograde.autograde_preprocessors = [
-    PLUGIN + "IsolatedAutograde",
-    PLUGIN + "SanitizeStudentHTML",
+    PLUGIN + "autograding.IsolatedAutograde",
+    PLUGIN + "sanitizing.SanitizeStudentHTML",
     "nbgrader.preprocessors.IgnorePattern",
     "nbconvert.preprocessors.ClearMetadataPreprocessor",
     "nbgrader.preprocessors.LimitOutput",
@@ -75,11 +75,11 @@ c.Autograde.autograde_preprocessors = [
 # nbconvert checks the notebook against nbformat's schema after each of these steps (13 per
 # notebook, twice per submission); once, after the last, is enough: a bad notebook still fails.
 c.NotebookExporter.optimistic_validation = True
-c.Autograde.pre_convert_hook = PLUGIN + "stand_in_for_invalid_submissions"
+c.Autograde.pre_convert_hook = PLUGIN + "invalid_submissions.stand_in_for_invalid_submissions"
 # After each submission: the student's extra files out of autograded/, and (as root) what autograde
 # wrote given to the course folder's owner.
-c.Autograde.post_convert_hook = PLUGIN + "finish_submission"
-c.GenerateFeedback.post_convert_hook = PLUGIN + "own_feedback"
+c.Autograde.post_convert_hook = PLUGIN + "autograded_files.finish_submission"
+c.GenerateFeedback.post_convert_hook = PLUGIN + "autograded_files.own_feedback"
 # Feedback pages read right without internet: formulas as MathML made here (no MathJax from a CDN),
 # no script, and a summary naming each exercise (autograder/integrations/feedback_page.py).
 c.GenerateFeedback.exporter_class = "autograder.integrations.feedback_page.FeedbackPageExporter"
@@ -88,7 +88,7 @@ c.GenerateFeedback.exporter_class = "autograder.integrations.feedback_page.Feedb
 c.GenerateFeedback.preprocessors = [
     "nbgrader.preprocessors.GetGrades",
     "nbconvert.preprocessors.CSSHTMLHeaderPreprocessor",
-    PLUGIN + "EmbedCourseFigures",
+    PLUGIN + "course_figures.EmbedCourseFigures",
 ]
 # Where no sandbox can be had, autograde fails with the reason; True grades anyway, with student
 # code running as you.
@@ -97,4 +97,4 @@ c.IsolatedAutograde.unsandboxed = False
 # Feedback and Formgrader: nbconvert's own cleaning of outputs at render time as well.
 c.HTMLExporter.sanitize_html = True
 
-c.ExportApp.plugin_class = PLUGIN + "CsvExportWithNotes"
+c.ExportApp.plugin_class = PLUGIN + "csv_export.CsvExportWithNotes"

@@ -194,7 +194,7 @@ def test_an_interrupted_run_stops_every_process_it_started(mode, tmp_path, monke
 LONG_LIVED = r"""
 import json, os, sys, time
 import nbformat
-from autograder.integrations.nbgrader_plugin import IsolatedAutograde
+from autograder.integrations.autograding import IsolatedAutograde
 
 def children():
     found = []

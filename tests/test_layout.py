@@ -3,6 +3,7 @@ build, integrations), then the entry points. Every module imports only from modu
 it, so no import runs back up the pipeline and a newcomer can read the modules in this order."""
 
 import ast
+import re
 from pathlib import Path
 
 from autograder.course import REPO_ROOT
@@ -34,6 +35,15 @@ ORDER = [
     "build.regenerate",
     # integrations
     "integrations.exchange",
+    "integrations.nbgrader_steps",
+    "integrations.grading_ahead",
+    "integrations.autograding",
+    "integrations.released_cells",
+    "integrations.sanitizing",
+    "integrations.course_figures",
+    "integrations.invalid_submissions",
+    "integrations.autograded_files",
+    "integrations.csv_export",
     "integrations.nbgrader_plugin",
     "integrations.feedback_page",
     "integrations.gradescope",
@@ -103,3 +113,16 @@ def test_assignments_import_only_shared_modules():
     for path in (PACKAGE / "assignments").glob("*.py"):
         used = {name for name in imported_modules(path) if name != "assignments"}
         assert used <= {"course", "problems", "hints"}, path
+
+
+def test_an_older_nbgrader_config_still_finds_every_plug_in():
+    """An instructor's copy of nbgrader_config.py from before the split names the plug-ins in
+    nbgrader_plugin; nbgrader imports them by name, and gets the ones the course config names now."""
+    from traitlets.utils.importstring import import_item
+
+    config = (REPO_ROOT / "nbgrader_config.py").read_text(encoding="utf-8")
+    prefix = re.search(r'^PLUGIN = "([\w.]+)"', config, re.MULTILINE)[1]
+    current = {name.split(".")[-1]: prefix + name for name in re.findall(r'PLUGIN \+ "([\w.]+)"', config)}
+    assert len(current) == 8
+    for plug_in, name in current.items():
+        assert import_item(f"autograder.integrations.nbgrader_plugin.{plug_in}") is import_item(name), plug_in

@@ -39,7 +39,8 @@ from traitlets.config import Config
 
 from autograder.build.nbgrader_run import run_nbgrader
 from autograder.grading.sandbox import Isolation
-from autograder.integrations.nbgrader_plugin import SanitizeStudentHTML, render_markdown, submission_notes
+from autograder.integrations.csv_export import submission_notes
+from autograder.integrations.sanitizing import SanitizeStudentHTML, render_markdown
 from conftest import ASSIGNMENT, ROOT, grade_id, isolations_named
 
 pytestmark = pytest.mark.slow  # left out of the quick run: pytest -m "not slow"
@@ -365,9 +366,7 @@ def test_a_plugin_that_cannot_be_imported_fails_autograde_instead_of_grading_in_
     shutil.copytree(course["root"], broken)
     config = broken / "nbgrader_config.py"
     config.write_text(
-        config.read_text().replace(
-            '"autograder.integrations.nbgrader_plugin."', '"autograder.integrations.no_such_plugin."'
-        )
+        config.read_text().replace('"autograder.integrations."', '"autograder.integrations.no_such_plugin."')
     )
     shutil.rmtree(broken / "autograded")
     result = run_nbgrader(["autograde", ASSIGNMENT, "--student=ada", "--force"], broken)

@@ -1,2 +1,2 @@
-"""Where the grader plugs in: exchange (nbgrader collect that trusts only the file system),
-nbgrader_plugin (nbgrader autograde through the isolated grader) and gradescope (the autograder zip)."""
+"""Where the grader plugs in: nbgrader (collect, autograde, feedback, export; one module per job)
+and gradescope (the autograder zip)."""
