@@ -12,11 +12,7 @@ from .kinds import Isolation
 from .limits import Limits
 
 PACKAGE_DIR = Path(runner.__file__).resolve().parents[1]  # the whole autograder package
-
-
 SANDBOX_UID = 65534  # the learner's uid inside a user namespace
-
-
 SYSTEM_DIRS = ("/usr", "/lib", "/lib64", "/lib32", "/bin", "/sbin")
 
 

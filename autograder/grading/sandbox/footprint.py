@@ -1,7 +1,7 @@
 """What a learner leaves on the machine, read from /proc and the filesystem: its processes (found
-by ancestry or by uid, and killed), the memory they hold, the files it wrote and their size, and their
-removal. The learner's code made all of it, so every walk here bounds its work, follows no link and
-treats what it cannot measure as over the limit."""
+by ancestry or by uid, and killed), the memory they hold, the files it wrote and their size, and
+their removal. The learner's code made all of it, so the walks through its files follow no link,
+and size_of gives up past MAX_ENTRIES (its caller counts that as over the limit)."""
 
 import os
 import resource

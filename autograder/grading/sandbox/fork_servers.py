@@ -81,8 +81,6 @@ class ForkServer:
 
 
 FORK_SERVERS: dict[Isolation, ForkServer] = {}
-
-
 FORK_SERVER_LOCK = threading.Lock()
 
 

@@ -41,13 +41,8 @@ class GradingStopped(BaseException):
 
 # Every learner process started and not yet stopped, for shut_down() to end from another thread.
 LIVE: set["LearnerProcess"] = set()
-
-
 LIVE_LOCK = threading.Lock()
-
-
 CLOSING = threading.Event()
-
 
 NAMESPACES = {Isolation.USER_NAMESPACE: "user", Isolation.ROOT_NAMESPACES: "root"}
 

@@ -5,11 +5,7 @@ the sandbox starts, waits and gives up by these."""
 from dataclasses import dataclass
 
 GRACE_SECONDS = 2.0  # beyond the learner's own time limit, before the process is killed
-
-
 START_SECONDS = 30.0  # for Python and NumPy to start in the sandbox, even on a loaded machine
-
-
 MEMORY_CHECK_SECONDS = 0.2
 
 

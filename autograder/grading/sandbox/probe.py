@@ -55,8 +55,6 @@ def works(kind: Isolation) -> bool:
 # The learner process that proved a sandbox works has run nothing: the first submission whose
 # limits it was started with takes it, so grading one notebook starts one learner Python, not two.
 SPARES: list[LearnerProcess] = []
-
-
 SPARE_LOCK = threading.Lock()
 
 

@@ -12,13 +12,10 @@ from .kinds import NoIsolation
 # Leased uids for learner processes (root only): far above any real account's uid.
 UID_FIRST, UID_COUNT = 1_900_000_000, 10_000
 
-
 # Folders only root may write in, where root keeps its uid lock files: a world-writable folder
 # such as /run/lock or /tmp would let any local user create the lock folder first (stopping all
 # root grading) or plant a link in its place.
 LOCK_BASES = ("/run", "/var/lib")
-
-
 LOCK_FOLDER_NAME = "conv-grader-uids"
 
 
