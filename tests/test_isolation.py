@@ -166,7 +166,7 @@ def test_a_package_installed_inside_the_venv_is_hidden_in_the_sandbox(monkeypatc
     (inside / "reference").mkdir(parents=True)
     (inside / "reference" / "conv_step_by_step.h5").write_bytes(b"secret")
     try:
-        monkeypatch.setattr(sandbox, "PACKAGE_DIR", inside)
+        monkeypatch.setattr(sandbox.filesystem, "PACKAGE_DIR", inside)
         sandbox.stop_all()  # a fork server started earlier in this session would not hide it
         learner = sandbox.learner_process(Limits(), sandbox.available_isolation())
         try:
@@ -402,7 +402,7 @@ def test_a_user_cannot_stop_root_grading_through_the_uid_lock_folder(tmp_path, m
         assert "bubblewrap" not in str(refused.value)
     assert list(target.iterdir()) == []  # no lock file was made through the link
     # The grader's own refusal names the cause.
-    monkeypatch.setattr(sandbox, "LOCK_BASES", (str(tmp_path / "theirs"),))
+    monkeypatch.setattr(sandbox.uids, "LOCK_BASES", (str(tmp_path / "theirs"),))
     sandbox.stop_spares()
     sandbox.available_isolation.cache_clear()
     try:

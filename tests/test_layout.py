@@ -18,6 +18,15 @@ ORDER = [
     # grading: the learner side -> cases -> isolation -> session -> verdicts -> results -> one -> many -> a class
     "grading.runner",
     "grading.reference",
+    "grading.sandbox.limits",
+    "grading.sandbox.kinds",
+    "grading.sandbox.uids",
+    "grading.sandbox.footprint",
+    "grading.sandbox.filesystem",
+    "grading.sandbox.fork_servers",
+    "grading.sandbox.learner",
+    "grading.sandbox.probe",
+    "grading.sandbox.stopping",
     "grading.sandbox",
     "grading.session",
     "grading.judge",
@@ -57,12 +66,15 @@ PARTS = ("grading", "build", "integrations")
 
 def module_name(path: Path) -> str:
     """`grading.judge` for autograder/grading/judge.py; `assignments` for anything in assignments/;
-    a part's own __init__ is the part's first module."""
+    a part's own __init__ is the part's first module; a package's within a part is the package
+    (`grading.sandbox` for grading/sandbox/__init__.py)."""
     parts = path.relative_to(PACKAGE).with_suffix("").parts
     if parts[0] == "assignments":
         return "assignments"
-    if parts[0] in PARTS and parts[-1] == "__init__":
+    if parts[0] in PARTS and parts[1:] == ("__init__",):
         return next(name for name in ORDER if name.startswith(parts[0] + "."))
+    if len(parts) > 2 and parts[-1] == "__init__":
+        return ".".join(parts[:-1])
     return ".".join(parts)
 
 
