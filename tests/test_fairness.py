@@ -260,21 +260,35 @@ def children():
             found.append(int(entry))
     return found
 
+import autograder.integrations.autograding as autograding
+
+planned = []  # each run's submissions to grade, as the grader plans them (graded ahead but the first)
+plan = autograding.submissions_to_grade
+def planning(*args):
+    paths = plan(*args)
+    planned.append(list(paths))
+    return paths
+
+autograding.submissions_to_grade = planning
+
 course = sys.argv[1]
 config = PyFileConfigLoader("nbgrader_config.py", path=course).load_config()
 api = NbGraderAPI(coursedir=CourseDirectory(root=course, config=config), config=config)
 report = {}
-for student in sys.argv[2:]:
-    ran = api.autograde("conv_step_by_step", student)
-    report[student] = {"success": ran["success"], "children": children(), "log": ran.get("log", "")[-1500:]}
+for student, force in (("ann", True), ("cy", True), ("*", False)):  # "*": the class, the graded ones skipped
+    planned.clear()
+    ran = api.autograde("conv_step_by_step", student, force=force)
+    log = ran.get("log", "")[-1500:]
+    report[student] = {"success": ran["success"], "children": children(), "planned": planned[:], "log": log}
 print(json.dumps(report))
 """
 
 
 def test_an_autograde_run_from_formgrader_grades_whom_it_is_asked_and_leaves_nothing(tmp_path):
-    """Two runs of Formgrader's Autograde (nbgrader's API, in one long-lived process), for ann then
-    for cy, over a class of four: each grades its student (100), no other student is graded, and
-    once each run returns no process of the grader is left in the calling process."""
+    """Runs of Formgrader's Autograde (nbgrader's API, in one long-lived process) over a class of
+    four: for ann, then for cy, each grading its student alone (100); then for the class without
+    --force, which grades bo and dot (bo while dot is graded ahead) and skips the two graded. Once
+    each run returns no process of the grader is left in the calling process."""
     if os.geteuid() != 0 or not bubblewrap_works():
         unavailable("needs root and bubblewrap")
     course = tmp_path / "course"
@@ -296,7 +310,7 @@ def test_an_autograde_run_from_formgrader_grades_whom_it_is_asked_and_leaves_not
         folder.mkdir(parents=True)
         shutil.copy(solved, folder / "conv_step_by_step.ipynb")
     ran = subprocess.run(
-        [sys.executable, "-c", FORMGRADER, str(course), "ann", "cy"],
+        [sys.executable, "-c", FORMGRADER, str(course)],
         capture_output=True,
         text=True,
         cwd=course,
@@ -304,10 +318,11 @@ def test_an_autograde_run_from_formgrader_grades_whom_it_is_asked_and_leaves_not
     )
     assert ran.returncode == 0, ran.stderr[-2000:]
     report = json.loads(ran.stdout.splitlines()[-1])
-    for student in ("ann", "cy"):
+    for student in ("ann", "cy", "*"):
         assert report[student]["success"], report[student]["log"]
         assert report[student]["children"] == [], report[student]["log"]
-    assert sorted(path.name for path in (course / "autograded").iterdir()) == ["ann", "cy"]
+    assert [report[student]["planned"] for student in ("ann", "cy", "*")] == [[["ann"]], [["cy"]], [["bo", "dot"]]]
+    assert sorted(path.name for path in (course / "autograded").iterdir()) == ["ann", "bo", "cy", "dot"]
     with Gradebook(f"sqlite:///{course / 'gradebook.db'}") as gradebook:
         scores = {s.student.id: s.score for s in gradebook.assignment_submissions("conv_step_by_step")}
-    assert scores == {"ann": 100.0, "cy": 100.0}
+    assert scores == {"ann": 100.0, "bo": 100.0, "cy": 100.0, "dot": 100.0}

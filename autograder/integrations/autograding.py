@@ -152,7 +152,10 @@ def submissions_to_grade(run: Autograde, assignment: str, notebook: str, current
     being graded, is always one."""
     coursedir = run.coursedir
     excluded = set(filter(None, coursedir.student_id_exclude.split(",")))
-    pattern = run._format_source("(?P<assignment_id>.*)", "(?P<student_id>.*)", escape=True)
+    # The submitted folders: run._format_source names autograded/ while autograde's second pass runs.
+    pattern = coursedir.format_path(
+        coursedir.submitted_directory, "(?P<student_id>.*)", "(?P<assignment_id>.*)", escape=True
+    )
     paths = {}
     for folder, found in sorted(run.assignments.items()):
         match = re.match(pattern, folder)
