@@ -188,13 +188,9 @@ def test_an_interrupted_run_stops_every_process_it_started(mode, tmp_path, monke
         assert "interrupted: every process the grader started is stopped" in stderr
 
 
-# A long-lived process (as Formgrader's Jupyter server, which runs nbgrader autograde inside it)
-# grades a notebook through IsolatedAutograde, then reports its score, the isolation and the pids
-# of its children still running after a generous wait.
-LONG_LIVED = r"""
-import json, os, sys, time
-import nbformat
-from autograder.integrations.autograding import IsolatedAutograde
+# What the long-lived processes below report: their children still running (not zombies).
+CHILDREN = r"""
+import os
 
 def children():
     found = []
@@ -206,6 +202,17 @@ def children():
         if int(fields[1]) == os.getpid() and fields[0] != "Z":
             found.append(int(entry))
     return found
+"""
+
+# A long-lived process (as Formgrader's Jupyter server, which runs nbgrader autograde inside it)
+# grades a notebook through IsolatedAutograde, then reports its score, the isolation and the pids
+# of its children still running after a generous wait.
+LONG_LIVED = (
+    CHILDREN
+    + r"""
+import json, os, sys, time
+import nbformat
+from autograder.integrations.autograding import IsolatedAutograde
 
 info = {"assignment": "conv_step_by_step", "notebook": "conv_step_by_step", "student": "ann"}
 results = IsolatedAutograde().grade(nbformat.read(sys.argv[1], as_version=4), info)
@@ -214,6 +221,7 @@ while children() and time.monotonic() < deadline:
     time.sleep(0.1)
 print(json.dumps({"score": results.score, "isolation": results.extra["isolation"], "children": children()}))
 """
+)
 
 
 @pytest.mark.parametrize("mode", ["root", "user", "container"])
@@ -243,22 +251,13 @@ def test_the_grader_in_a_long_lived_process_keeps_nothing_running(mode, tmp_path
 # Formgrader's Autograde button: nbgrader's API runs autograde for one student inside the
 # instructor's Jupyter server. The run grades ahead while nbgrader works; once it ends, nothing of
 # the grader may stay in that server, and no student but the one asked for may be graded.
-FORMGRADER = r"""
+FORMGRADER = (
+    CHILDREN
+    + r"""
 import json, os, sys, time
 from nbgrader.apps.api import NbGraderAPI
 from nbgrader.coursedir import CourseDirectory
 from traitlets.config.loader import PyFileConfigLoader
-
-def children():
-    found = []
-    for entry in filter(str.isdigit, os.listdir("/proc")):
-        try:
-            fields = open(f"/proc/{entry}/stat").read().rsplit(")", 1)[1].split()
-        except OSError:
-            continue
-        if int(fields[1]) == os.getpid() and fields[0] != "Z":
-            found.append(int(entry))
-    return found
 
 import autograder.integrations.autograding as autograding
 
@@ -282,6 +281,7 @@ for student, force in (("ann", True), ("cy", True), ("*", False)):  # "*": the c
     report[student] = {"success": ran["success"], "children": children(), "planned": planned[:], "log": log}
 print(json.dumps(report))
 """
+)
 
 
 def test_an_autograde_run_from_formgrader_grades_whom_it_is_asked_and_leaves_nothing(tmp_path):
