@@ -8,9 +8,9 @@ from collections.abc import Callable
 from .assignments import Exercise, exercise, judged_functions
 from .course import ASSIGNMENTS, Course
 from .grading import runner
-from .grading.judge import Call, ExerciseVerdict, is_timed, judge_exercise
+from .grading.judge import Call, ExerciseVerdict, is_timed, judge_assignment
 from .grading.reference import read_all_cases
-from .problems import ProblemKind
+from .problems import ProblemKind, standard_error
 
 
 def in_process_call(namespace: dict) -> Call:
@@ -21,6 +21,8 @@ def in_process_call(namespace: dict) -> Call:
         reply = runner.call_function(namespace, name, args, kwargs, lookups)
         if reply["ok"]:
             reply["result"] = runner.decode(runner.encode(reply["result"]))
+        else:  # as the isolated grader words it (session.read_reply)
+            reply["error"] = standard_error(reply["error"], name)
         return reply
 
     return call
@@ -33,7 +35,8 @@ def find_exercise(name: str) -> tuple[str, Exercise]:
     raise ValueError(f"{name!r} is not a graded function of this course")
 
 
-# Whether a function passed every case of its exercise, for as long as that function object lives.
+# Whether a function passed every case of its exercise on its own (no stand-ins for its helpers),
+# for as long as that function object lives.
 # Only the grade cells use it: they run once, in order, so train_step's cell need not judge again
 # the layers their own cells just judged. check() judges afresh, as a learner may have changed a
 # function's helpers since.
@@ -41,26 +44,24 @@ PASSED: "weakref.WeakKeyDictionary[Callable, bool]" = weakref.WeakKeyDictionary(
 
 
 def judge_in_namespace(name: str, namespace: dict, reuse: bool = False) -> ExerciseVerdict:
-    """Judge namespace[name] on every case; helpers the learner got wrong are replaced when needed.
+    """Judge namespace[name] on every case as the isolated grader does (judge_assignment): its
+    helpers first, in the assignment's order, and a helper that fails makes a failed case run again
+    with the reference's answers for it. Only helpers the namespace defines are judged.
 
     reuse: take a helper's verdict from PASSED when there is one, and keep this one there.
     """
     assignment, ex = find_exercise(name)
     cases = read_all_cases(Course.repository().reference_file(assignment))
+    helpers = [h for h in judged_functions(assignment) if h.name in ex.helpers and h.name in namespace]
+    known = {h.name: remembered(namespace[h.name]) if reuse else None for h in helpers}
+    unknown = [h for h in helpers if known[h.name] is None]
+    # Wrong values are what matters of a helper here: a slow helper's large case is not run.
+    quick = {h.name: [case for case in cases[h.name] if not is_timed(case)] for h in unknown}
+    known_wrong = frozenset(helper for helper, passed in known.items() if passed is False)
     call = in_process_call(namespace)
-    wrong = set()
-    for helper in ex.helpers:
-        if helper not in namespace:
-            continue
-        passed = remembered(namespace[helper]) if reuse else None
-        if passed is None:  # wrong values are what matters here: a slow helper's large case is not run
-            quick = [case for case in cases[helper] if not is_timed(case)]
-            passed = all(case.passed for case in judge_exercise(exercise(assignment, helper), quick, call).cases)
-        if not passed:
-            wrong.add(helper)
-    verdict = judge_exercise(ex, cases[name], call, frozenset(wrong))
+    (verdict,) = judge_assignment([ex], {**cases, **quick}, call, unknown, known_wrong=known_wrong)
     if reuse:
-        remember(namespace.get(name), all(case.passed for case in verdict.cases))
+        remember(namespace.get(name), all(case.passed and not case.fixed_by for case in verdict.cases))
     return verdict
 
 

@@ -5,9 +5,10 @@ import nbformat
 import numpy as np
 import pytest
 
-from autograder.assignments import exercise, exercises
-from autograder.check import check, judge_in_namespace, run_hidden_cases
+from autograder.assignments import exercise, exercises, judged_helpers
+from autograder.check import check, in_process_call, judge_in_namespace, run_hidden_cases
 from autograder.course import ASSIGNMENTS, Course, source_notebook
+from autograder.grading.judge import is_timed, judge_assignment
 from autograder.grading.reference import read_all_cases
 from autograder.notebook_code import load_namespace
 from autograder.problems import ProblemKind
@@ -285,3 +286,67 @@ def test_check_of_train_step_does_not_run_the_layers_large_cases(mnist, capsys):
     check(mnist["train_step"])
     assert "✓ train_step" in capsys.readouterr().out
     assert batches and max(batches) < 256
+
+
+# Planted mistakes in helpers, and in a helper's helper, as (assignment, cell text).
+HELPER_MISTAKES = {
+    "zero_pad_forgets_to_pad": ("conv_step_by_step", "def zero_pad(X, pad):\n    return X + 0.0\n"),
+    "mask_of_the_minimum": ("conv_step_by_step", "def create_mask_from_window(x):\n    return x == np.min(x)\n"),
+    "conv_windows_unpadded": (
+        "conv_mnist",
+        "def conv_windows(A_prev, f, stride, pad):\n"
+        "    view = sliding_window_view(A_prev, (f, f), axis=(1, 2))[:, ::stride, ::stride]\n"
+        "    return np.ascontiguousarray(view.transpose(0, 1, 2, 4, 5, 3))\n",
+    ),
+    "pool_forward_fast_off_by_one": (
+        "conv_mnist",
+        "_right_pool_forward_fast = pool_forward_fast\n"
+        "def pool_forward_fast(A_prev, hparameters):\n"
+        "    A, cache = _right_pool_forward_fast(A_prev, hparameters)\n"
+        "    return A + 1, cache\n",
+    ),
+}
+
+
+@pytest.mark.parametrize("mistake", HELPER_MISTAKES)
+def test_check_scores_every_exercise_as_the_isolated_graders_judge_does(mistake):
+    """check() and the grade cells judge one function at a time, the grader the whole assignment in
+    order (judge_assignment): with a helper wrong, both give each exercise the same points, case for
+    case, and name the same helpers as stand-ins, except one that fails only its large timed case
+    (check() does not run a helper's large case, to spare the learner slow loops)."""
+    assignment, cell = HELPER_MISTAKES[mistake]
+    namespace = load_namespace(source_notebook(ROOT, assignment))
+    exec(cell, namespace)
+    cases = read_all_cases(Course.repository(ROOT).reference_file(assignment))
+    grader = judge_assignment(exercises(assignment), cases, in_process_call(namespace), judged_helpers(assignment))
+    failed_only_when_timed = {
+        verdict.exercise.name
+        for verdict in grader
+        if not all(case.passed for case in verdict.cases)
+        and all(case.passed or is_timed(case.case) for case in verdict.cases)
+    }
+    for verdict in grader:
+        alone = judge_in_namespace(verdict.exercise.name, namespace)
+        assert [case.passed for case in alone.cases] == [case.passed for case in verdict.cases]
+        assert alone.score == verdict.score
+        for mine, theirs in zip(alone.cases, verdict.cases):
+            assert set(mine.fixed_by) <= set(theirs.fixed_by)
+            assert set(theirs.fixed_by) - set(mine.fixed_by) <= failed_only_when_timed, verdict.exercise.name
+    assert any(verdict.score < verdict.exercise.points for verdict in grader)  # the mistake costs something
+    assert any(any(case.fixed_by for case in verdict.cases) for verdict in grader)  # and is not charged twice
+
+
+def test_grade_cells_in_order_stand_in_for_a_helper_that_was_right_only_with_stand_ins(mnist):
+    """The grade cells remember each layer's verdict (PASSED): a pool_backward_fast that passed only
+    with the reference's pool_forward_fast in place of the learner's must be stood in for in
+    train_step's cell too, as the isolated grader does."""
+    exec(
+        "def conv_forward_fast(A_prev, W, b, hparameters):\n"
+        "    windows = conv_windows(A_prev, W.shape[0], hparameters['stride'], hparameters['pad'])\n"
+        "    return np.einsum('mhwpqc,pqcn->mhwn', windows, W) + b, (A_prev, W, b, hparameters)\n"
+        "def pool_forward_fast(A_prev, hparameters):\n"
+        "    raise NotImplementedError\n",
+        mnist,
+    )
+    points = {ex.name: run_hidden_cases(ex.name, mnist) for ex in exercises("conv_mnist")}
+    assert points == {**{ex.name: ex.points for ex in exercises("conv_mnist")}, "pool_forward_fast": 0}

@@ -18,6 +18,7 @@ from nbclient import NotebookClient
 
 from autograder.assignments.conv_mnist import materialised
 from autograder.course import Course, release_dir, source_notebook
+from autograder.grading.grade import grade_notebook
 from autograder.grading.reference import read_all_cases
 from autograder.notebook_code import load_namespace
 from conftest import ROOT, execute, grade_id, output_text
@@ -303,3 +304,31 @@ def test_a_cell_after_binarize_is_written_is_not_told_binarize_is_not_implemente
     assert output_text(run[prepare + 2]) == (
         "… `X_train` is not made yet: binarize has changed since the cell that makes it stopped; run that cell again.\n"
     )
+
+
+def test_a_correct_pool_backward_fast_costs_train_step_nothing_when_pool_forward_fast_is_not_written(tmp_path):
+    """pool_backward_fast calls pool_forward_fast: when that is not written, pool_backward_fast is
+    right only with the reference's answers in its place, and train_step must be given the
+    reference's answers for both. A conv layer of the learner's that rounds differently (einsum)
+    made the reference's pooling answers miss exact equality inside the learner's pool_backward_fast:
+    train_step lost all 20 points in the grader while check(train_step) said it passed."""
+    notebook = nbformat.read(str(SOURCE), as_version=4)
+    stubs = nbformat.read(str(RELEASE), as_version=4)
+    (pool,) = [c for c in notebook.cells if grade_id(c) == "pool_forward_fast"]
+    pool.source = next(c.source for c in stubs.cells if grade_id(c) == "pool_forward_fast")
+    notebook.cells.append(
+        nbformat.v4.new_code_cell(
+            "def conv_forward_fast(A_prev, W, b, hparameters):\n"
+            "    windows = conv_windows(A_prev, W.shape[0], hparameters['stride'], hparameters['pad'])\n"
+            "    return np.einsum('mhwpqc,pqcn->mhwn', windows, W) + b, (A_prev, W, b, hparameters)\n"
+        )
+    )
+    path = tmp_path / "einsum.ipynb"
+    nbformat.write(notebook, str(path))
+    results = grade_notebook(path, Course.repository(ROOT), ASSIGNMENT)
+    scores = {test.exercise: test.score for test in results.tests}
+    assert scores["pool_forward_fast"] == 0
+    assert (scores["pool_backward_fast"], scores["train_step"]) == (10, 20)
+    assert results.score == 90
+    (train_step,) = [test for test in results.tests if test.exercise == "train_step"]
+    assert "given a correct pool_backward_fast and pool_forward_fast" in train_step.output

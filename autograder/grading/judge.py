@@ -19,7 +19,7 @@ import numpy as np
 
 from ..assignments import Exercise, WrongReturn, WrongShape
 from ..hints import Hint, diagnose
-from ..problems import ERROR_KINDS, Problem, ProblemKind
+from ..problems import CallError, Problem, ProblemKind
 from .reference import Case
 from .runner import Unsupported
 
@@ -191,16 +191,14 @@ def judge_reply(ex: Exercise, case: Case, reply: dict) -> Problem | None:
     if not reply.get("ok"):
         error = reply.get("error") or {}
         name, message, line = error.get("type"), error.get("message", ""), error.get("line")
-        kind = ERROR_KINDS.get(name, ProblemKind.RAISED)
-        if kind is ProblemKind.NOT_IMPLEMENTED:
-            return Problem(kind, "not implemented yet (it raises NotImplementedError)")
-        if kind is not ProblemKind.RAISED:
-            return Problem(kind, message)
+        kind = CallError.named(name)
+        if kind is not None:  # in the grader's own words (problems.standard_error), or with its details
+            return Problem(kind.problem, message or kind.wording)
         if is_public(case):
             said = f"raised {name}: {message}" if message else f"raised {name}"
         else:  # the learner's code chose the message, and the name of its own exception classes
             said = f"raised {name}" if name in BUILTIN_EXCEPTIONS else "raised an exception of its own class"
-        return Problem(kind, said + (f" — at {line}" if line else ""))
+        return Problem(ProblemKind.RAISED, said + (f" — at {line}" if line else ""))
     allowed, seconds = case.inputs.get("seconds_allowed"), reply.get("seconds") or 0.0
     if allowed and seconds > allowed:
         return Problem(
@@ -229,7 +227,7 @@ def output_labels(ex: Exercise, count: int) -> list[str]:
 
 
 # Failures after which an exercise's other cases are not run.
-FATAL = (ProblemKind.TIME_LIMIT, ProblemKind.PROCESS_DIED)
+FATAL = tuple(kind.problem for kind in CallError if kind.ends_exercise)
 
 
 def judge_exercise(
@@ -282,7 +280,7 @@ def judge_exercise(
                 verdict.problem, verdict.fixed_by = None, helpers
                 # A helper that hangs or ends the process would cost that on every case: skip it from now on.
                 helpers_first = fatal
-            elif (retry.get("error") or {}).get("type") != "HelperNotRecorded":
+            elif CallError.of(retry) is not CallError.HELPER_NOT_RECORDED:
                 # Wrong even with correct helpers: its feedback and hints are about its own mistake.
                 verdict = CaseVerdict(case, part, retry, retry_problem)
         given_up = not verdict.passed and fatal
@@ -296,8 +294,11 @@ def judge_assignment(
     call: Call,
     judged_helpers: list[Exercise] = (),
     call_many: CallMany | None = None,
+    known_wrong: frozenset[str] = frozenset(),
 ) -> list[ExerciseVerdict]:
-    """Judge every exercise in order; helpers are judged before the exercises that use them.
+    """Judge every exercise in order; helpers are judged before the exercises that use them, and a
+    helper that is wrong (or right only with stand-ins of its own) is stood in for by the
+    reference's answers when a later exercise's case fails (see judge_exercise).
 
     judged_helpers: functions without points, judged first only to know whether they are wrong;
     their verdicts are not returned. Every function's public cases are called first, before the
@@ -305,6 +306,7 @@ def judge_assignment(
     messages, which could otherwise repeat hidden inputs an earlier exercise was called with.
     call_many (the isolated grader's): calls several cases in one exchange with the learner's
     process: all public cases, then each exercise's hidden ones (a large timing case alone).
+    known_wrong: helpers already known to be wrong without judging them here (check.py remembers).
     """
     judged, graded = [*judged_helpers, *exercises], {ex.name for ex in exercises}
     made = {ex.name: {} for ex in judged}
@@ -319,13 +321,16 @@ def judge_assignment(
             made[ex.name][case.name] = reply
 
     first_runs([(ex, case) for ex in judged for case in cases[ex.name] if is_public(case)], False)
-    results, wrong = [], set()
+    results, wrong = [], set(known_wrong)
     for ex in judged:
         if call_many and not any(ends_exercise(reply) for reply in made[ex.name].values()):
             hidden = [(ex, case) for case in cases[ex.name] if not is_public(case) and not is_timed(case)]
             first_runs(hidden, True)
         verdict = judge_exercise(ex, cases[ex.name], call, frozenset(wrong), made[ex.name])
-        if not all(case.passed for case in verdict.cases):
+        # Stood in for in later exercises: a function that failed, and one that passed only with
+        # stand-ins for its own helpers (inside a later exercise it would call the learner's wrong
+        # helper: a correct pool_backward_fast given a wrong pool_forward_fast).
+        if not all(case.passed and not case.fixed_by for case in verdict.cases):
             wrong.add(ex.name)
         if ex.name in graded:
             results.append(verdict)
@@ -334,4 +339,5 @@ def judge_assignment(
 
 def ends_exercise(reply: dict) -> bool:
     """A reply after which judge_exercise runs none of the exercise's other cases."""
-    return ERROR_KINDS.get((reply.get("error") or {}).get("type")) in FATAL
+    kind = CallError.of(reply)
+    return kind is not None and kind.ends_exercise

@@ -10,20 +10,11 @@ Everything the learner's process says is capped before it goes anywhere else.
 import re
 import time
 
+from ..problems import CallError, standard_error
 from . import runner
 from .sandbox import Isolation, LearnerProcessDied, LearnerTimeout, Limits, learner_process
 
 MAX_ERROR_TYPE = 80
-# Error kinds the judge reports by their message: from the learner's process they get the grader's
-# own wording, so that code raising an exception of that name cannot choose what feedback shows.
-STANDARD_MESSAGES = {
-    "Missing": "{name} is not defined",
-    "TimeLimit": "time limit exceeded",
-    "HelperNotRecorded": "a helper was called with arguments the reference solution never uses",
-    "NotRun": "not run",
-    "ProcessDied": "ended the learner's process",
-    "BadReply": "its reply could not be read",
-}
 
 
 class LearnerSession:
@@ -82,7 +73,7 @@ class LearnerSession:
                 if not reply.get("ok"):
                     error = self.learner_error(reply.get("error"))
                     self.cell_problems.setdefault(index, error_text(error))
-                    if error["type"] == "TimeLimit":
+                    if CallError.named(error["type"]) is CallError.TIME_LIMIT:
                         self.time_limited = True
                         self.fatal_cells.add(index)  # stopped in time, but not worth its wait again
             else:
@@ -151,8 +142,8 @@ class LearnerSession:
                 self.out_of_time = self.seconds_left(1) <= 0
                 if not self.broken:
                     self._start()
-                kind = "TimeLimit" if isinstance(error, LearnerTimeout) else "ProcessDied"
-                replies.append(failure(kind, describe_failure(error, seconds)))
+                kind = CallError.TIME_LIMIT if isinstance(error, LearnerTimeout) else CallError.PROCESS_DIED
+                replies.append(kind.reply(describe_failure(error, seconds)))
                 fatal = True
             if fatal and stop_at_fatal:
                 message = "not run: an earlier case of this exercise ran out of time or ended the process"
@@ -162,14 +153,12 @@ class LearnerSession:
     def read_reply(self, name: str, reply: dict) -> dict:
         """A call's reply from the learner's process as call() returns it: capped, decoded, checked."""
         if not reply.get("ok"):
-            error = self.learner_error(reply.get("error"))
-            if error["type"] in STANDARD_MESSAGES:
-                error["message"] = STANDARD_MESSAGES[error["type"]].format(name=name)
+            error = standard_error(self.learner_error(reply.get("error")), name)
             return {"ok": False, "error": error, "globals_used": self.source_names(reply.get("globals_used"))}
         try:
             result = runner.decode(reply.get("result"))
         except Exception as error:  # whatever the learner's process sent, it is its own problem
-            return failure("BadReply", f"its result could not be read as plain data ({type(error).__name__})")
+            return CallError.BAD_REPLY.reply(f"its result could not be read as plain data ({type(error).__name__})")
         return {
             "ok": True,
             "result": result,
@@ -207,11 +196,7 @@ class LearnerSession:
 
 
 def not_run(message: str, calls: list) -> list[dict]:
-    return [failure("NotRun", message) for _ in calls]
-
-
-def failure(kind: str, message: str) -> dict:
-    return {"ok": False, "error": {"type": kind, "message": message, "line": None}}
+    return [CallError.NOT_RUN.reply(message) for _ in calls]
 
 
 def capped_error(error: object) -> dict:

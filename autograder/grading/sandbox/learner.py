@@ -16,6 +16,7 @@ import threading
 import time
 from collections.abc import Iterator
 
+from ...problems import CallError
 from .. import runner
 from .footprint import (
     descendants,
@@ -164,7 +165,7 @@ class LearnerProcess:
                 raise LearnerProcessDied("it sent something that is not a reply")
             now = time.monotonic()
             reply["seconds"], last = now - last, now
-            timed_out = isinstance(reply.get("error"), dict) and reply["error"].get("type") == "TimeLimit"
+            timed_out = CallError.of(reply) is CallError.TIME_LIMIT
             if reply["seconds"] > seconds and not timed_out:  # its own alarm did not stop it: it cheated
                 self.stop()
                 raise LearnerTimeout()
