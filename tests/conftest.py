@@ -125,10 +125,13 @@ def browser():
     playwright = sync_playwright().start()
     try:
         chromium = playwright.chromium.launch(executable_path=executable, args=CHROMIUM_FLAGS)
+        # Playwright's driver and Chromium, and later whatever they start: not the processes the rest
+        # of the session starts meanwhile (an in-process grader's fork server lives until exit).
+        launched = descendants(os.getpid()) - before
         try:
             yield chromium
         finally:
-            started = descendants(os.getpid()) - before
+            started = launched.union(*(descendants(pid) for pid in launched))
             chromium.close()
     finally:
         playwright.stop()
