@@ -1,10 +1,10 @@
 """The in-process judge (check() and the grade cells): full, partial, none, with reasons."""
 
-import mnist_cheats
 import nbformat
 import numpy as np
 import pytest
 
+import mnist_cheats
 from autograder.assignments import exercise, exercises, judged_helpers
 from autograder.check import check, in_process_call, judge_in_namespace, run_hidden_cases
 from autograder.course import ASSIGNMENTS, Course, source_notebook

@@ -17,7 +17,8 @@ feedback pages and the page Formgrader serves are checked as HTML, and Formgrade
 Chromium (skipped without it).
 
 A second course goes through `nbgrader autograde` and `export` with assignment 2's cheats at its
-large timing cases (mnist_cheats.py): the same judge must not be fooled there either.
+large timing cases (mnist_cheats.py, tests/attacks/mnist/): the same judge must not be fooled there
+either.
 """
 
 import base64
@@ -28,7 +29,6 @@ import zlib
 from html.parser import HTMLParser
 from pathlib import Path
 
-import mnist_cheats
 import nbformat
 import pytest
 from nbconvert.exporters import HTMLExporter
@@ -37,6 +37,7 @@ from nbgrader.api import Gradebook
 from nbgrader.server_extensions.formgrader import handlers as formgrader_handlers
 from traitlets.config import Config
 
+import mnist_cheats
 from autograder.build.nbgrader_run import run_nbgrader
 from autograder.grading.sandbox import Isolation
 from autograder.integrations.csv_export import submission_notes
