@@ -163,19 +163,23 @@ def test_train_step_with_its_own_mistake_still_loses_with_correct_layers(mnist):
     assert "the velocity passed in is left out" in verdict.feedback()  # judged with correct layers
 
 
+# A correct conv layer written with einsum (it sums in another order: the last bits differ from the
+# reference's), and a pooling layer that is not written yet.
+EINSUM_CONV_AND_NO_POOLING = (
+    "def conv_forward_fast(A_prev, W, b, hparameters):\n"
+    "    windows = conv_windows(A_prev, W.shape[0], hparameters['stride'], hparameters['pad'])\n"
+    "    return np.einsum('mhwpqc,pqcn->mhwn', windows, W) + b, (A_prev, W, b, hparameters)\n"
+    "def pool_forward_fast(A_prev, hparameters):\n"
+    "    raise NotImplementedError\n"
+)
+
+
 def test_train_step_is_answered_when_its_own_correct_code_rounds_differently(mnist):
     """A correct conv layer written with einsum (it sums in another order: the last bits differ from
     the reference's) feeds a pooling layer that is not written yet: the reference's pooling answers
     still match the calls train_step makes with the values of that conv layer."""
     tensordot_layer = mnist["conv_forward_fast"]
-    exec(
-        "def conv_forward_fast(A_prev, W, b, hparameters):\n"
-        "    windows = conv_windows(A_prev, W.shape[0], hparameters['stride'], hparameters['pad'])\n"
-        "    return np.einsum('mhwpqc,pqcn->mhwn', windows, W) + b, (A_prev, W, b, hparameters)\n"
-        "def pool_forward_fast(A_prev, hparameters):\n"
-        "    raise NotImplementedError\n",
-        mnist,
-    )
+    exec(EINSUM_CONV_AND_NO_POOLING, mnist)
     A_prev, W, b = np.random.RandomState(0).rand(2, 6, 6, 3), np.random.RandomState(1).randn(5, 5, 3, 4), 0.0
     arguments = (A_prev, W, b, {"stride": 1, "pad": 2})
     assert not np.array_equal(mnist["conv_forward_fast"](*arguments)[0], tensordot_layer(*arguments)[0])
@@ -340,13 +344,6 @@ def test_grade_cells_in_order_stand_in_for_a_helper_that_was_right_only_with_sta
     """The grade cells remember each layer's verdict (PASSED): a pool_backward_fast that passed only
     with the reference's pool_forward_fast in place of the learner's must be stood in for in
     train_step's cell too, as the isolated grader does."""
-    exec(
-        "def conv_forward_fast(A_prev, W, b, hparameters):\n"
-        "    windows = conv_windows(A_prev, W.shape[0], hparameters['stride'], hparameters['pad'])\n"
-        "    return np.einsum('mhwpqc,pqcn->mhwn', windows, W) + b, (A_prev, W, b, hparameters)\n"
-        "def pool_forward_fast(A_prev, hparameters):\n"
-        "    raise NotImplementedError\n",
-        mnist,
-    )
+    exec(EINSUM_CONV_AND_NO_POOLING, mnist)
     points = {ex.name: run_hidden_cases(ex.name, mnist) for ex in exercises("conv_mnist")}
     assert points == {**{ex.name: ex.points for ex in exercises("conv_mnist")}, "pool_forward_fast": 0}
