@@ -27,6 +27,8 @@ import pytest
 from conftest import ASSIGNMENT, ROOT
 from deployments import run_as, throwaway_user
 
+pytestmark = pytest.mark.slow  # runs nbgrader as throwaway users: left out of pytest -m "not slow"
+
 COURSE_ID = "conv-from-scratch"
 NOW = datetime.datetime.now(datetime.UTC).replace(tzinfo=None)
 DUE = NOW - datetime.timedelta(days=30)
